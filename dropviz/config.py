@@ -1,0 +1,164 @@
+"""Every setting of dropviz, in one table.
+
+`FIELDS` is the single source of truth: `Config` validates against it, the URL
+query string is read and written from it, and the CLI builds its flags from it.
+In dropviz, p is always the *drop* probability; the keep probability is 1 - p.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+DATASETS = ("moons", "circles", "xor", "spiral", "gaussian", "digits")
+DIGITS_MAX_TRAIN = 1300  # 1797 bundled digits, 497 held out for testing
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    kind: type  # str, int or float
+    default: Any
+    help: str
+    choices: tuple = ()
+    lo: float | None = None
+    hi: float | None = None
+    live: bool = False  # can change mid-run without starting a new run
+
+    def allowed(self) -> str:
+        if self.choices:
+            return "one of " + ", ".join(self.choices)
+        return f"{'an integer' if self.kind is int else 'a number'} from {self.lo:g} to {self.hi:g}"
+
+    def parse(self, text: str) -> Any:
+        """Convert a string (URL or CLI) to this field's type; ValueError names the field."""
+        text = str(text).strip()
+        try:
+            if self.kind is int:
+                value = int(float(text)) if float(text).is_integer() else float("nan")
+            else:
+                value = self.kind(text)
+        except ValueError:
+            raise ValueError(f"{self.name}={text!r} is not valid: expected {self.allowed()}") from None
+        return value
+
+    def check(self, value: Any) -> None:
+        if self.choices:
+            if value not in self.choices:
+                raise ValueError(f"{self.name}={value!r} is not valid: expected {self.allowed()}")
+            return
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(f"{self.name}={value!r} is not valid: expected {self.allowed()}")
+        if self.kind is int and not float(value).is_integer():
+            raise ValueError(f"{self.name}={value!r} is not valid: expected {self.allowed()}")
+        if not math.isfinite(value) or not (self.lo <= value <= self.hi):
+            raise ValueError(f"{self.name}={value!r} is out of range: expected {self.allowed()}")
+
+
+FIELDS: tuple[Field, ...] = (
+    Field("dataset", str, "moons", "training data: 2-D toy sets, or digits (real 8x8 handwritten digits, 10 classes)", choices=DATASETS),
+    Field("n_train", int, 40, "number of training examples (test set is fixed: 500 points, or 497 digits)", lo=4, hi=2000),
+    Field("noise", float, 0.3, "label noise of the 2-D sets (std of added Gaussian noise; pixel noise for digits)", lo=0.0, hi=1.0),
+    Field("depth", int, 2, "number of hidden layers", lo=1, hi=8),
+    Field("width", int, 128, "neurons per hidden layer", lo=1, hi=256),
+    Field("activation", str, "relu", "hidden activation", choices=("relu", "tanh")),
+    Field("p", float, 0.5, "drop probability of each hidden neuron (keep probability is 1 - p)", lo=0.0, hi=0.95, live=True),
+    Field("input_p", float, 0.0, "drop probability of each input feature", lo=0.0, hi=0.95, live=True),
+    Field("mode", str, "inverted", "inverted: scale survivors by 1/(1-p) in training (PyTorch); "
+          "classic: no training scale, multiply by keep probability 1-p at test time (2014 paper)",
+          choices=("inverted", "classic")),
+    Field("optimizer", str, "adam", "optimizer", choices=("sgd", "adam")),
+    Field("lr", float, 0.01, "learning rate", lo=1e-5, hi=100.0, live=True),
+    Field("batch_size", int, 64, "examples per iteration (capped at n_train: full batch)", lo=1, hi=2000),
+    Field("seed", int, 0, "seed of the initial weights, batch order and dropout masks", lo=0, hi=2**31 - 1),
+    Field("data_seed", int, 0, "seed of the generated data set and train/test split", lo=0, hi=2**31 - 1),
+)
+FIELD = {f.name: f for f in FIELDS}
+
+
+@dataclass(frozen=True)
+class Config:
+    dataset: str = "moons"
+    n_train: int = 40
+    noise: float = 0.3
+    depth: int = 2
+    width: int = 128
+    activation: str = "relu"
+    p: float = 0.5
+    input_p: float = 0.0
+    mode: str = "inverted"
+    optimizer: str = "adam"
+    lr: float = 0.01
+    batch_size: int = 64
+    seed: int = 0
+    data_seed: int = 0
+
+    def __post_init__(self):
+        for f in FIELDS:
+            value = getattr(self, f.name)
+            if f.name in ("p", "input_p") and isinstance(value, (int, float)) and value >= 1:
+                raise ValueError(
+                    f"{f.name}={value!r} is out of range: expected a number from 0 to 0.95 "
+                    "(at p = 1 no neuron survives and the scale 1/(1-p) is undefined)")
+            f.check(value)
+            if f.kind is int:
+                object.__setattr__(self, f.name, int(value))
+            elif f.kind is float:
+                object.__setattr__(self, f.name, float(value))
+        if self.dataset == "digits" and self.n_train > DIGITS_MAX_TRAIN:
+            raise ValueError(f"n_train={self.n_train} is out of range for digits: "
+                             f"expected an integer from 4 to {DIGITS_MAX_TRAIN}")
+
+    @property
+    def keep(self) -> float:
+        return 1.0 - self.p
+
+    def replace(self, **changes) -> "Config":
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    def to_query(self) -> dict[str, str]:
+        """Every setting as URL query parameters, under its Config name."""
+        return {f.name: format_value(getattr(self, f.name)) for f in FIELDS}
+
+    @classmethod
+    def from_query(cls, params: Mapping[str, Any], base: "Config | None" = None) -> tuple["Config", list[str]]:
+        """Read settings from URL parameters. Bad ones fall back and are reported, never raised.
+
+        Returns the config and a list of warnings, each naming the field and its allowed range.
+        Unknown parameter names are ignored.
+        """
+        base = base or cls()
+        values, warnings = base.to_dict(), []
+        for f in FIELDS:
+            if f.name not in params:
+                continue
+            raw = params[f.name]
+            if isinstance(raw, (list, tuple)):
+                raw = raw[-1] if raw else ""
+            try:
+                value = f.parse(raw)
+                cls(**{**values, f.name: value})  # validates this field against what we have so far
+            except ValueError as err:
+                warnings.append(f"{err}; using the default {f.name}={format_value(getattr(base, f.name))}")
+                continue
+            values[f.name] = value
+        return cls(**values), warnings
+
+    def structural_key(self) -> tuple:
+        """Settings whose change starts a new run (everything that is not `live`)."""
+        return tuple(getattr(self, f.name) for f in FIELDS if not f.live)
+
+    def label(self) -> str:
+        """Short description of a run, for legends and ghost curves."""
+        return (f"{self.dataset} n={self.n_train} {self.depth}x{self.width} {self.activation} "
+                f"p={self.p:g} {self.mode} {self.optimizer} lr={self.lr:g} seed={self.seed}")
+
+
+def format_value(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)

@@ -1,0 +1,84 @@
+"""Plain data generators. Nothing is downloaded: 2-D sets are generated, digits ship with scikit-learn."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+N_TEST_2D = 500
+
+
+@dataclass(frozen=True)
+class Dataset:
+    x_train: np.ndarray  # float32 (n, d)
+    y_train: np.ndarray  # int64 (n,)
+    x_test: np.ndarray
+    y_test: np.ndarray
+    n_classes: int
+    image_shape: tuple | None = None  # (8, 8) for digits: inputs are images
+
+    @property
+    def n_inputs(self) -> int:
+        return self.x_train.shape[1]
+
+
+def _moons(n, rng):
+    from sklearn.datasets import make_moons
+    x, y = make_moons(n, noise=0.0, random_state=int(rng.integers(2**31)))
+    return (x - [0.5, 0.25]) * [1.0, 1.6], y
+
+
+def _circles(n, rng):
+    y = rng.integers(0, 2, n)
+    r = np.where(y == 0, 0.5, 1.2)
+    t = rng.uniform(0, 2 * np.pi, n)
+    return np.c_[r * np.cos(t), r * np.sin(t)], y
+
+
+def _xor(n, rng):
+    x = rng.uniform(-1.5, 1.5, (n, 2))
+    x += np.sign(x) * 0.1  # a small margin around the axes
+    return x, (x[:, 0] * x[:, 1] > 0).astype(int)
+
+
+def _spiral(n, rng):
+    y = rng.integers(0, 2, n)
+    r = rng.uniform(0.1, 1.5, n)
+    t = 1.75 * r * np.pi + np.pi * y
+    return np.c_[r * np.sin(t), r * np.cos(t)], y
+
+
+def _gaussian(n, rng):
+    y = rng.integers(0, 2, n)
+    centre = np.where(y[:, None] == 0, [-0.6, -0.6], [0.6, 0.6])
+    return centre + rng.normal(0, 0.5, (n, 2)), y
+
+
+GENERATORS = {"moons": _moons, "circles": _circles, "xor": _xor, "spiral": _spiral, "gaussian": _gaussian}
+
+
+@lru_cache(maxsize=1)
+def _digits():
+    from sklearn.datasets import load_digits  # bundled with scikit-learn, no download
+    d = load_digits()
+    return d.data.astype(np.float32) / 16.0, d.target.astype(np.int64)
+
+
+def make_dataset(name: str, n_train: int, noise: float, data_seed: int) -> Dataset:
+    """The same arguments always give the same data. Noise is Gaussian, with std `noise`, on the inputs."""
+    rng = np.random.default_rng([data_seed, 7])
+    if name == "digits":
+        x, y = _digits()
+        order = rng.permutation(len(y))
+        test, train = order[:497], order[497:497 + n_train]
+        x = x + rng.normal(0, noise, x.shape)
+        return Dataset(_f32(x[train]), y[train], _f32(x[test]), y[test], 10, (8, 8))
+    x, y = GENERATORS[name](n_train + N_TEST_2D, rng)
+    x = x + rng.normal(0, noise, x.shape)
+    return Dataset(_f32(x[:n_train]), y[:n_train].astype(np.int64),
+                   _f32(x[n_train:]), y[n_train:].astype(np.int64), 2)
+
+
+def _f32(a):
+    return np.ascontiguousarray(a, dtype=np.float32)

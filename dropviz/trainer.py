@@ -1,0 +1,240 @@
+"""The training engine: trains an MLP with dropout and records what dropout did.
+
+Randomness comes from three independent streams derived from `seed`:
+initial weights, batch order, and dropout masks. So two trainers with the same seed and
+different p start from identical weights and see identical batches, and the same config
+reproduces bit for bit.
+
+Recording is cheap: the detail of the tracked example (masks, activations, gradients) and
+the test-time metrics are computed only for the last iteration of each `step(n)` call.
+"""
+from __future__ import annotations
+
+import math
+import threading
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .config import FIELD, Config
+from .data import Dataset, make_dataset
+from .frame import Frame, LayerFrame
+from .model import MLP, draw_masks, test_multipliers, train_multipliers
+
+TRACKED = 0  # the training example each frame follows
+
+
+def _make_optimizer(name, params, lr):
+    if name == "sgd":
+        return torch.optim.SGD(params, lr=lr)
+    return torch.optim.Adam(params, lr=lr)
+
+
+class Trainer:
+    def __init__(self, cfg: Config, data: Dataset | None = None):
+        self.cfg = cfg
+        self.data = data or make_dataset(cfg.dataset, cfg.n_train, cfg.noise, cfg.data_seed)
+        init_seed, order_seed, mask_seed, probe_seed = np.random.SeedSequence(cfg.seed).generate_state(4)
+        d = self.data
+        self.model = MLP(d.n_inputs, cfg.width, cfg.depth, d.n_classes, cfg.activation,
+                         torch.Generator().manual_seed(int(init_seed)))
+        self.params = list(self.model.parameters())
+        self.opt = _make_optimizer(cfg.optimizer, self.params, cfg.lr)
+        self._order_rng = np.random.default_rng(int(order_seed))
+        self._mask_gen = torch.Generator().manual_seed(int(mask_seed))
+        self._probe_seed = int(probe_seed)
+        self._x, self._y = torch.from_numpy(d.x_train), torch.from_numpy(d.y_train)
+        self._xs, self._ys = torch.from_numpy(d.x_test), torch.from_numpy(d.y_test)
+        self._queue = np.empty(0, dtype=np.int64)
+        self._snapshot = [p.detach().clone() for p in self.params]
+        self._lock = threading.RLock()  # a session's overlapping reruns must not update in place together
+        self.step_count = 0
+        self.diverged = False
+        self.history: list[dict] = []  # scalar metrics of every recorded frame
+        self._frame: Frame | None = None
+
+    # ----------------------------------------------------------------- settings
+    @property
+    def batch_size(self) -> int:
+        return min(self.cfg.batch_size, len(self._y))
+
+    def set_p(self, p: float) -> None:
+        """Change the drop probability from the next iteration; weights and optimizer state are kept."""
+        self.update(p=p)
+
+    def update(self, **changes) -> None:
+        """Change live settings (p, input_p, lr) without a new run. Raises ValueError otherwise."""
+        for name in changes:
+            if name not in FIELD or not FIELD[name].live:
+                raise ValueError(f"{name} cannot change during a run; start a new Trainer")
+        with self._lock:
+            self.cfg = self.cfg.replace(**changes)
+            for group in self.opt.param_groups:
+                group["lr"] = self.cfg.lr
+
+    # ----------------------------------------------------------------- training
+    @property
+    def frame(self) -> Frame:
+        """The latest frame (at step 0, the untrained network)."""
+        with self._lock:
+            if self._frame is None:
+                self._frame = self._record(None, None, None, None)
+            return self._frame
+
+    def step(self, n: int = 1) -> Frame:
+        """Run n training iterations and return the Frame of the last one."""
+        if n < 1:
+            raise ValueError(f"n={n} is out of range: expected an integer of at least 1")
+        with self._lock:
+            for i in range(n):
+                if self.diverged:
+                    break
+                self._iterate(record=(i == n - 1))
+            return self.frame
+
+    def _next_batch(self):
+        n, b = len(self._y), self.batch_size
+        if b == n:
+            return None  # full batch, in data order
+        if len(self._queue) < b:
+            self._queue = np.concatenate([self._queue, self._order_rng.permutation(n)])
+        idx, self._queue = self._queue[:b], self._queue[b:]
+        return idx
+
+    def _ps(self):
+        return [self.cfg.input_p] + [self.cfg.p] * self.cfg.depth
+
+    def _iterate(self, record: bool):
+        idx = self._next_batch()
+        x, y = (self._x, self._y) if idx is None else (self._x[idx], self._y[idx])
+        b, ps = len(y), self._ps()
+        shapes = [(b, x.shape[1])] + [(b, self.cfg.width)] * self.cfg.depth
+        mult = train_multipliers(draw_masks(shapes, ps, self._mask_gen), ps, self.cfg.mode)
+        logits, pres = self.model(x, mult, keep_pre=record)
+        if record:
+            for h in pres:
+                h.retain_grad()
+        loss = F.cross_entropy(logits, y)
+        loss_value = loss.item()
+        if not math.isfinite(loss_value):
+            self._diverge(loss_value)
+            return
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        batch = None
+        if record:
+            batch = (idx, x, mult, pres)
+        with torch.no_grad():
+            torch._foreach_copy_(self._snapshot, self.params)
+        probe = self._tracked_detail(batch) if record else None  # before the update, with this batch's weights
+        self.opt.step()
+        self.step_count += 1
+        if record:
+            self._frame = self._record(probe, loss_value, None, None)
+
+    def _diverge(self, loss_value):
+        with torch.no_grad():
+            torch._foreach_copy_(self.params, self._snapshot)  # the weights from before the bad update
+        self.diverged = True
+        opt = self.cfg.optimizer
+        hint = (f"lower the learning rate (now {self.cfg.lr:g})" +
+                (" or switch the optimizer to adam" if opt == "sgd" else ""))
+        self._frame = self._record(None, None, True,
+                                   f"Training diverged at iteration {self.step_count + 1}: the loss became "
+                                   f"{loss_value}. The weights from before that update are kept. To continue, "
+                                   f"{hint}, then start a new run.")
+
+    # ----------------------------------------------------------------- recording
+    def _tracked_detail(self, batch):
+        """Masks, activations and gradients of the tracked example for this iteration.
+
+        If it is in the batch, read them off the batch (its loss gradient is B times its share of
+        the mean batch loss's). Otherwise run it alone with masks from a separate probe stream,
+        so the training streams are untouched.
+        """
+        ps = self._ps()
+        if batch is not None:
+            idx, x, mult, pres = batch
+            rows = [0] if idx is None else np.flatnonzero(idx == TRACKED)
+            if len(rows):
+                r, b = int(rows[0]), len(x)
+                return True, x[r], [None if m is None else m[r] for m in mult], \
+                    [h[r].detach() for h in pres], [h.grad[r] * b for h in pres]
+        gen = torch.Generator().manual_seed(self._probe_seed + self.step_count)
+        x = self._x[TRACKED:TRACKED + 1]
+        shapes = [(1, x.shape[1])] + [(1, self.cfg.width)] * self.cfg.depth
+        mult = train_multipliers(draw_masks(shapes, ps, gen), ps, self.cfg.mode)
+        with torch.enable_grad():
+            logits, pres = self.model(x, mult, keep_pre=True)
+            grads = torch.autograd.grad(F.cross_entropy(logits, self._y[TRACKED:TRACKED + 1]), pres)
+        return False, x[0], [None if m is None else m[0] for m in mult], \
+            [h[0].detach() for h in pres], [g[0] for g in grads]
+
+    def _record(self, detail, train_loss, diverged, message) -> Frame:
+        cfg, ps = self.cfg, self._ps()
+        if detail is None:
+            detail = self._tracked_detail(None)
+        in_batch, x, mult, pres, grads = detail
+        with torch.no_grad():
+            tmult = test_multipliers(ps, cfg.mode)
+            train_logits, _ = self.model(self._x, tmult)
+            test_logits, _ = self.model(self._xs, tmult)
+            t_logits, t_pres = self.model(x[None], tmult, keep_pre=True)
+            out_logits, _ = self.model(x[None], [None if m is None else m[None] for m in mult])
+        clean_train_loss = F.cross_entropy(train_logits, self._y).item()
+        if train_loss is None:
+            train_loss = clean_train_loss
+        layers = []
+        for l, (h, g, th) in enumerate(zip(pres, grads, t_pres)):
+            m, p = mult[l + 1], ps[l + 1]
+            scale = 1.0 / (1.0 - p) if cfg.mode == "inverted" else 1.0
+            keep = np.ones(cfg.width, bool) if m is None else (m != 0).numpy()
+            tscale = 1.0 if tmult[l + 1] is None else float(tmult[l + 1])
+            hn = h.numpy().copy()
+            layers.append(LayerFrame(
+                mask=keep, pre=hn, post=hn * keep * np.float32(scale), scale=scale,
+                grad=g.detach().numpy().copy(), p=p, test_pre=th[0].numpy().copy(),
+                test_post=th[0].numpy() * np.float32(tscale), test_scale=tscale))
+        m0 = mult[0]
+        frame = Frame(
+            step=self.step_count, p=cfg.p, input_p=cfg.input_p, mode=cfg.mode, lr=cfg.lr,
+            train_loss=float(train_loss), test_loss=F.cross_entropy(test_logits, self._ys).item(),
+            train_acc=_accuracy(train_logits, self._y), test_acc=_accuracy(test_logits, self._ys),
+            clean_train_loss=clean_train_loss, diverged=bool(diverged or self.diverged),
+            layers=layers, tracked_index=TRACKED, tracked_in_batch=in_batch,
+            x=x.numpy().copy(), y=int(self._y[TRACKED]),
+            output=torch.softmax(out_logits[0], 0).numpy(), test_output=torch.softmax(t_logits[0], 0).numpy(),
+            input_mask=None if cfg.input_p == 0 else (m0 != 0).numpy(),
+            input_scale=1.0 / (1.0 - cfg.input_p) if cfg.mode == "inverted" else 1.0,
+            message=message or "")
+        self.history.append({k: getattr(frame, k) for k in (
+            "step", "p", "train_loss", "clean_train_loss", "test_loss", "train_acc", "test_acc")})
+        return frame
+
+    # ----------------------------------------------------------------- prediction
+    @torch.no_grad()
+    def predict(self, x, samples: int = 0, seed: int = 0):
+        """Class probabilities at test time (no dropout).
+
+        With samples=T > 0, Monte-Carlo dropout: T stochastic passes with fresh masks (from their own
+        stream, so training is unaffected); returns (mean, std) of the probabilities over the passes.
+        """
+        x = torch.as_tensor(np.asarray(x, dtype=np.float32))
+        ps = self._ps()
+        with self._lock:
+            if samples <= 0:
+                logits, _ = self.model(x, test_multipliers(ps, self.cfg.mode))
+                return torch.softmax(logits, 1).numpy()
+            gen = torch.Generator().manual_seed(self._probe_seed ^ (seed + 1) * 7919)
+            shapes = [tuple(x.shape)] + [(len(x), self.cfg.width)] * self.cfg.depth
+            runs = []
+            for _ in range(samples):
+                mult = train_multipliers(draw_masks(shapes, ps, gen), ps, self.cfg.mode)
+                runs.append(torch.softmax(self.model(x, mult)[0], 1))
+            stack = torch.stack(runs)
+            return stack.mean(0).numpy(), stack.std(0, correction=0).numpy()
+
+
+def _accuracy(logits, y) -> float:
+    return (logits.argmax(1) == y).float().mean().item()
