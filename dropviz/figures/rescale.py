@@ -1,0 +1,131 @@
+"""Why survivors are multiplied by 1/(1-p): the layer's sum stays right on average."""
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+from ..frame import Frame
+from .style import (DROPPED, INK, MUTED, SMALL, TEST, TRAIN, axis, base_layout, figure, hidden_axis,
+                    message_figure, scale_text, shown_count)
+
+ROWS = 3
+BAR_DOMAIN = [0.0, 0.56]
+MEAN_DOMAIN = [0.66, 1.0]
+
+
+def _row_domain(row: int) -> list:
+    top = 1.0 - row * (1.0 / ROWS)
+    return [top - 1.0 / ROWS + 0.1, top - 0.02]
+
+
+def rescale_figure(frames: list[Frame], layer: int, mode: str | None = None, max_neurons: int = 24,
+                   height: int = 560) -> go.Figure:
+    """Bars of the tracked example's activations in one hidden layer, three ways, with each row's sum.
+
+    inverted: before dropout (pre), after the mask (pre x mask), after scaling (post = pre x mask / (1-p)).
+    classic: before dropout, after the mask (= post: no training scale), and at test time test_pre x (1-p).
+    Right: the running mean over `frames` of the training sum(post), converging on the sum without dropout.
+    Sums are over the whole layer, also when only the first `max_neurons` bars are drawn.
+    """
+    if not frames:
+        return message_figure("Rescaling", "No iterations recorded yet: press Step or Play.")
+    last = frames[-1]
+    mode = mode or last.mode
+    lf = last.layers[layer]
+    width = len(lf.mask)
+    shown = shown_count(width, max_neurons)
+    idx = np.arange(shown)
+    keep = np.asarray(lf.mask, bool)
+    masked = lf.pre * keep
+    if mode == "classic":
+        rows = [("training, before dropout", lf.pre),
+                ("training, after the mask (no scaling: ×1)", lf.post),
+                ("test time, × (1−p)", lf.test_post)]
+    else:
+        rows = [("before dropout", lf.pre),
+                ("after the mask", masked),
+                (f"after scaling by 1/(1−p) = {scale_text(lf.scale)}", lf.post)]
+    sums = [float(np.sum(v, dtype=np.float64)) for _, v in rows]
+    top = max(1e-6, max(float(np.max(v[:shown])) for _, v in rows), float(np.max(lf.test_pre[:shown])))
+    low = min(0.0, min(float(np.min(v[:shown])) for _, v in rows))
+    yr = [low * 1.15, top * 1.25]
+
+    traces, layout_axes, notes = [], {}, []
+    colors = [MUTED, TRAIN, TRAIN if mode == "inverted" else TEST]
+    for r, ((label, values), total) in enumerate(zip(rows, sums)):
+        n = "" if r == 0 else str(r + 1)
+        if mode == "classic" and r == 2:  # the test-time activations before the (1-p) multiplication, behind
+            traces.append(dict(type="bar", x=idx, y=lf.test_pre[:shown], xaxis="x" + n, yaxis="y" + n, showlegend=False,
+                                 marker=dict(color="rgba(0,0,0,0)", line=dict(color=MUTED, width=1.5)),
+                                 name="test time before × (1−p)", hoverinfo="y"))
+        traces.append(dict(type="bar", x=idx, y=values[:shown], xaxis="x" + n, yaxis="y" + n, showlegend=False,
+                             marker=dict(color=colors[r]), name=label, hoverinfo="y",
+                             text=None if r == 0 or (mode == "classic" and r == 2) else
+                             np.where(keep[:shown], "", "✕"),
+                             textposition="outside", textfont=dict(color=DROPPED, size=SMALL),
+                             cliponaxis=False))
+        layout_axes["xaxis" + n] = axis("neuron" if r == ROWS - 1 else "", domain=BAR_DOMAIN, anchor="y" + n,
+                                        range=[-0.6, shown - 0.4], showticklabels=r == ROWS - 1,
+                                        showgrid=False, fixedrange=True)
+        layout_axes["yaxis" + n] = axis("", domain=_row_domain(r), anchor="x" + n, range=yr, fixedrange=True,
+                                        nticks=3)
+        notes.append(dict(xref=f"x{n} domain", yref=f"y{n} domain", x=0, y=1.0, xanchor="left",
+                          yanchor="bottom", showarrow=False, font=dict(size=SMALL, color=INK),
+                          text=f"<b>{label}</b>: sum = {_sum_text(lf, total, mode == 'classic' and r == 2)}"))
+    if shown < width:
+        notes.append(dict(xref="x3 domain", yref="y3 domain", x=1, y=-0.45, xanchor="right", yanchor="top",
+                          showarrow=False, font=dict(size=SMALL, color=MUTED),
+                          text=f"first {shown} of {width} neurons drawn; sums over all {width}"))
+
+    _add_running_mean(traces, layout_axes, notes, frames, layer, mode)
+    title = (f"Hidden layer {layer + 1}, iteration {last.step}: survivors × {lf.scale:.2f} keep the sum right on average"
+             if mode == "inverted" else
+             f"Hidden layer {layer + 1}, iteration {last.step} (classic): no training scale, × (1−p) at test time")
+    layout = base_layout(title, height, "rescale", margin=dict(l=60, r=20, t=70, b=60), bargap=0.15,
+                         barmode="overlay", showlegend=True, annotations=notes,
+                         legend=dict(x=MEAN_DOMAIN[0], xanchor="left", y=-0.12, yanchor="top",
+                                     font=dict(size=SMALL)),
+                         **layout_axes)
+    return figure(traces, layout)
+
+
+def _sum_text(lf, total: float, test_scaled: bool) -> str:
+    if test_scaled:
+        return f"{np.sum(lf.test_pre, dtype=np.float64):.2f} × {lf.test_scale:.2f} = {total:.2f}"
+    return f"{total:.2f}"
+
+
+def _add_running_mean(traces, axes, notes, frames, layer, mode):
+    """Right panel: sum(post) / sum(pre) of each frame and its running mean, against 1 (no dropout).
+
+    A ratio, not the raw sum: the weights change while training, so the sum without dropout drifts;
+    given the frame's activations, the expected ratio is exactly 1 (inverted) or 1-p (classic).
+    """
+    steps = np.array([f.step for f in frames], float)
+    post = np.array([np.sum(f.layers[layer].post, dtype=np.float64) for f in frames])
+    pre = np.array([np.sum(f.layers[layer].pre, dtype=np.float64) for f in frames])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = post / pre
+    ok = np.isfinite(ratio) & (pre > 0)  # a layer with no activity has no ratio
+    steps, ratio = steps[ok], ratio[ok]
+    mean = np.cumsum(ratio) / np.arange(1, len(ratio) + 1)
+    x_range = [steps[0] - 0.5, steps[-1] + 0.5] if len(steps) else [0, 1]
+    traces += [
+        dict(type="scatter", x=steps, y=ratio, mode="markers", xaxis="x4", yaxis="y4", name="one iteration",
+                   marker=dict(size=8, color="rgba(27,99,181,0.35)")),
+        dict(type="scatter", x=steps, y=mean, mode="lines", xaxis="x4", yaxis="y4", name="running mean",
+                   line=dict(color=TRAIN, width=4)),
+        dict(type="scatter", x=x_range, y=[1, 1], mode="lines", xaxis="x4", yaxis="y4",
+                   name="without dropout (= 1)", line=dict(color=INK, width=3, dash="dash")),
+    ]
+    if mode == "classic":
+        keep = 1 - frames[-1].layers[layer].p
+        traces.append(dict(type="scatter", x=x_range, y=[keep] * 2, mode="lines", xaxis="x4", yaxis="y4",
+                                 name=f"1−p = {keep:.2f}: what test time multiplies by",
+                                 line=dict(color=TEST, width=3, dash="dot")))
+    axes["xaxis4"] = axis("iteration", domain=MEAN_DOMAIN, anchor="y4", range=x_range)
+    axes["yaxis4"] = axis("sum after dropout ÷ sum before", domain=[0.08, 0.92], anchor="x4", rangemode="tozero")
+    latest = f"{mean[-1]:.2f}" if len(mean) else "n/a"
+    notes.append(dict(xref="x4 domain", yref="y4 domain", x=0, y=1.0, xanchor="left", yanchor="bottom",
+                      showarrow=False, font=dict(size=SMALL, color=INK),
+                      text=f"<b>mean over {len(ratio)} iterations</b>: {latest}"))

@@ -1,0 +1,227 @@
+"""The figure functions draw what the engine recorded: masks, scales, sums, gradients, curves."""
+import math
+
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+
+from dropviz import Config, Trainer
+from dropviz.figures import (CAPTIONS, boundary_figure, curves_figure, digits_figure, gradient_figure, grid,
+                             network_figure, rescale_figure)
+
+
+def strict(fig):
+    """Re-validate every property (the figures are built without plotly's validation, for speed);
+    returns the figure itself, whose arrays are still numpy arrays."""
+    raw = fig.to_dict()
+    go.Figure(raw)
+    for tr in raw["data"]:  # names are resolved by the validation we skip, and plotly.js reads some differently
+        for holder in (tr, tr.get("marker", {})):
+            assert not isinstance(holder.get("colorscale", []), str), tr.get("name")
+    return fig
+
+
+def trace(fig, prefix):
+    found = [t for t in fig.data if (t.name or "").startswith(prefix)]
+    assert len(found) == 1, [t.name for t in fig.data]
+    return found[0]
+
+
+def texts(fig):
+    return [a.text for a in fig.layout.annotations]
+
+
+def drawn_columns(fig, kept="kept"):
+    """Per hidden column x: dropped flags of the drawn neurons, top to bottom (neuron 0 is at the top)."""
+    points = [(x, y, False) for x, y in zip(trace(fig, kept).x, trace(fig, kept).y)]
+    points += [(x, y, True) for x, y in zip(trace(fig, "dropped").x, trace(fig, "dropped").y) if x > 0]
+    columns = {}
+    for x, y, dropped in sorted(points, key=lambda p: -p[1]):
+        columns.setdefault(int(x), []).append(dropped)
+    return columns
+
+
+@pytest.fixture(scope="module")
+def small():
+    t = Trainer(Config(width=8, depth=2, p=0.5))
+    return t, t.step(5)
+
+
+@pytest.fixture(scope="module")
+def wide():
+    t = Trainer(Config(width=256, depth=2, p=0.5))
+    return t, t.step(3)
+
+
+def test_small_network_draws_exactly_the_mask(small):
+    t, frame = small
+    fig = strict(network_figure(frame, t.cfg))
+    columns = drawn_columns(fig)
+    assert sorted(columns) == [1, 2]
+    for l, layer in enumerate(frame.layers):
+        assert columns[l + 1] == list(~layer.mask)
+        assert f"{int((~layer.mask).sum())}/8<br>dropped" in texts(fig)
+    assert any(not layer.mask.all() for layer in frame.layers)  # the test sees some dropped neurons
+
+
+def test_wide_layer_draws_first_neurons_and_counts_the_rest(wide):
+    t, frame = wide
+    fig = network_figure(frame, t.cfg, max_neurons=12)
+    columns = drawn_columns(fig)
+    for l, layer in enumerate(frame.layers):
+        assert columns[l + 1] == list(~layer.mask[:12])
+        assert f"+244 more<br>{int((~layer.mask).sum())}/256<br>dropped" in texts(fig)
+
+
+def test_test_time_drops_nothing(small):
+    t, frame = small
+    fig = network_figure(frame, t.cfg, test_time=True)
+    assert len(trace(fig, "dropped").x) == 0
+    assert all(column == [False] * 8 for column in drawn_columns(fig, kept="active").values())
+    assert np.allclose(sorted(trace(fig, "active").marker.color),
+                       sorted(np.concatenate([layer.test_post for layer in frame.layers])))
+
+
+@pytest.mark.parametrize("mode, train_note, test_note", [
+    ("inverted", "p = 0.2<br>×1.25", "all active<br>×1"),
+    ("classic", "p = 0.2<br>×1<br>test ×0.80", "all active<br>×0.80<br>(= 1−p)"),
+])
+def test_scale_annotations(mode, train_note, test_note):
+    t = Trainer(Config(width=4, depth=2, p=0.2, mode=mode))
+    frame = t.step(1)
+    assert texts(network_figure(frame, t.cfg)).count(f"<b>hidden 1</b><br>{train_note}") == 1
+    assert texts(network_figure(frame, t.cfg, test_time=True)).count(f"<b>hidden 2</b><br>{test_note}") == 1
+
+
+def test_digits_input_is_an_image_with_its_input_mask():
+    t = Trainer(Config(dataset="digits", n_train=40, width=16, depth=1, input_p=0.3))
+    frame = t.step(2)
+    fig = strict(network_figure(frame, t.cfg, image_shape=t.data.image_shape))
+    image = [tr for tr in fig.data if tr.type == "heatmap"][0]
+    assert np.allclose(np.asarray(image.z), frame.x.reshape(8, 8))
+    crosses = [tr for tr in fig.data if tr.xaxis == "x2" and tr.type == "scatter"][0]
+    drawn = set(zip(crosses.y, crosses.x))
+    assert drawn == {divmod(int(i), 8) for i in np.flatnonzero(~frame.input_mask)}
+    assert len(trace(fig, "output").x) == 10
+
+
+def test_rescale_sums_are_the_frames_sums():
+    t = Trainer(Config(width=40, depth=2, p=0.5))
+    frames = [t.step(1) for _ in range(6)]
+    lf = frames[-1].layers[1]
+    fig = strict(rescale_figure(frames, 1, "inverted"))
+    notes = " ".join(texts(fig))
+    for total in (lf.pre.sum(), (lf.pre * lf.mask).sum(), lf.post.sum()):
+        assert f"sum = {total:.2f}" in notes
+    bars = [tr for tr in fig.data if tr.type == "bar"]
+    assert np.allclose(bars[0].y, lf.pre[:24]) and np.allclose(bars[2].y, lf.post[:24])
+    assert np.allclose(np.asarray(bars[2].y)[~lf.mask[:24]], 0)
+    ratios = [f.layers[1].post.sum() / f.layers[1].pre.sum() for f in frames]
+    assert np.isclose(trace(fig, "running mean").y[-1], np.mean(ratios))
+
+
+def test_rescale_classic_shows_test_time_keep_probability():
+    t = Trainer(Config(width=10, depth=1, p=0.3, mode="classic"))
+    frames = [t.step(1) for _ in range(3)]
+    lf = frames[-1].layers[0]
+    fig = strict(rescale_figure(frames, 0, "classic"))
+    assert np.allclose(lf.post, lf.pre * lf.mask)  # no training scale
+    notes = " ".join(texts(fig))
+    assert f"{lf.test_pre.sum():.2f} × 0.70 = {lf.test_post.sum():.2f}" in notes
+    assert np.isclose(trace(fig, "1−p").y[0], 0.7)
+
+
+@pytest.mark.parametrize("layer", [0, 1])
+def test_gradient_bars_are_zero_exactly_at_dropped(small, layer):
+    t, frame = small
+    lf = frame.layers[layer]
+    fig = strict(gradient_figure(frame, layer))
+    bars = trace(fig, "gradient")
+    assert np.array_equal(np.asarray(bars.y), lf.grad.astype(float))
+    assert np.all(np.asarray(bars.y)[~lf.mask] == 0)
+    assert list(trace(fig, "dropped").x) == list(np.flatnonzero(~lf.mask))
+    assert bars.marker.cmin == -bars.marker.cmax
+
+
+def test_gradient_heatmap_over_all_layers(wide):
+    _, frame = wide
+    fig = strict(gradient_figure(frame, max_neurons=32))
+    heat = [tr for tr in fig.data if tr.type == "heatmap"][0]
+    z = np.asarray(heat.z)
+    assert z.shape == (32, 2) and heat.zmin == -heat.zmax
+    dropped = np.array([~lf.mask[:32] for lf in frame.layers]).T
+    assert np.all(z[dropped] == 0)
+    assert len(trace(fig, "dropped").x) == dropped.sum()
+
+
+def test_curves_drop_non_finite_and_style_runs():
+    main = Trainer(Config(width=8, depth=1, p=0.5))
+    twin = Trainer(Config(width=8, depth=1, p=0.0))
+    for _ in range(4):
+        main.step(2); twin.step(2)
+    history = [dict(row) for row in main.history]
+    history[1]["test_loss"], history[2]["clean_train_loss"] = float("nan"), float("inf")
+    ghost = [dict(step=s, p=0.3, train_loss=1.0, clean_train_loss=1.0, test_loss=1.2, train_acc=0.5,
+                  test_acc=0.5) for s in (1, 2, 3)]
+    fig = strict(curves_figure([
+        dict(label="moons 2x8 p=0.3", history=ghost, style="ghost", p_changes=[]),
+        dict(label="main", history=history, style="main", p_changes=[(4, 0.2)]),
+        dict(label="twin", history=twin.history, style="twin", p_changes=[]),
+    ]))
+    for tr in fig.data:
+        assert all(math.isfinite(v) for v in tr.y)
+    main_test = [tr for tr in fig.data if tr.legendgroup == "run1" and tr.name == "test" and tr.yaxis == "y"][0]
+    assert len(main_test.y) == len(history) - 1 and main_test.line.dash == "solid"
+    twin_lines = [tr for tr in fig.data if tr.legendgroup == "run2"]
+    assert twin_lines and all(tr.line.dash == "dash" for tr in twin_lines)
+    assert "moons 2x8 p=0.3" in fig.data[0].legendgrouptitle.text and fig.data[0].opacity < 1
+    gap = history[-1]["test_loss"] - twin.history[-1]["test_loss"]
+    assert f"gap to no-dropout twin: {gap:+.2f}" in texts(fig)
+    assert "p → 0.2" in texts(fig)
+
+
+def test_boundary_heatmap_shape_and_tracked_example(small):
+    t, frame = small
+    gx, gy, points, extent = grid(t.data, n=30)
+    assert points.shape == (900, 2)
+    both = np.concatenate([t.data.x_train, t.data.x_test])
+    assert extent[0] < both[:, 0].min() and extent[1] > both[:, 0].max()
+    assert extent[2] < both[:, 1].min() and extent[3] > both[:, 1].max()
+    probs = t.predict(points)
+    fig = strict(boundary_figure(t.data, gx, gy, probs[:, 1].reshape(30, 30), frame, extent))
+    heat = [tr for tr in fig.data if tr.type == "heatmap"][0]
+    z = np.asarray(heat.z)
+    assert z.shape == (30, 30)
+    i, j = 7, 22  # row = y index, column = x index: the prediction at (gx[j], gy[i])
+    assert np.isclose(z[i, j], t.predict([[gx[j], gy[i]]])[0, 1], atol=1e-6)
+    ring = trace(fig, "tracked")
+    assert np.allclose([ring.x[0], ring.y[0]], t.data.x_train[frame.tracked_index])
+    assert np.allclose(strict(boundary_figure(t.data, gx, gy, probs, frame, extent)).data[0].z, z)
+    assert list(fig.layout.xaxis.range) == [extent[0], extent[1]]
+
+
+def test_digits_figure_marks_right_and_wrong():
+    t = Trainer(Config(dataset="digits", n_train=60, width=16, depth=1))
+    t.step(3)
+    probs = t.predict(t.data.x_test)
+    fig = strict(digits_figure(t.data, probs, n_show=10))
+    right = probs.argmax(1) == t.data.y_test
+    assert f"{right.mean():.1%}" in fig.layout.title.text
+    notes = fig.layout.annotations
+    assert len(notes) == 10
+    for i, note in enumerate(notes):
+        assert note.text.startswith(f"<b>{probs[i].argmax()}</b>")
+        assert (note.font.color == "#1b7f3a") == right[i]
+
+
+def test_captions_define_p_as_drop_probability():
+    text = " ".join(CAPTIONS.values())
+    assert "probability p" in CAPTIONS["network"] and "1/(1−p)" in CAPTIONS["network_inverted"]
+    assert "keep probability 1−p (not by p)" in CAPTIONS["network_classic"]
+    assert "nothing is rescaled at test time" in CAPTIONS["test_time"]
+    assert "its own mask" in CAPTIONS["network"] and "zero gradient" in CAPTIONS["gradient"]
+    assert "multiplied by p " not in text
+
+
+def test_empty_frames_give_a_message_not_an_error():
+    assert "No iterations" in strict(rescale_figure([], 0, "inverted")).layout.annotations[0].text
