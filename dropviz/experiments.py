@@ -1,0 +1,335 @@
+"""Measured answers: which p, how much data, which test-time rule, how sparse, at what cost.
+
+Each experiment takes a base Config (the live view's settings) and its own parameters, trains its
+networks together with the BatchedTrainer, and returns a tidy pandas DataFrame: the CSV that the
+page and the CLI offer, and the input of its figure in figures_experiments.py.
+
+progress(fraction, message) is called as the work advances; cancel is a callable returning True,
+or a threading.Event, checked between short chunks of training: when set, Cancelled is raised.
+"""
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+import torch
+
+from .batched import BatchedTrainer, shared_key
+from .config import DIGITS_MAX_TRAIN, FIELD, Config
+from .data import make_dataset
+
+CHUNK = 25  # iterations between progress reports and cancel checks
+P_VALUES = tuple(round(0.1 * i, 1) for i in range(10))
+N_VALUES = (20, 40, 80, 160, 320, 640, 1280)
+Progress = Callable[[float, str], None]
+
+
+class Cancelled(Exception):
+    """The user cancelled the experiment."""
+
+
+def _noop(fraction: float, message: str) -> None:
+    pass
+
+
+def _is_cancelled(cancel) -> bool:
+    if cancel is None:
+        return False
+    return cancel.is_set() if hasattr(cancel, "is_set") else bool(cancel())
+
+
+def _check(cancel) -> None:
+    if _is_cancelled(cancel):
+        raise Cancelled("experiment cancelled")
+
+
+def dropout_p(base: Config, p: float | None) -> float:
+    """The p of the 'with dropout' arm: the given one, else the live view's, else 0.5."""
+    if p is None:
+        p = base.p if base.p > 0 else 0.5
+    FIELD["p"].check(p)
+    if p <= 0:
+        raise ValueError(f"p={p!r} is out of range: the dropout arm needs p above 0 (up to 0.95)")
+    return float(p)
+
+
+def _positive(name: str, value: int, hi: int) -> int:
+    if isinstance(value, bool) or not float(value).is_integer() or not 1 <= value <= hi:
+        raise ValueError(f"{name}={value!r} is out of range: expected an integer from 1 to {hi}")
+    return int(value)
+
+
+@dataclass
+class Run:
+    """One trained network: its config, final test-time metrics, and (if recorded) its curve."""
+    cfg: Config
+    final: dict
+    curve: list  # (step, train_loss, test_loss, train_acc, test_acc) at test time
+
+
+def train_all(cfgs: Sequence[Config], steps: int, progress: Progress | None = None, cancel=None,
+              record_every: int = 0, span=(0.0, 1.0), keep_trainers: bool = False,
+              labels: Sequence | None = None):
+    """Train every config for `steps` iterations, in as few batched runs as possible.
+
+    Configs that share data and architecture (and label, if given) train together. Returns one
+    Run per config, in order (and each config's (trainer, index) if keep_trainers).
+    """
+    progress = progress or _noop
+    steps = _positive("steps", steps, 1_000_000)
+    groups: dict[tuple, list[int]] = defaultdict(list)
+    for i, cfg in enumerate(cfgs):
+        groups[(shared_key(cfg), None if labels is None else labels[i])].append(i)
+    total = sum(len(idx) for idx in groups.values()) * steps
+    done, (lo, hi) = 0, span
+    runs: list[Run | None] = [None] * len(cfgs)
+    where = [None] * len(cfgs)
+    for g, idx in enumerate(groups.values()):
+        _check(cancel)
+        trainer = BatchedTrainer([cfgs[i] for i in idx])
+        curves = [[] for _ in idx]
+
+        def record():
+            ev = trainer.evaluate()
+            for j in range(len(idx)):
+                curves[j].append((trainer.step_count, *(float(ev[k][j]) for k in
+                                  ("train_loss", "test_loss", "train_acc", "test_acc"))))
+            return ev
+
+        if record_every:
+            record()
+        while trainer.step_count < steps:
+            chunk = min(CHUNK, steps - trainer.step_count)
+            if record_every:
+                chunk = min(chunk, record_every - trainer.step_count % record_every)
+            trainer.step(chunk)
+            done += chunk * len(idx)
+            if record_every and trainer.step_count % record_every == 0:
+                record()
+            _check(cancel)
+            progress(lo + (hi - lo) * done / total,
+                     f"training {len(cfgs)} networks: group {g + 1} of {len(groups)}, "
+                     f"iteration {trainer.step_count} of {steps}")
+        ev = trainer.evaluate()
+        if record_every and trainer.step_count % record_every:
+            record()
+        for j, i in enumerate(idx):
+            final = {k: float(v[j]) for k, v in ev.items()}
+            final["diverged"] = bool(trainer.diverged[j])
+            runs[i] = Run(cfgs[i], final, curves[j])
+            where[i] = (trainer, j)
+    return (runs, where) if keep_trainers else runs
+
+
+def _rows(runs: Sequence[Run], *fields: str, **extra) -> list[dict]:
+    return [{**{f: getattr(r.cfg, f) for f in fields}, **extra, **r.final} for r in runs]
+
+
+def _seeds(base: Config, seeds: int) -> list[int]:
+    return [base.seed + i for i in range(_positive("seeds", seeds, 50))]
+
+
+# ---------------------------------------------------------------------- 1. choosing p
+def p_sweep(base: Config, ps: Sequence[float] = P_VALUES, seeds: int = 3, steps: int = 1500,
+            constant_pn: bool = False, progress: Progress | None = None, cancel=None) -> pd.DataFrame:
+    """Final train/test loss and accuracy for each p and seed.
+
+    constant_pn adds the paper's second variant: the width grows as p grows so that the expected
+    number of kept neurons per layer, (1 - p) x width, stays constant (the base width at the
+    largest p).
+    """
+    for p in ps:
+        FIELD["p"].check(p)
+    cfgs, variants = [], []
+    for p in ps:
+        for s in _seeds(base, seeds):
+            cfgs.append(base.replace(p=p, seed=s))
+            variants.append("fixed width")
+    if constant_pn:
+        kept = base.width * (1 - max(ps))
+        for p in ps:
+            width = int(min(FIELD["width"].hi, max(1, round(kept / (1 - p)))))
+            for s in _seeds(base, seeds):
+                cfgs.append(base.replace(p=p, seed=s, width=width))
+                variants.append("constant (1-p) x width")
+    runs = train_all(cfgs, steps, progress, cancel)
+    rows = [{"variant": v, **row} for v, row in zip(variants, _rows(runs, "p", "seed", "width"))]
+    return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------------- 2. amount of data
+def data_size(base: Config, n_values: Sequence[int] = N_VALUES, seeds: int = 3, steps: int = 1500,
+              p: float | None = None, progress: Progress | None = None, cancel=None) -> pd.DataFrame:
+    """Test accuracy with (p) and without (p = 0) dropout for each training-set size and seed."""
+    p = dropout_p(base, p)
+    cap = DIGITS_MAX_TRAIN if base.dataset == "digits" else int(FIELD["n_train"].hi)
+    n_values = sorted({min(int(n), cap) for n in n_values})
+    cfgs = [base.replace(n_train=n, p=q, seed=s) for n in n_values for q in (0.0, p) for s in _seeds(base, seeds)]
+    return pd.DataFrame(_rows(train_all(cfgs, steps, progress, cancel), "n_train", "p", "seed"))
+
+
+# ---------------------------------------------------------------------- 3. test-time rule
+def mc_vs_scaling(base: Config, passes: int = 100, seeds: int = 3, steps: int = 1500,
+                  p: float | None = None, grid_size: int = 40, progress: Progress | None = None,
+                  cancel=None) -> pd.DataFrame:
+    """Test error of Monte-Carlo averaging over T = 1..passes stochastic passes vs the one
+    deterministic weight-scaled pass; for 2-D data also the MC std of P(class 1) over the plane.
+
+    part = "curve": seed, T, mc_error, mc_loss, scaled_error, scaled_loss
+    part = "map":   x1, x2, mc_mean, mc_std (first seed's network)
+    part = "data":  x1, x2, label (training points, for the map)
+    """
+    p = dropout_p(base, p)
+    passes = _positive("passes", passes, 1000)
+    progress = progress or _noop
+    cfgs = [base.replace(p=p, seed=s) for s in _seeds(base, seeds)]
+    runs, where = train_all(cfgs, steps, progress, cancel, span=(0.0, 0.8), keep_trainers=True)
+    trainer = where[0][0]
+    d = trainer.data
+    y = torch.from_numpy(d.y_test)
+    rows = []
+    scaled_probs = torch.softmax(trainer.logits(d.x_test), 2)
+    for j, cfg in enumerate(cfgs):
+        _check(cancel)
+        sp = scaled_probs[j]
+        scaled_error = 1 - (sp.argmax(1) == y).float().mean().item()
+        scaled_loss = _nll(sp, y)
+        mc = trainer.mc_probs(d.x_test, passes, models=[j])[:, 0]  # (T, N, C)
+        running = mc.cumsum(0) / torch.arange(1, passes + 1).view(-1, 1, 1)
+        for t in range(passes):
+            rows.append(dict(part="curve", seed=cfg.seed, p=p, T=t + 1,
+                             mc_error=1 - (running[t].argmax(1) == y).float().mean().item(),
+                             mc_loss=_nll(running[t], y), scaled_error=scaled_error, scaled_loss=scaled_loss))
+        progress(0.8 + 0.15 * (j + 1) / len(cfgs), f"Monte-Carlo passes: network {j + 1} of {len(cfgs)}")
+    if d.n_inputs == 2:
+        _check(cancel)
+        gx, gy = plane_grid(d, grid_size)
+        mc = trainer.mc_probs(np.c_[gx.ravel(), gy.ravel()], passes, models=[0])[:, 0, :, 1]
+        rows += [dict(part="map", seed=cfgs[0].seed, p=p, x1=a, x2=b, mc_mean=m, mc_std=s)
+                 for a, b, m, s in zip(gx.ravel(), gy.ravel(), mc.mean(0).numpy(), mc.std(0, correction=0).numpy())]
+        rows += [dict(part="data", x1=float(a), x2=float(b), label=int(c))
+                 for (a, b), c in zip(d.x_train, d.y_train)]
+    progress(1.0, "done")
+    return pd.DataFrame(rows)
+
+
+def _nll(probs: torch.Tensor, y: torch.Tensor) -> float:
+    return -torch.log(probs[torch.arange(len(y)), y].clamp_min(1e-12)).mean().item()
+
+
+def plane_grid(d, size: int):
+    """A size x size grid over the data, with a margin on each side to show the far field."""
+    x = np.r_[d.x_train, d.x_test]
+    lo, hi = x.min(0), x.max(0)
+    pad = 0.5 * (hi - lo)
+    return np.meshgrid(np.linspace(lo[0] - pad[0], hi[0] + pad[0], size, dtype=np.float32),
+                       np.linspace(lo[1] - pad[1], hi[1] + pad[1], size, dtype=np.float32))
+
+
+# ---------------------------------------------------------------------- 4. sparsity
+ACTIVE = 0.01  # an activation counts as active when its magnitude exceeds this
+
+
+def sparsity(base: Config, seeds: int = 3, steps: int = 1500, p: float | None = None, bins: int = 40,
+             progress: Progress | None = None, cancel=None) -> pd.DataFrame:
+    """Test-time hidden activations on the test set, without (p = 0) and with dropout.
+
+    part = "hist":      layer, p, bin_left, bin_right, fraction (all seeds pooled)
+    part = "unit_mean": layer, p, seed, unit, mean_activation (over test examples)
+    part = "summary":   layer, p, seed, mean_activation, active_fraction (|a| > ACTIVE)
+    """
+    p = dropout_p(base, p)
+    cfgs = [base.replace(p=q, seed=s) for q in (0.0, p) for s in _seeds(base, seeds)]
+    runs, where = train_all(cfgs, steps, progress, cancel, span=(0.0, 0.95), keep_trainers=True)
+    trainer = where[0][0]
+    acts = trainer.activations(trainer.data.x_test)  # per layer (M, N, width)
+    rows = []
+    for layer, a in enumerate(acts, start=1):
+        edges = np.linspace(min(0.0, float(a.min())), max(float(a.max()), 1e-6), bins + 1)
+        for q in (0.0, p):
+            sel = [j for j, c in enumerate(cfgs) if c.p == q]
+            counts, _ = np.histogram(a[sel], edges)
+            rows += [dict(part="hist", layer=layer, p=q, bin_left=float(l), bin_right=float(r),
+                          fraction=c / counts.sum()) for l, r, c in zip(edges, edges[1:], counts)]
+            for j in sel:
+                unit_means = np.abs(a[j]).mean(0)
+                rows += [dict(part="unit_mean", layer=layer, p=q, seed=cfgs[j].seed, unit=u,
+                              mean_activation=float(m)) for u, m in enumerate(unit_means)]
+                rows.append(dict(part="summary", layer=layer, p=q, seed=cfgs[j].seed,
+                                 mean_activation=float(np.abs(a[j]).mean()),
+                                 active_fraction=float((np.abs(a[j]) > ACTIVE).mean()),
+                                 test_acc=runs[j].final["test_acc"]))
+    (progress or _noop)(1.0, "done")
+    return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------------- 5. cost
+def cost(base: Config, seeds: int = 3, steps: int = 1500, p: float | None = None,
+         target_loss: float | None = None, timing_iterations: int = 100, points: int = 60,
+         progress: Progress | None = None, cancel=None) -> pd.DataFrame:
+    """What dropout costs: time per iteration, iterations to a target training loss, run-to-run spread.
+
+    part = "timing": p, repeat, ms_per_iteration (one network alone, this engine)
+    part = "curve":  p, seed, run ("seed" or "repeat"), step, train_loss, test_loss (test time)
+    part = "target": p, seed, target_loss, iterations (NaN: not reached in `steps`)
+    The "repeat" runs train the dropout arm's networks a second time, from scratch, in a batch of
+    the same make-up (float results depend on memory layout): each must match its seed exactly.
+    Without target_loss the target is 1.2 x the higher of the two final mean training losses,
+    so both arms reach it.
+    """
+    p = dropout_p(base, p)
+    progress = progress or _noop
+    rows = []
+    timing = {0.0: BatchedTrainer([base.replace(p=0.0)]), p: BatchedTrainer([base.replace(p=p)])}
+    for t in timing.values():
+        t.step(5)  # warm-up
+    chunk = max(1, timing_iterations // 5)
+    for r in range(5):  # interleaved, so both arms see the same machine load
+        for q, trainer in timing.items():
+            _check(cancel)
+            started = time.perf_counter()
+            trainer.step(chunk)
+            rows.append(dict(part="timing", p=q, repeat=r, ms_per_iteration=1e3 * (time.perf_counter() - started) / chunk))
+        progress(0.1 * (r + 1) / 5, "timing one iteration with and without dropout")
+    seeds_ = _seeds(base, seeds)
+    arms = ((0.0, "seed"), (p, "seed"), (p, "repeat"))
+    cfgs = [base.replace(p=q, seed=s) for q, _ in arms for s in seeds_]
+    kinds = [kind for _, kind in arms for _ in seeds_]
+    runs = train_all(cfgs, steps, progress, cancel, record_every=max(1, steps // points), span=(0.1, 1.0),
+                     labels=[(c.p, k) for c, k in zip(cfgs, kinds)])
+    for run, kind in zip(runs, kinds):
+        rows += [dict(part="curve", p=run.cfg.p, seed=run.cfg.seed, run=kind, step=step, train_loss=tr, test_loss=te)
+                 for step, tr, te, _, _ in run.curve]
+    if target_loss is None:
+        finals = [np.nanmean([r.final["train_loss"] for r, k in zip(runs, kinds) if k == "seed" and r.cfg.p == q])
+                  for q in (0.0, p)]
+        target_loss = float(f"{1.2 * max(finals):.2g}")
+    for run, kind in zip(runs, kinds):
+        if kind == "seed":
+            reached = [step for step, tr, *_ in run.curve if tr <= target_loss]
+            rows.append(dict(part="target", p=run.cfg.p, seed=run.cfg.seed, target_loss=target_loss,
+                             iterations=reached[0] if reached else np.nan))
+    return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------------- registry
+@dataclass(frozen=True)
+class Experiment:
+    name: str        # CLI name
+    title: str       # page title
+    question: str    # what it answers, one line
+    run: Callable[..., pd.DataFrame]
+
+
+EXPERIMENTS: dict[str, Experiment] = {e.name: e for e in (
+    Experiment("p-sweep", "Choosing p", "Which p should I pick? Too little overfits, too much underfits.", p_sweep),
+    Experiment("data-size", "Amount of data", "Does dropout help with my amount of data?", data_size),
+    Experiment("mc-vs-scaling", "Test-time rule", "Monte-Carlo averaging over T passes vs one weight-scaled pass.",
+               mc_vs_scaling),
+    Experiment("sparsity", "Sparsity", "Does dropout make hidden activations sparser?", sparsity),
+    Experiment("cost", "Cost", "Is dropout slower? Why do my runs differ?", cost),
+)}

@@ -1,0 +1,40 @@
+"""Named starting points that each show one lesson about dropout.
+
+Each preset promises a qualitative result, checked by tests/test_presets.py on fixed seeds.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .config import Config
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    description: str
+    config: Config
+    steps: int  # iterations after which the lesson is visible
+
+
+_OVERFIT = Config(dataset="moons", n_train=40, noise=0.3, depth=2, width=256, activation="relu",
+                  p=0.5, mode="inverted", optimizer="sgd", lr=0.1, batch_size=64, seed=0, data_seed=0)
+
+PRESETS: dict[str, Preset] = {p.name: p for p in (
+    Preset(
+        "Overfitting without dropout",
+        "A wide network (2 x 256) on 40 noisy points. The p = 0 twin fits the noise: its test loss "
+        "climbs while the dropout run's (p = 0.5) stays lower.",
+        _OVERFIT, 3000),
+    Preset(
+        "Too much dropout",
+        "p = 0.9 drops nine neurons in ten: the network underfits, its training loss stays well "
+        "above the p = 0 twin's and the decision boundary is blurred.",
+        _OVERFIT.replace(p=0.9, n_train=200), 1500),
+    Preset(
+        "Deep network",
+        "Seven hidden layers of 64 with a moderate p = 0.2: dropout acts in every layer, and the "
+        "network still trains on the spiral.",
+        Config(dataset="spiral", n_train=200, noise=0.1, depth=7, width=64, activation="relu",
+               p=0.2, mode="inverted", optimizer="adam", lr=0.003, batch_size=64), 2000),
+)}

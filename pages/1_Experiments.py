@@ -1,0 +1,174 @@
+"""Experiments page: layout and wiring only. The work is dropviz.experiments, the charts
+dropviz.figures_experiments.
+
+An experiment runs in a background thread owned by this session; a fragment with run_every polls
+its progress and offers Cancel (a threading.Event the experiment checks between short chunks).
+When nothing runs, no fragment has a timer.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+
+import torch
+
+torch.set_num_threads(1)
+
+import pandas as pd  # noqa: E402
+import streamlit as st  # noqa: E402
+
+from dropviz.config import Config  # noqa: E402
+from dropviz.experiments import EXPERIMENTS, Cancelled  # noqa: E402
+from dropviz.figures_experiments import FIGURES  # noqa: E402
+from dropviz.presets import PRESETS  # noqa: E402
+
+LIVE = "the live view's settings"
+HOW_TO_READ = {
+    "p-sweep": "Each point is a network trained with that p (drop probability); lines are the mean over seeds, "
+               "bands the range. Too little dropout overfits: training loss near zero, test loss high. Too much "
+               "underfits: the training loss rises too. The best p has the lowest mean test loss.",
+    "data-size": "Left: test accuracy with and without dropout for each training-set size. Right: the gain, "
+                 "with minus without, for the same seed. The 2014 paper found no gain for very small sets, "
+                 "then a gain that grows and shrinks again as data becomes plentiful.",
+    "mc-vs-scaling": "At test time nothing is dropped and the network is scaled once (inverted dropout already "
+                     "scaled in training; classic mode multiplies by the keep probability 1-p). Monte-Carlo dropout "
+                     "instead averages T passes with random masks. The right map shows how much those passes "
+                     "disagree: the MC uncertainty, usually growing away from the training points.",
+    "sparsity": "Test-time activations of the hidden neurons. The 2014 paper saw that with dropout fewer "
+                "neurons are strongly active and the mean activation is lower: sparser features.",
+    "cost": "Left: measured time of one training iteration of one network. Middle: iterations until the "
+            "training loss (measured at test time) reaches the target: dropout usually needs more. Right: "
+            "different seeds give different test curves; a second network with the same seed repeats its "
+            "seed's curve exactly.",
+}
+
+
+@dataclass
+class Job:
+    name: str
+    cfg: Config
+    params: dict
+    fraction: float = 0.0
+    message: str = "starting"
+    result: pd.DataFrame | None = None
+    error: str = ""
+    cancelled: bool = False
+    started: float = field(default_factory=time.perf_counter)
+    seconds: float = 0.0
+    stop: threading.Event = field(default_factory=threading.Event)
+    thread: threading.Thread | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.thread is not None and self.thread.is_alive()
+
+    def start(self) -> "Job":
+        self.thread = threading.Thread(target=self._work, daemon=True, name=f"dropviz-{self.name}")
+        self.thread.start()
+        return self
+
+    def _report(self, fraction: float, message: str) -> None:
+        self.fraction, self.message = min(max(fraction, 0.0), 1.0), message
+
+    def _work(self) -> None:
+        torch.set_num_threads(1)
+        try:
+            self.result = EXPERIMENTS[self.name].run(self.cfg, **self.params, progress=self._report, cancel=self.stop)
+        except Cancelled:
+            self.cancelled = True
+        except ValueError as err:
+            self.error = str(err)
+        except Exception as err:  # noqa: BLE001 - shown as one line, never a traceback in the browser
+            self.error = f"The experiment failed: {type(err).__name__}: {err}"
+        self.seconds = time.perf_counter() - self.started
+
+
+def live_config() -> Config:
+    cfg = st.session_state.get("config")
+    if isinstance(cfg, Config):
+        return cfg
+    cfg, warnings = Config.from_query(st.query_params.to_dict())
+    for warning in warnings:
+        st.warning(warning)
+    return cfg
+
+
+def controls(live: Config):
+    names = list(EXPERIMENTS)
+    name = st.sidebar.selectbox("Experiment", names, format_func=lambda n: EXPERIMENTS[n].title, key="x_name")
+    start = st.sidebar.selectbox("Start from", [LIVE, *PRESETS], key="x_start")
+    cfg = live if start == LIVE else PRESETS[start].config
+    default_steps = 1500 if start == LIVE else PRESETS[start].steps
+    seeds = st.sidebar.slider("Seeds per setting", 1, 10, 3, key="x_seeds")
+    steps = st.sidebar.number_input("Training iterations per network", 50, 20000, default_steps, step=250,
+                                    key=f"x_steps_{start}")
+    params = {"seeds": seeds, "steps": int(steps)}
+    p_default = cfg.p if cfg.p > 0 else 0.5
+    if name == "p-sweep":
+        params["constant_pn"] = st.sidebar.checkbox(
+            "Also keep (1-p) x width constant", key="x_pn",
+            help="The paper's second variant: wider layers at higher p, so the expected number of kept "
+                 "neurons stays the same.")
+    else:
+        params["p"] = st.sidebar.slider("p of the dropout runs (drop probability)", 0.05, 0.95,
+                                        float(round(p_default, 2)), 0.05, key=f"x_p_{start}")
+    if name == "mc-vs-scaling":
+        params["passes"] = st.sidebar.slider("Monte-Carlo passes T", 10, 200, 100, 10, key="x_passes")
+    return name, cfg, params
+
+
+def progress_panel(job: Job) -> None:
+    @st.fragment(run_every=0.5)
+    def poll():
+        if not job.running:
+            st.rerun(scope="app")
+        elapsed = time.perf_counter() - job.started
+        st.progress(job.fraction, text=f"{EXPERIMENTS[job.name].title}: {job.message} ({elapsed:.0f} s)")
+        if st.button("Cancel", key="x_cancel", type="secondary"):
+            job.stop.set()
+            job.message = "cancelling..."
+    poll()
+
+
+def results(job: Job) -> None:
+    if job.cancelled:
+        st.info(f"Cancelled after {job.seconds:.1f} s. Nothing to show: change the settings or press Run again.")
+        return
+    if job.error:
+        st.error(job.error)
+        return
+    if job.result is None:
+        return
+    st.success(f"{EXPERIMENTS[job.name].title}: finished in {job.seconds:.1f} s, from {job.cfg.label()}")
+    try:
+        fig = FIGURES[job.name](job.result)
+    except Exception as err:  # noqa: BLE001 - a figure problem must not hide the CSV
+        st.error(f"The chart could not be drawn ({type(err).__name__}: {err}); the CSV is still available.")
+    else:
+        st.plotly_chart(fig, config={"displayModeBar": False})
+    st.caption(HOW_TO_READ[job.name])
+    st.download_button("Download CSV", job.result.to_csv(index=False).encode(), file_name=f"dropviz-{job.name}.csv",
+                       mime="text/csv", key="x_download", on_click="ignore")
+
+
+def main() -> None:
+    st.set_page_config(page_title="dropviz: experiments", layout="wide")
+    st.title("Experiments")
+    live = live_config()
+    name, cfg, params = controls(live)
+    experiment = EXPERIMENTS[name]
+    st.markdown(f"**{experiment.title}.** {experiment.question}")
+    st.caption(f"Network and data: {cfg.label()}. p is always the drop probability; the keep probability is 1 - p.")
+    job: Job | None = st.session_state.get("x_job")
+    running = job is not None and job.running
+    if st.button("Run", type="primary", disabled=running, key="x_run"):
+        job = st.session_state["x_job"] = Job(name, cfg, params).start()
+        running = True
+    if running:
+        progress_panel(job)
+    elif job is not None:
+        results(job)
+
+
+main()
