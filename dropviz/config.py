@@ -75,7 +75,7 @@ class Field:
 FIELDS: tuple[Field, ...] = (
     Field("dataset", str, "moons", "training data: 2-D toy sets, or digits (real 8x8 handwritten digits, 10 classes)", choices=DATASETS),
     Field("n_train", int, 40, "number of training examples (test set is fixed: 500 points, or 497 digits)", lo=4, hi=2000),
-    Field("noise", float, 0.3, "label noise of the 2-D sets (std of added Gaussian noise; pixel noise for digits)", lo=0.0, hi=1.0),
+    Field("noise", float, 0.3, "std of the Gaussian noise added to the inputs (2-D points, or digit pixels)", lo=0.0, hi=1.0),
     Field("depth", int, 2, "number of hidden layers", lo=1, hi=8),
     Field("width", int, 128, "neurons per hidden layer", lo=1, hi=256),
     Field("activation", str, "relu", "hidden activation", choices=("relu", "tanh")),
@@ -84,8 +84,8 @@ FIELDS: tuple[Field, ...] = (
     Field("mode", str, "inverted", "inverted: scale survivors by 1/(1-p) in training (PyTorch); "
           "classic: no training scale, multiply by keep probability 1-p at test time (2014 paper)",
           choices=("inverted", "classic")),
-    Field("optimizer", str, "adam", "optimizer", choices=("sgd", "adam")),
-    Field("lr", float, 0.01, "learning rate", lo=1e-5, hi=100.0, live=True),
+    Field("optimizer", str, "sgd", "optimizer", choices=("sgd", "adam")),
+    Field("lr", float, 0.1, "learning rate", lo=1e-5, hi=100.0, live=True),
     Field("batch_size", int, 64, "examples per iteration (capped at n_train: full batch)", lo=1, hi=2000),
     Field("seed", int, 0, "seed of the initial weights, batch order and dropout masks", lo=0, hi=2**31 - 1),
     Field("data_seed", int, 0, "seed of the generated data set and train/test split", lo=0, hi=2**31 - 1),
@@ -95,20 +95,21 @@ FIELD = {f.name: f for f in FIELDS}
 
 @dataclass(frozen=True)
 class Config:
-    dataset: str = "moons"
-    n_train: int = 40
-    noise: float = 0.3
-    depth: int = 2
-    width: int = 128
-    activation: str = "relu"
-    p: float = 0.5
-    input_p: float = 0.0
-    mode: str = "inverted"
-    optimizer: str = "adam"
-    lr: float = 0.01
-    batch_size: int = 64
-    seed: int = 0
-    data_seed: int = 0
+    """Every setting of a run; defaults and allowed ranges come from FIELDS."""
+    dataset: str = FIELD["dataset"].default
+    n_train: int = FIELD["n_train"].default
+    noise: float = FIELD["noise"].default
+    depth: int = FIELD["depth"].default
+    width: int = FIELD["width"].default
+    activation: str = FIELD["activation"].default
+    p: float = FIELD["p"].default
+    input_p: float = FIELD["input_p"].default
+    mode: str = FIELD["mode"].default
+    optimizer: str = FIELD["optimizer"].default
+    lr: float = FIELD["lr"].default
+    batch_size: int = FIELD["batch_size"].default
+    seed: int = FIELD["seed"].default
+    data_seed: int = FIELD["data_seed"].default
 
     def __post_init__(self):
         for f in FIELDS:

@@ -66,7 +66,7 @@ def test_recorded_mask_rate_matches_p_over_many_iterations():
 
 
 def test_set_p_changes_the_rate_and_keeps_weights_and_optimizer_state():
-    trainer = Trainer(Config(p=0.5, width=64))
+    trainer = Trainer(Config(p=0.5, width=64, optimizer="adam", lr=0.01))
     trainer.step(5)
     weights = [w.clone() for w in trainer.params]
     adam_steps = [trainer.opt.state[w]["step"].item() for w in trainer.params]
@@ -291,7 +291,7 @@ def test_divergence_is_caught_and_freezes_the_run():
 
 
 def test_digits_trains_well_above_chance():
-    trainer = Trainer(Config(dataset="digits", n_train=300, batch_size=64, width=64, p=0.2, lr=0.005))
+    trainer = Trainer(Config(dataset="digits", n_train=300, batch_size=64, width=64, p=0.2, optimizer="adam", lr=0.005))
     start = trainer.frame
     frame = trainer.step(150)
     assert start.step == 0 and frame.step == 150
