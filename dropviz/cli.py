@@ -170,7 +170,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        allowed = sorted({o for a in args.parser._actions for o in a.option_strings if o.startswith("--")})
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}; allowed flags: {', '.join(allowed)}")
     # these networks are too small to gain from threads; on a busy machine extra threads cost 10x
     torch.set_num_threads(1)
     return args.func(args)

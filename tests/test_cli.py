@@ -69,7 +69,7 @@ def test_diverged_run_reports_it(capsys):
     (["--steps", "0"], "--steps=0 is out of range: expected an integer from 1 to 1000000"),
     (["--dataset", "digits", "--n-train", "1500"], "--n-train=1500 is out of range for digits"),
     (["--lr"], "--lr"),
-    (["--bogus", "3"], "--bogus"),
+    (["--bogus", "3"], "unrecognized arguments: --bogus 3; allowed flags: --activation, --batch-size"),
 ])
 def test_bad_flags_exit_2_with_one_line(capsys, argv, expected):
     with pytest.raises(SystemExit) as exit_:
