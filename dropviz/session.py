@@ -1,0 +1,200 @@
+"""One viewer's live training session, free of Streamlit so its logic can be tested directly.
+
+A LiveSession holds the main Trainer and its p = 0 twin (same seed, so identical initial weights
+and batches), steps them in lockstep, keeps the last few finished runs as ghosts, remembers where
+p was changed, keeps recent frames for the rescaling panel, and knows whether it is playing.
+"""
+from __future__ import annotations
+
+import threading
+from collections import deque
+from dataclasses import dataclass
+
+from .config import FIELDS, Config
+from .frame import Frame
+from .trainer import Trainer
+
+MAX_GHOSTS = 3
+RECENT_FRAMES = 100
+FRAME_INTERVAL = 0.04  # seconds between displayed frames at full speed (25 frames/s)
+BATCH_SECONDS = 0.4    # while playing, frames are computed in batches this long and played back
+                       # by the browser: one Streamlit rerun per batch, not one per frame
+
+
+@dataclass(frozen=True)
+class Speed:
+    key: str           # in the URL
+    label: str
+    per_tick: int      # training iterations per displayed frame
+    interval: float    # seconds between frames
+
+
+SPEEDS: tuple[Speed, ...] = (
+    Speed("1-per-s", "slow motion: 1 iteration/s", 1, 1.0),
+    Speed("2-per-s", "2 iterations/s", 1, 0.5),
+    Speed("5-per-s", "5 iterations/s", 1, 0.2),
+    Speed("1-per-frame", "1 iteration per frame", 1, FRAME_INTERVAL),
+    Speed("2-per-frame", "2 iterations per frame", 2, FRAME_INTERVAL),
+    Speed("5-per-frame", "5 iterations per frame", 5, FRAME_INTERVAL),
+    Speed("10-per-frame", "10 iterations per frame", 10, FRAME_INTERVAL),
+    Speed("25-per-frame", "25 iterations per frame", 25, FRAME_INTERVAL),
+)
+SPEED_NAMES = tuple(s.label for s in SPEEDS)
+DEFAULT_SPEED = "1 iteration per frame"
+SPEED_BY_NAME = {s.label: s for s in SPEEDS}
+SPEED_BY_KEY = {s.key: s for s in SPEEDS}
+
+
+def speed_from_query(value) -> tuple[str, str | None]:
+    """The speed named in a URL parameter, or the default and a warning naming the allowed values."""
+    if isinstance(value, (list, tuple)):
+        value = value[-1] if value else ""
+    if value in SPEED_BY_KEY:
+        return SPEED_BY_KEY[value].label, None
+    return DEFAULT_SPEED, (f"speed={value!r} is not valid: expected one of {', '.join(SPEED_BY_KEY)}; "
+                           f"using the default speed={SPEED_BY_NAME[DEFAULT_SPEED].key}")
+LIVE_FIELDS = tuple(f.name for f in FIELDS if f.live)
+
+
+def twin_config(cfg: Config) -> Config:
+    """The comparison run: same everything, no dropout anywhere."""
+    return cfg.replace(p=0.0, input_p=0.0)
+
+
+class LiveSession:
+    def __init__(self, cfg: Config | None = None, speed: str = DEFAULT_SPEED):
+        self._lock = threading.RLock()  # overlapping reruns of one browser session
+        self.ghosts: deque[dict] = deque(maxlen=MAX_GHOSTS)
+        self.playing = False
+        self.speed = speed if speed in SPEED_BY_NAME else DEFAULT_SPEED
+        self.run_id = 0
+        self._start(cfg or Config())
+
+    # ------------------------------------------------------------------ runs
+    def _start(self, cfg: Config) -> None:
+        self.cfg = cfg
+        self.trainer = Trainer(cfg)
+        self.twin = Trainer(twin_config(cfg), data=self.trainer.data)
+        self.p_changes: list[tuple[int, float]] = []
+        self.recent: deque[Frame] = deque([self.trainer.frame], maxlen=RECENT_FRAMES)
+        self.twin.frame  # noqa: B018 - record step 0 so both histories start together
+        self.message = ""
+        self.run_id += 1
+
+    def _retire(self) -> None:
+        """The current run becomes a ghost, if it trained at all."""
+        if self.trainer.step_count > 0:
+            self.ghosts.append({"label": self.cfg.label(), "history": list(self.trainer.history),
+                                "style": "ghost"})
+
+    def reset(self) -> None:
+        """Start the same setup again from iteration 0; the old run stays as a ghost."""
+        with self._lock:
+            self._retire()
+            self._start(self.cfg)
+            self.playing = False
+
+    def apply(self, cfg: Config) -> str:
+        """Take new settings. Returns "same", "live" (p, input_p, lr changed in place) or "new run"."""
+        with self._lock:
+            if cfg == self.cfg:
+                return "same"
+            if cfg.structural_key() != self.cfg.structural_key():
+                self._retire()
+                self._start(cfg)
+                return "new run"
+            changes = {name: getattr(cfg, name) for name in LIVE_FIELDS
+                       if getattr(cfg, name) != getattr(self.cfg, name)}
+            self.trainer.update(**changes)
+            if "lr" in changes:
+                self.twin.update(lr=cfg.lr)
+            if "p" in changes:
+                self.p_changes.append((self.trainer.step_count, cfg.p))
+            self.cfg = cfg
+            return "live"
+
+    # ------------------------------------------------------------------ training
+    @property
+    def step_count(self) -> int:
+        return self.trainer.step_count
+
+    @property
+    def frame(self) -> Frame:
+        return self.trainer.frame
+
+    @property
+    def diverged(self) -> bool:
+        return self.trainer.diverged
+
+    def step(self, n: int = 1) -> Frame:
+        """n iterations of the main run and of its twin, in lockstep. A divergence pauses."""
+        with self._lock:
+            if self.trainer.diverged:
+                self.playing = False
+                return self.trainer.frame
+            frame = self.trainer.step(n)
+            if not self.twin.diverged:
+                self.twin.step(n)
+            self.recent.append(frame)
+            if frame.diverged:
+                self.playing = False
+                self.message = frame.message + " Press Reset (or change a structural setting) to start again."
+            return frame
+
+    def tick(self) -> Frame:
+        """One displayed frame while playing: as many iterations as the speed asks for."""
+        return self.step(SPEED_BY_NAME[self.speed].per_tick)
+
+    def play(self) -> None:
+        with self._lock:
+            self.playing = not self.trainer.diverged
+
+    def pause(self) -> None:
+        self.playing = False
+
+    def set_speed(self, name: str) -> None:
+        if name not in SPEED_BY_NAME:
+            raise ValueError(f"speed={name!r} is not valid: expected one of {', '.join(SPEED_NAMES)}")
+        self.speed = name
+
+    @property
+    def interval(self) -> float:
+        return SPEED_BY_NAME[self.speed].interval
+
+    @property
+    def batch(self) -> int:
+        """Frames computed per rerun while playing (one in slow motion)."""
+        return max(1, round(BATCH_SECONDS / self.interval))
+
+    @property
+    def batch_interval(self) -> float:
+        """Seconds between reruns while playing: the time the browser needs to show one batch."""
+        return self.batch * self.interval
+
+    def play_batch(self, frames: int | None = None) -> list[tuple[Frame, Frame]]:
+        """While playing: `frames` displayed frames (default: one batch), each with its twin's frame.
+
+        Stops early if the run diverges (which pauses it).
+        """
+        out = []
+        with self._lock:
+            for _ in range(self.batch if frames is None else frames):
+                if not self.playing:
+                    break
+                frame = self.tick()
+                out.append((frame, self.twin.frame))
+        return out
+
+    @property
+    def speed_key(self) -> str:
+        return SPEED_BY_NAME[self.speed].key
+
+    # ------------------------------------------------------------------ for the figures
+    def runs(self) -> list[dict]:
+        """Curves to draw: this run, its p = 0 twin, and the ghosts of earlier runs (oldest first)."""
+        with self._lock:
+            return [*self.ghosts,
+                    {"label": self.cfg.label(), "history": list(self.trainer.history), "style": "main",
+                     "p_changes": list(self.p_changes)},
+                    {"label": "twin without dropout (p = 0)", "history": list(self.twin.history),
+                     "style": "twin", "p_changes": []}]

@@ -1,0 +1,179 @@
+"""The page, run headless with Streamlit's AppTest: widgets -> Config -> LiveSession, URL in and out."""
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dropviz import Config
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+
+
+def start(first_view_done: bool = True, **params) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    for name, value in params.items():
+        at.query_params[name] = value
+    if first_view_done:  # in a browser, the live view reports its first frame; AppTest runs no JS
+        at.session_state["panels_ready"] = True
+    return at.run()
+
+
+def live(at):
+    return at.session_state["live"]
+
+
+def no_failure(at):
+    assert not at.exception, [e.value for e in at.exception]
+    assert not [e.value for e in at.error if "could not be drawn" in e.value or "went wrong" in e.value]
+
+
+def test_first_run_sends_only_the_live_view():
+    at = start(first_view_done=False)
+    no_failure(at)
+    assert not at.get("plotly_chart") and any("Loading the panels" in c.value for c in at.caption)
+    at.session_state["panels_ready"] = True  # what the browser's first-frame trigger sets
+    at.run()
+    assert len(at.get("plotly_chart")) == 4  # boundary, rescaling, gradients, loss and accuracy
+    no_failure(at)
+
+
+def test_default_page_builds_with_default_settings_and_paused():
+    at = start()
+    no_failure(at)
+    assert live(at).cfg == Config() and live(at).step_count == 0 and not live(at).playing
+    assert at.session_state["config"] == Config()  # shared with the Experiments page
+    assert at.button(key="play").label == "▶ Play"
+    assert not at.warning
+
+
+def test_settings_reach_the_trainer():
+    at = start()
+    at.slider(key="w_width").set_value(24)
+    at.selectbox(key="w_dataset").set_value("circles")
+    at.radio(key="w_mode").set_value("classic")
+    at.run()
+    no_failure(at)
+    cfg = live(at).trainer.cfg
+    assert (cfg.width, cfg.dataset, cfg.mode) == (24, "circles", "classic")
+    assert live(at).trainer.model.hidden[0].out_features == 24
+    assert at.query_params["width"] == "24" and at.query_params["dataset"] == "circles"
+
+
+def test_step_advances_exactly_one_iteration():
+    at = start()
+    at.button(key="step").click().run()
+    assert live(at).step_count == 1 and live(at).twin.step_count == 1
+    at.button(key="step").click().run()
+    assert live(at).step_count == 2
+    at.run()  # a rerun without a click trains nothing while paused
+    assert live(at).step_count == 2
+    no_failure(at)
+
+
+def test_p_changes_without_reset():
+    at = start()
+    for _ in range(3):
+        at.button(key="step").click().run()
+    trainer = live(at).trainer
+    at.slider(key="w_p").set_value(0.2).run()
+    no_failure(at)
+    assert live(at).trainer is trainer and live(at).step_count == 3
+    assert trainer.cfg.p == 0.2 and live(at).p_changes == [(3, 0.2)]
+    assert at.query_params["p"] == "0.2"
+
+
+def test_structural_change_starts_a_new_run_and_keeps_the_ghost():
+    at = start()
+    at.button(key="step").click().run()
+    at.button(key="step").click().run()
+    at.slider(key="w_depth").set_value(3).run()
+    no_failure(at)
+    assert live(at).step_count == 0 and live(at).cfg.depth == 3
+    assert [g["label"] for g in live(at).ghosts] == [Config().label()]
+
+
+def test_play_then_pause():
+    at = start()
+    at.button(key="play").click().run()
+    assert live(at).playing and live(at).step_count > 0  # the first batch is drawn at once
+    assert at.button(key="play").label == "❚❚ Pause"
+    at.button(key="play").click().run()
+    steps = live(at).step_count
+    assert not live(at).playing
+    at.run()
+    assert live(at).step_count == steps
+    no_failure(at)
+
+
+def test_query_parameters_restore_settings():
+    at = start(dataset="xor", n_train="120", depth="3", width="32", p="0.3", input_p="0.1", mode="classic",
+               optimizer="sgd", lr="0.05", batch_size="16", seed="7", data_seed="2", speed="5-per-frame")
+    no_failure(at)
+    want = Config(dataset="xor", n_train=120, depth=3, width=32, p=0.3, input_p=0.1, mode="classic",
+                  optimizer="sgd", lr=0.05, batch_size=16, seed=7, data_seed=2)
+    assert live(at).cfg == want and live(at).trainer.cfg == want
+    assert live(at).speed == "5 iterations per frame"
+    assert at.slider(key="w_p").value == 0.3 and at.slider(key="w_depth").value == 3
+    assert not at.warning
+    assert at.query_params["seed"] == "7" and at.query_params["speed"] == "5-per-frame"
+
+
+@pytest.mark.parametrize("params, field, allowed", [
+    ({"p": "1.5"}, "p", "from 0 to 0.95"),
+    ({"depth": "abc"}, "depth", "an integer from 1 to 8"),
+    ({"dataset": "unknown"}, "dataset", "one of moons"),
+])
+def test_bad_parameters_warn_and_fall_back(params, field, allowed):
+    at = start(**params, width="32")
+    no_failure(at)
+    warnings = [w.value for w in at.warning]
+    assert len(warnings) == 1 and field in warnings[0] and allowed in warnings[0]
+    assert getattr(live(at).cfg, field) == getattr(Config(), field)
+    assert live(at).cfg.width == 32  # the good parameter is kept
+    assert at.query_params[field] == str(getattr(Config(), field))
+
+
+def test_all_bad_parameters_at_once():
+    at = start(p="1.5", depth="abc", dataset="unknown")
+    no_failure(at)
+    text = " ".join(w.value for w in at.warning)
+    assert all(name in text for name in ("p=", "depth=", "dataset="))
+    assert live(at).cfg == Config()
+
+
+def test_diverging_setting_pauses_with_a_message():
+    at = start(optimizer="sgd", lr="50")
+    at.button(key="play").click().run()
+    no_failure(at)
+    assert live(at).diverged and not live(at).playing
+    messages = [e.value for e in at.error]
+    assert any("diverged" in m and "learning rate" in m for m in messages)
+    assert at.button(key="play").disabled and at.button(key="play").label == "▶ Play"
+    at.button(key="reset").click().run()
+    assert not live(at).diverged and live(at).step_count == 0
+
+
+def test_invalid_combination_from_widgets_warns_and_keeps_the_run():
+    at = start(n_train="1500")
+    at.selectbox(key="w_dataset").set_value("digits").run()
+    no_failure(at)
+    assert any("n_train" in w.value for w in at.warning)
+    assert live(at).cfg.dataset == "moons"
+
+
+def test_preset_sets_the_widgets():
+    from dropviz.presets import PRESETS
+    name, preset = next(iter(PRESETS.items()))
+    at = start()
+    at.selectbox(key="w_preset").set_value(name).run()
+    no_failure(at)
+    assert live(at).cfg == preset.config
+    at.slider(key="w_p").set_value(0.1).run()
+    assert at.selectbox(key="w_preset").value == "(your own settings)"
+
+
+def test_digits_page_builds():
+    at = start(dataset="digits", n_train="200")
+    at.button(key="step").click().run()
+    no_failure(at)
+    assert live(at).trainer.data.image_shape == (8, 8)

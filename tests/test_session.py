@@ -1,0 +1,194 @@
+"""LiveSession: the main run and its p = 0 twin, live vs structural changes, ghosts, divergence."""
+import numpy as np
+import pytest
+import torch
+
+from dropviz import Config, Trainer
+from dropviz.live_payload import curves_payload, live_payload, thin
+from dropviz.session import (DEFAULT_SPEED, MAX_GHOSTS, SPEED_BY_KEY, LiveSession, speed_from_query,
+                             twin_config)
+
+SMALL = Config(n_train=40, width=16, depth=2, batch_size=16)
+
+
+def weights(trainer):
+    return [p.detach().clone() for p in trainer.model.parameters()]
+
+
+def test_twin_starts_from_identical_weights_without_dropout():
+    live = LiveSession(SMALL)
+    assert live.twin.cfg.p == 0 and live.twin.cfg.input_p == 0
+    assert live.twin.cfg.replace(p=SMALL.p, input_p=SMALL.input_p) == SMALL
+    for a, b in zip(weights(live.trainer), weights(live.twin)):
+        assert torch.equal(a, b)
+
+
+def test_main_and_twin_step_in_lockstep_and_twin_is_a_plain_p0_run():
+    live = LiveSession(SMALL)
+    live.step(7)
+    assert live.trainer.step_count == live.twin.step_count == 7
+    assert [h["step"] for h in live.trainer.history] == [h["step"] for h in live.twin.history]
+    alone = Trainer(twin_config(SMALL))
+    alone.step(7)
+    assert live.twin.frame.test_loss == alone.frame.test_loss  # same weights, batches: bit for bit
+    assert live.trainer.frame.test_loss != alone.frame.test_loss  # dropout made a difference
+
+
+def test_play_batch_returns_each_frame_with_its_twin_frame():
+    live = LiveSession(SMALL, speed="2 iterations per frame")
+    live.play()
+    pairs = live.play_batch(3)
+    assert [f.step for f, _ in pairs] == [2, 4, 6]
+    assert [t.step for _, t in pairs] == [2, 4, 6]
+    assert live.step_count == 6
+
+
+def test_play_batch_does_nothing_when_paused():
+    live = LiveSession(SMALL)
+    assert live.play_batch(5) == []
+    assert live.step_count == 0
+
+
+def test_live_change_keeps_the_run_and_marks_p():
+    live = LiveSession(SMALL)
+    live.step(5)
+    trainer, before = live.trainer, weights(live.trainer)
+    assert live.apply(SMALL.replace(p=0.2, lr=0.003)) == "live"
+    assert live.trainer is trainer and live.step_count == 5
+    assert all(torch.equal(a, b) for a, b in zip(before, weights(live.trainer)))
+    assert live.trainer.cfg.p == 0.2
+    assert live.p_changes == [(5, 0.2)]
+    assert live.twin.cfg.p == 0 and live.twin.opt.param_groups[0]["lr"] == 0.003
+    assert live.trainer.opt.param_groups[0]["lr"] == 0.003
+    assert not live.ghosts
+
+
+def test_structural_change_starts_a_new_run_and_keeps_a_ghost():
+    live = LiveSession(SMALL)
+    live.step(4)
+    old_label, old_history = SMALL.label(), list(live.trainer.history)
+    assert live.apply(SMALL.replace(depth=3)) == "new run"
+    assert live.step_count == 0 and live.twin.step_count == 0
+    assert len(live.trainer.frame.layers) == 3
+    assert [g["label"] for g in live.ghosts] == [old_label]
+    assert live.ghosts[0]["history"] == old_history and live.ghosts[0]["style"] == "ghost"
+    assert live.p_changes == []
+
+
+def test_same_settings_change_nothing_and_untrained_runs_leave_no_ghost():
+    live = LiveSession(SMALL)
+    assert live.apply(SMALL) == "same"
+    live.apply(SMALL.replace(seed=3))
+    assert not live.ghosts
+
+
+def test_ghosts_keep_only_the_last_few_runs():
+    live = LiveSession(SMALL)
+    for seed in range(1, MAX_GHOSTS + 3):
+        live.step(1)
+        live.apply(SMALL.replace(seed=seed))
+    labels = [g["label"] for g in live.ghosts]
+    assert len(labels) == MAX_GHOSTS
+    assert labels[-1] == SMALL.replace(seed=MAX_GHOSTS + 1).label()
+    styles = [r["style"] for r in live.runs()]
+    assert styles == ["ghost"] * MAX_GHOSTS + ["main", "twin"]
+
+
+def test_reset_starts_again_paused_and_keeps_the_old_run_as_ghost():
+    live = LiveSession(SMALL)
+    live.play()
+    live.step(3)
+    live.reset()
+    assert live.step_count == 0 and not live.playing and len(live.ghosts) == 1
+
+
+def test_divergence_pauses_with_a_message_naming_the_learning_rate():
+    live = LiveSession(Config(optimizer="sgd", lr=50))
+    live.play()
+    for _ in range(20):
+        live.play_batch()
+        if not live.playing:
+            break
+    assert live.diverged and not live.playing
+    assert "learning rate" in live.message and "Reset" in live.message
+    steps = live.step_count
+    live.play()
+    assert not live.playing  # cannot play a diverged run
+    live.step(3)
+    assert live.step_count == steps
+
+
+def test_speed_from_query():
+    assert speed_from_query("5-per-frame") == (SPEED_BY_KEY["5-per-frame"].label, None)
+    speed, warning = speed_from_query("warp")
+    assert speed == DEFAULT_SPEED and "speed='warp'" in warning and "1-per-s" in warning
+    with pytest.raises(ValueError, match="speed"):
+        LiveSession(SMALL).set_speed("warp")
+
+
+def test_slow_motion_is_one_frame_per_rerun_and_fast_speeds_batch():
+    live = LiveSession(SMALL, speed="slow motion: 1 iteration/s")
+    assert live.batch == 1 and live.batch_interval == 1.0
+    live.set_speed("1 iteration per frame")
+    assert live.batch > 1 and live.batch_interval == pytest.approx(live.batch * live.interval)
+
+
+# ---------------------------------------------------------------- what the browser is sent
+def test_payload_masks_are_the_frames_masks_and_test_time_drops_nothing():
+    live = LiveSession(SMALL.replace(width=20, p=0.5))
+    live.play()
+    pairs = live.play_batch(3)
+    sent = live_payload(live, pairs)
+    assert [f["step"] for f in sent["frames"]] == [f.step for f, _ in pairs]
+    for shown, (frame, _) in zip(sent["frames"], pairs):
+        for layer, lf in zip(shown["layers"], frame.layers):
+            assert layer["mask"] == [int(k) for k in lf.mask[:12]]
+            assert layer["dropped"] == f"{int((~lf.mask).sum())} of 20 dropped"
+            assert layer["more"] == "+8 more" and layer["n_dropped"] == int((~lf.mask).sum())
+            assert layer["header"] == ("p = 0.5", "×2.00")
+    test = live_payload(live, pairs, test_time=True)["frames"][-1]
+    assert all(layer["mask"] == [1] * 12 and layer["header"] == ("all active", "×1") for layer in test["layers"])
+
+
+def test_payload_headers_in_classic_mode_scale_by_keep_probability_at_test_time():
+    live = LiveSession(SMALL.replace(mode="classic", p=0.25))
+    train = live_payload(live)["frames"][0]["layers"][0]["header"]
+    test = live_payload(live, test_time=True)["frames"][0]["layers"][0]["header"]
+    assert train == ("p = 0.25", "×1 (test ×0.75)")
+    assert test == ("all active", "×0.75 = 1−p")
+
+
+def test_curves_payload_has_main_twin_and_ghost_series():
+    live = LiveSession(SMALL)
+    live.step(2)
+    live.apply(SMALL.replace(depth=1))
+    live.step(2)
+    live.apply(live.cfg.replace(p=0.1))
+    curves = curves_payload(live)
+    runs = [(s["run"], s["name"]) for s in curves["series"]]
+    assert runs == [("ghost", "test"), ("ghost", "train"), ("main", "test"), ("main", "train"),
+                    ("twin", "test"), ("twin", "train")]
+    assert curves["p_changes"] == [[2, 0.1]]
+    main_test = curves["series"][2]
+    assert main_test["y"] == [round(h["test_loss"], 4) for h in live.trainer.history]
+
+
+def test_thin_keeps_points_in_place_and_the_last_one():
+    history = [{"step": i} for i in range(1000)]
+    rows = thin(history)
+    assert len(rows) <= 300 and rows[-1]["step"] == 999
+    assert all(r["step"] % 8 == 0 for r in rows[:-1])
+    assert thin(history[:10]) == history[:10]
+    assert np.all(np.diff([r["step"] for r in rows]) > 0)
+
+
+def test_payload_says_when_a_new_p_applies_while_paused():
+    live = LiveSession(SMALL)
+    live.step(2)
+    live.apply(SMALL.replace(p=0.3))
+    shown = live_payload(live)["frames"][0]
+    assert shown["layers"][0]["header"] == ("p = 0.5", "×2.00")  # what this (older) frame used
+    assert shown["status"].endswith("p = 0.3 from the next iteration") and shown["p"] == 0.3
+    live.step(1)
+    shown = live_payload(live)["frames"][0]
+    assert shown["layers"][0]["header"] == ("p = 0.3", "×1.43") and "next iteration" not in shown["status"]
