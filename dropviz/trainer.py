@@ -56,6 +56,7 @@ class Trainer:
         self._x, self._y = torch.from_numpy(d.x_train), torch.from_numpy(d.y_train)
         self._xs, self._ys = torch.from_numpy(d.x_test), torch.from_numpy(d.y_test)
         self._x_eval = torch.cat([self._x, self._xs])  # one test-time pass scores both sets
+        self._y_eval = torch.cat([self._y, self._ys])
         self._queue = np.empty(0, dtype=np.int64)
         self._snapshot = [p.detach().clone() for p in self.params]  # weights before the latest update
         self._verified = [p.detach().clone() for p in self.params]  # weights of the latest finite frame
@@ -198,36 +199,36 @@ class Trainer:
         if detail is None:
             detail = self._tracked_detail(None)
         in_batch, x, mult, pres, grads, out_logits = detail
-        with torch.no_grad():
-            tmult = test_multipliers(ps, cfg.mode)
+        n, tmult = len(self._y), test_multipliers(ps, cfg.mode)
+        with torch.inference_mode():  # one test-time pass over training and test sets together
             eval_logits, eval_pres = self.model(self._x_eval, tmult, keep_pre=True)
-        n = len(self._y)
-        train_logits, test_logits = eval_logits[:n], eval_logits[n:]
-        t_logits, t_pres = eval_logits[TRACKED:TRACKED + 1], [h[TRACKED:TRACKED + 1] for h in eval_pres]
-        clean_train_loss = F.cross_entropy(train_logits, self._y).item()
+            losses = F.cross_entropy(eval_logits, self._y_eval, reduction="none")
+            right = (eval_logits.argmax(1) == self._y_eval).float()
+            clean_train_loss, test_loss, train_acc, test_acc = torch.stack(
+                [losses[:n].mean(), losses[n:].mean(), right[:n].mean(), right[n:].mean()]).tolist()
+            test_output = torch.softmax(eval_logits[TRACKED], 0).numpy()
+            test_pre = torch.stack([h[TRACKED] for h in eval_pres]).numpy()
         if train_loss is None:
             train_loss = clean_train_loss
-        layers = []
-        for l, (h, g, th) in enumerate(zip(pres, grads, t_pres)):
-            m, p = mult[l + 1], ps[l + 1]
-            scale = 1.0 / (1.0 - p) if cfg.mode == "inverted" else 1.0
-            keep = np.ones(cfg.width, bool) if m is None else (m != 0).numpy()
-            tscale = 1.0 if tmult[l + 1] is None else float(tmult[l + 1])
-            hn = h.numpy().copy()
-            layers.append(LayerFrame(
-                mask=keep, pre=hn, post=hn * keep * np.float32(scale), scale=scale,
-                grad=g.detach().numpy().copy(), p=p, test_pre=th[0].numpy().copy(),
-                test_post=th[0].numpy() * np.float32(tscale), test_scale=tscale))
-        m0 = mult[0]
+        with torch.no_grad():  # every layer at once: (depth, width) arrays, one conversion each
+            pre = torch.stack(pres).numpy()
+            grad = torch.stack([g.detach() for g in grads]).numpy()
+            keep = np.ones(pre.shape, bool) if mult[1] is None else torch.stack(mult[1:]).ne(0).numpy()
+        scale = 1.0 / (1.0 - cfg.p) if cfg.mode == "inverted" else 1.0
+        test_scale = 1.0 if tmult[1] is None else float(tmult[1])
+        post = pre * keep * np.float32(scale)
+        test_post = test_pre * np.float32(test_scale)
+        layers = [LayerFrame(mask=keep[l], pre=pre[l], post=post[l], scale=scale, grad=grad[l], p=cfg.p,
+                             test_pre=test_pre[l], test_post=test_post[l], test_scale=test_scale)
+                  for l in range(cfg.depth)]
         frame = Frame(
             step=self.step_count, p=cfg.p, input_p=cfg.input_p, mode=cfg.mode, lr=cfg.lr,
-            train_loss=float(train_loss), test_loss=F.cross_entropy(test_logits, self._ys).item(),
-            train_acc=_accuracy(train_logits, self._y), test_acc=_accuracy(test_logits, self._ys),
+            train_loss=float(train_loss), test_loss=test_loss, train_acc=train_acc, test_acc=test_acc,
             clean_train_loss=clean_train_loss, diverged=bool(diverged or self.diverged),
             layers=layers, tracked_index=TRACKED, tracked_in_batch=in_batch,
             x=x.numpy().copy(), y=int(self._y[TRACKED]),
-            output=torch.softmax(out_logits, 0).numpy(), test_output=torch.softmax(t_logits[0], 0).numpy(),
-            input_mask=None if cfg.input_p == 0 else (m0 != 0).numpy(),
+            output=torch.softmax(out_logits.detach(), 0).numpy(), test_output=test_output,
+            input_mask=None if cfg.input_p == 0 else (mult[0] != 0).numpy(),
             input_scale=1.0 / (1.0 - cfg.input_p) if cfg.mode == "inverted" else 1.0,
             message=message or "")
         if store:
@@ -275,7 +276,3 @@ def _non_finite(frame: Frame) -> str:
     if not all(np.isfinite(a).all() for a in arrays):
         return "the activations became infinite"
     return ""
-
-
-def _accuracy(logits, y) -> float:
-    return (logits.argmax(1) == y).float().mean().item()
