@@ -49,7 +49,7 @@ def register(subparsers) -> None:
     parser.add_argument("--csv", required=True, metavar="PATH", help="where to write the results")
     parser.add_argument("--seeds", type=_count("seeds", 50), default=3, help="seeds per setting (default 3)")
     parser.add_argument("--steps", type=_count("steps", 1_000_000), default=None,
-                        help="training iterations per network (default: the preset's, else 1500)")
+                        help="training iterations per network (default: the experiment's, or the preset's if more)")
     add_config_flags(parser)
     parser.set_defaults(func=run, parser=parser)
 
@@ -81,8 +81,8 @@ def run(args) -> int:
     import torch
     torch.set_num_threads(1)
     cfg = base_config(args)
-    steps = args.steps or (PRESETS[args.preset].steps if args.preset else 1500)
     experiment = EXPERIMENTS[args.name]
+    steps = args.steps or experiment.steps_from(PRESETS[args.preset].steps if args.preset else None)
     started = time.perf_counter()
     try:
         df = experiment.run(cfg, seeds=args.seeds, steps=steps,

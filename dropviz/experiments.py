@@ -9,9 +9,10 @@ or a threading.Event, checked between short chunks of training: when set, Cancel
 """
 from __future__ import annotations
 
+import inspect
 import time
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Sequence
 
 import numpy as np
@@ -20,11 +21,11 @@ import torch
 
 from .batched import BatchedTrainer, shared_key
 from .config import DIGITS_MAX_TRAIN, FIELD, Config
-from .data import make_dataset
+from .data import Dataset, make_dataset
 
 CHUNK = 25  # iterations between progress reports and cancel checks
 P_VALUES = tuple(round(0.1 * i, 1) for i in range(10))
-N_VALUES = (20, 40, 80, 160, 320, 640, 1280)
+N_VALUES = (5, 10, 20, 40, 80, 160, 320, 1280)  # from too few to learn anything to plenty
 Progress = Callable[[float, str], None]
 
 
@@ -73,11 +74,12 @@ class Run:
 
 def train_all(cfgs: Sequence[Config], steps: int, progress: Progress | None = None, cancel=None,
               record_every: int = 0, span=(0.0, 1.0), keep_trainers: bool = False,
-              labels: Sequence | None = None):
+              labels: Sequence | None = None, data: Callable[[Config], Dataset] | None = None):
     """Train every config for `steps` iterations, in as few batched runs as possible.
 
     Configs that share data and architecture (and label, if given) train together. Returns one
     Run per config, in order (and each config's (trainer, index) if keep_trainers).
+    data(cfg), if given, supplies a group's data set instead of the config's own.
     """
     progress = progress or _noop
     steps = _positive("steps", steps, 1_000_000)
@@ -90,7 +92,7 @@ def train_all(cfgs: Sequence[Config], steps: int, progress: Progress | None = No
     where = [None] * len(cfgs)
     for g, idx in enumerate(groups.values()):
         _check(cancel)
-        trainer = BatchedTrainer([cfgs[i] for i in idx])
+        trainer = BatchedTrainer([cfgs[i] for i in idx], data=data(cfgs[idx[0]]) if data else None)
         curves = [[] for _ in idx]
 
         def record():
@@ -162,14 +164,26 @@ def p_sweep(base: Config, ps: Sequence[float] = P_VALUES, seeds: int = 3, steps:
 
 
 # ---------------------------------------------------------------------- 2. amount of data
-def data_size(base: Config, n_values: Sequence[int] = N_VALUES, seeds: int = 3, steps: int = 1500,
+def data_size(base: Config, n_values: Sequence[int] = N_VALUES, seeds: int = 3, steps: int = 3000,
               p: float | None = None, progress: Progress | None = None, cancel=None) -> pd.DataFrame:
-    """Test accuracy with (p) and without (p = 0) dropout for each training-set size and seed."""
+    """Test accuracy with (p) and without (p = 0) dropout for each training-set size and seed.
+
+    The training sets are nested, the first n points of one pool, and every network is tested on the
+    same test set: the curves then differ by the amount of data alone, not by which points were drawn.
+    """
     p = dropout_p(base, p)
     cap = DIGITS_MAX_TRAIN if base.dataset == "digits" else int(FIELD["n_train"].hi)
     n_values = sorted({min(int(n), cap) for n in n_values})
+    for n in n_values:
+        FIELD["n_train"].check(n)
+    pool = make_dataset(base.dataset, max(n_values), base.noise, base.data_seed)
+
+    def first(cfg: Config) -> Dataset:
+        n = cfg.n_train
+        return replace(pool, x_train=pool.x_train[:n].copy(), y_train=pool.y_train[:n].copy())
+
     cfgs = [base.replace(n_train=n, p=q, seed=s) for n in n_values for q in (0.0, p) for s in _seeds(base, seeds)]
-    return pd.DataFrame(_rows(train_all(cfgs, steps, progress, cancel), "n_train", "p", "seed"))
+    return pd.DataFrame(_rows(train_all(cfgs, steps, progress, cancel, data=first), "n_train", "p", "seed"))
 
 
 # ---------------------------------------------------------------------- 3. test-time rule
@@ -234,7 +248,7 @@ def plane_grid(d, size: int):
 ACTIVE = 0.01  # an activation counts as active when its magnitude exceeds this
 
 
-def sparsity(base: Config, seeds: int = 3, steps: int = 1500, p: float | None = None, bins: int = 40,
+def sparsity(base: Config, seeds: int = 3, steps: int = 3000, p: float | None = None, bins: int = 40,
              progress: Progress | None = None, cancel=None) -> pd.DataFrame:
     """Test-time hidden activations on the test set, without (p = 0) and with dropout.
 
@@ -269,7 +283,7 @@ def sparsity(base: Config, seeds: int = 3, steps: int = 1500, p: float | None = 
 
 # ---------------------------------------------------------------------- 5. cost
 def cost(base: Config, seeds: int = 3, steps: int = 1500, p: float | None = None,
-         target_loss: float | None = None, timing_iterations: int = 100, points: int = 60,
+         target_loss: float | None = None, timing_iterations: int = 350, points: int = 60,
          progress: Progress | None = None, cancel=None) -> pd.DataFrame:
     """What dropout costs: time per iteration, iterations to a target training loss, run-to-run spread.
 
@@ -287,14 +301,15 @@ def cost(base: Config, seeds: int = 3, steps: int = 1500, p: float | None = None
     timing = {0.0: BatchedTrainer([base.replace(p=0.0)]), p: BatchedTrainer([base.replace(p=p)])}
     for t in timing.values():
         t.step(5)  # warm-up
-    chunk = max(1, timing_iterations // 5)
-    for r in range(5):  # interleaved, so both arms see the same machine load
+    repeats = 7
+    chunk = max(1, timing_iterations // repeats)
+    for r in range(repeats):  # interleaved, so both arms see the same machine load; the figure takes the median
         for q, trainer in timing.items():
             _check(cancel)
             started = time.perf_counter()
             trainer.step(chunk)
             rows.append(dict(part="timing", p=q, repeat=r, ms_per_iteration=1e3 * (time.perf_counter() - started) / chunk))
-        progress(0.1 * (r + 1) / 5, "timing one iteration with and without dropout")
+        progress(0.1 * (r + 1) / repeats, "timing one iteration with and without dropout")
     seeds_ = _seeds(base, seeds)
     arms = ((0.0, "seed"), (p, "seed"), (p, "repeat"))
     cfgs = [base.replace(p=q, seed=s) for q, _ in arms for s in seeds_]
@@ -323,6 +338,15 @@ class Experiment:
     title: str       # page title
     question: str    # what it answers, one line
     run: Callable[..., pd.DataFrame]
+
+    @property
+    def default_steps(self) -> int:
+        """Training iterations per network at which this experiment's finding shows."""
+        return inspect.signature(self.run).parameters["steps"].default
+
+    def steps_from(self, preset_steps: int | None) -> int:
+        """A preset's iterations, or more if this experiment needs more to show its finding."""
+        return max(self.default_steps, preset_steps or 0)
 
 
 EXPERIMENTS: dict[str, Experiment] = {e.name: e for e in (

@@ -16,25 +16,32 @@ DROPOUT = "#1b7f3a"
 LINE = 4
 
 
+TOP, BOTTOM = 135, 80  # px: title, then the legend (up to two rows), then the subplot titles
+
+
 def _layout(fig, title: str, height: int):
+    plot_height = height - TOP - BOTTOM
     fig.update_layout(
-        title=dict(text=title, font=dict(size=TITLE, color=INK), x=0.01, xanchor="left"),
+        title=dict(text=title, font=dict(size=TITLE, color=INK), x=0.01, xanchor="left", y=1, yanchor="top",
+                   yref="container", pad=dict(t=12)),
         font=dict(family=FAMILY, size=FONT, color=INK), height=height,
-        margin=dict(l=80, r=30, t=110, b=70), paper_bgcolor="white", plot_bgcolor="white",
-        legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0, font=dict(size=SMALL)),
+        margin=dict(l=80, r=30, t=TOP, b=BOTTOM), paper_bgcolor="white", plot_bgcolor="white",
+        # above the subplot titles, below the figure title: never on top of either
+        legend=dict(orientation="h", yanchor="bottom", y=1 + 40 / plot_height, x=0, font=dict(size=SMALL)),
         hoverlabel=dict(font=dict(size=SMALL)), template={})
     fig.update_xaxes(gridcolor=GRID, linecolor=MUTED, showline=True, ticks="outside", tickfont=dict(size=SMALL),
                      title_font=dict(size=FONT), automargin=True)
     fig.update_yaxes(gridcolor=GRID, linecolor=MUTED, showline=True, ticks="outside", tickfont=dict(size=SMALL),
                      title_font=dict(size=FONT), automargin=True)
-    fig.update_annotations(font_size=FONT)
+    fig.update_annotations(font_size=FONT, selector=lambda a: a.font.size is None)
     return fig
 
 
 def _band(fig, x, mean, lo, hi, color, name, row, col, dash=None, show=True):
     """Mean line over a translucent band from the lowest to the highest seed."""
     r, g, b = (int(color[i:i + 2], 16) for i in (1, 3, 5))
-    fig.add_scatter(x=np.r_[x, x[::-1]], y=np.r_[hi, lo[::-1]], fill="toself", fillcolor=f"rgba({r},{g},{b},0.18)",
+    fig.add_scatter(x=np.r_[x, x[::-1]], y=np.r_[hi, lo[::-1]], mode="lines", fill="toself",
+                    fillcolor=f"rgba({r},{g},{b},0.18)",
                     line=dict(width=0), hoverinfo="skip", showlegend=False, legendgroup=name, row=row, col=col)
     fig.add_scatter(x=x, y=mean, mode="lines+markers", name=name, legendgroup=name, showlegend=show,
                     line=dict(color=color, width=LINE, dash=dash), marker=dict(size=9), row=row, col=col)
@@ -86,7 +93,7 @@ def p_sweep_figure(df: pd.DataFrame):
 def data_size_figure(df: pd.DataFrame):
     p = df.loc[df["p"] > 0, "p"].iloc[0]
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.12,
-                        subplot_titles=("test accuracy", f"gain from dropout (p = {p:g})"))
+                        subplot_titles=("test accuracy (same test set for all)", f"gain from dropout (p = {p:g})"))
     for q, color, name in ((0.0, NO_DROPOUT, "p = 0"), (p, DROPOUT, f"p = {p:g}")):
         x, m, lo, hi = _stats(df[df["p"] == q], "n_train", "test_acc")
         _band(fig, x, m, lo, hi, color, name, 1, 1, dash="dash" if q == 0 else None)
@@ -96,40 +103,68 @@ def data_size_figure(df: pd.DataFrame):
     _band(fig, x, m, lo, hi, GOOD, "gain (same seed)", 1, 2)
     fig.add_hline(y=0, line=dict(color=MUTED, width=2), row=1, col=2)
     fig.update_xaxes(type="log", title_text="training points (log scale)", tickvals=x, ticktext=[str(int(v)) for v in x])
-    fig.update_yaxes(title_text="accuracy", row=1, col=1)
-    fig.update_yaxes(title_text="accuracy with − without", tickformat="+.2f", row=1, col=2)
+    fig.update_yaxes(title_text="test accuracy", tickformat=".0%", row=1, col=1)
+    fig.update_yaxes(title_text="accuracy with − without", tickformat="+.1%", row=1, col=2)
+    best = int(np.nanargmax(m))
+    fig.add_annotation(x=np.log10(x[best]), y=m[best], text=f"largest gain {m[best]:+.1%}<br>at n = {int(x[best])}",
+                       showarrow=True, ax=0, ay=-45, font=dict(color=GOOD, size=SMALL), bgcolor="rgba(255,255,255,0.8)",
+                       row=1, col=2)
     return _layout(fig, f"Amount of data: does dropout help? mean and range over {df['seed'].nunique()} seeds", 520)
 
 
 # ---------------------------------------------------------------------- 3. test-time rule
+def matching_passes(curve: pd.DataFrame, column: str, tolerance: float = 0.0) -> int | None:
+    """Smallest T from which the seed-mean Monte-Carlo value stays within `tolerance` above weight scaling."""
+    mc = curve.groupby("T")[f"mc_{column}"].mean().sort_index()
+    scaled = curve.groupby("seed")[f"scaled_{column}"].first().mean()
+    above = np.flatnonzero(mc.to_numpy() > scaled + tolerance)
+    if len(above) == 0:
+        return int(mc.index[0])
+    return None if above[-1] == len(mc) - 1 else int(mc.index[above[-1] + 1])
+
+
+ERROR_TOLERANCE = 0.005  # half a percentage point: below what a few hundred test points can resolve
+
+
 def mc_vs_scaling_figure(df: pd.DataFrame):
     curve, grid, data = (df[df["part"] == k] for k in ("curve", "map", "data"))
     has_map = len(grid) > 0
     p = curve["p"].iloc[0]
-    fig = make_subplots(rows=1, cols=2 if has_map else 1, horizontal_spacing=0.14,
-                        subplot_titles=("test error vs number of passes T",
-                                        "Monte-Carlo std of P(class 1)") if has_map else None)
-    x, m, lo, hi = _stats(curve, "T", "mc_error")
-    _band(fig, x, m, lo, hi, TEST, "Monte-Carlo average of T passes", 1, 1)
-    scaled = curve.groupby("seed")["scaled_error"].first()
-    fig.add_hline(y=scaled.mean(), line=dict(color=TRAIN, width=LINE, dash="dash"), row=1, col=1)
+    panels = [("error", "test error", ".1%", ERROR_TOLERANCE), ("loss", "test loss (cross-entropy)", ".2f", 0.0)]
+    titles = []
+    for column, label, _, tol in panels:
+        t = matching_passes(curve, column, tol)
+        titles.append(f"{label.split(' (')[0]}: MC matches " + (f"from T = {t}" if t else "at no T"))
+    if has_map:
+        titles.append("Monte-Carlo std of P(class 1)")
+    fig = make_subplots(rows=1, cols=len(titles), horizontal_spacing=0.09, subplot_titles=titles)
+    for c, (column, label, fmt, tol) in enumerate(panels, start=1):
+        x, m, lo, hi = _stats(curve, "T", f"mc_{column}")
+        _band(fig, x, m, lo, hi, TEST, "Monte-Carlo average of T passes", 1, c, show=(c == 1))
+        scaled = curve.groupby("seed")[f"scaled_{column}"].first().mean()
+        fig.add_hline(y=scaled, line=dict(color=TRAIN, width=LINE, dash="dash"), row=1, col=c)
+        t = matching_passes(curve, column, tol)
+        if t:
+            fig.add_vline(x=t, line=dict(color=GOOD, width=3, dash="dot"), row=1, col=c)
+        fig.update_xaxes(type="log", title_text="T (passes, log scale)", row=1, col=c)
+        fig.update_yaxes(title_text=label.split(" (")[0], tickformat=fmt, row=1, col=c)
     fig.add_scatter(x=[None], y=[None], mode="lines", line=dict(color=TRAIN, width=LINE, dash="dash"),
                     name="weight scaling (one deterministic pass)", row=1, col=1)
-    fig.update_xaxes(type="log", title_text="T (stochastic passes, log scale)", row=1, col=1)
-    fig.update_yaxes(title_text="test error", tickformat=".0%", row=1, col=1)
     if has_map:
+        c = len(titles)
         xs, ys = np.sort(grid["x1"].unique()), np.sort(grid["x2"].unique())
         z = grid.pivot_table(index="x2", columns="x1", values="mc_std").reindex(index=ys, columns=xs).to_numpy()
-        fig.add_heatmap(x=xs, y=ys, z=z, colorscale="Viridis", zmin=0, showlegend=False, row=1, col=2,
+        fig.add_heatmap(x=xs, y=ys, z=z, colorscale="Viridis", zmin=0, showlegend=False, row=1, col=c,
                         colorbar=dict(title=dict(text="std", font=dict(size=SMALL)), tickfont=dict(size=SMALL), len=0.9))
         for label, color in ((0, "#ffffff"), (1, "#ff7f0e")):
             pts = data[data["label"] == label]
             fig.add_scatter(x=pts["x1"], y=pts["x2"], mode="markers", name=f"training class {label}",
-                            marker=dict(color=color, size=9, line=dict(color=INK, width=1.5)), row=1, col=2)
-        fig.update_xaxes(title_text="x1", range=[xs[0], xs[-1]], row=1, col=2)
-        fig.update_yaxes(title_text="x2", range=[ys[0], ys[-1]], row=1, col=2)
-    return _layout(fig, f"Test-time rule (p = {p:g}): {int(x.max())} Monte-Carlo passes vs weight scaling, "
-                        f"{curve['seed'].nunique()} seeds", 560)
+                            marker=dict(color=color, size=9, line=dict(color=INK, width=1.5)), row=1, col=c)
+        fig.update_xaxes(title_text="x1", range=[xs[0], xs[-1]], row=1, col=c)
+        fig.update_yaxes(title_text="x2", range=[ys[0], ys[-1]], row=1, col=c)
+    fig.update_annotations(font_size=SMALL)
+    return _layout(fig, f"Test-time rule (p = {p:g}): Monte-Carlo average of T passes vs weight scaling, "
+                        f"{curve['seed'].nunique()} seeds", 600)
 
 
 # ---------------------------------------------------------------------- 4. sparsity
@@ -154,7 +189,7 @@ def sparsity_figure(df: pd.DataFrame, layer: int | None = None):
         fig.add_bar(x=(edges[:-1] + edges[1:]) / 2, y=counts / max(counts.sum(), 1), width=np.diff(edges),
                     legendgroup=name, showlegend=False, marker=dict(color=color, opacity=0.6), row=1, col=2)
     fig.update_layout(barmode="overlay")
-    fig.update_yaxes(type="log", title_text="fraction of activations", row=1, col=1)
+    fig.update_yaxes(type="log", title_text="fraction of activations", dtick=1, exponentformat="power", row=1, col=1)
     fig.update_yaxes(title_text="fraction of neurons", row=1, col=2)
     fig.update_xaxes(title_text="activation", row=1, col=1)
     fig.update_xaxes(title_text="mean |activation| over the test set", row=1, col=2)
@@ -165,41 +200,52 @@ def sparsity_figure(df: pd.DataFrame, layer: int | None = None):
 def cost_figure(df: pd.DataFrame):
     timing, curve, target = (df[df["part"] == k] for k in ("timing", "curve", "target"))
     p = timing.loc[timing["p"] > 0, "p"].iloc[0]
-    fig = make_subplots(rows=1, cols=3, horizontal_spacing=0.08, column_widths=[0.22, 0.39, 0.39],
-                        subplot_titles=("time per iteration", "iterations to the target",
-                                        "test loss: spread over seeds"))
     arms = ((0.0, NO_DROPOUT, "p = 0"), (p, DROPOUT, f"p = {p:g}"))
+    ms = {q: timing[timing["p"] == q]["ms_per_iteration"].median() for q, _, _ in arms}
+    its = {q: target[target["p"] == q]["iterations"] for q, _, _ in arms}
+    if its[0.0].notna().all() and its[p].notna().all():
+        more = f"{its[p].mean() / its[0.0].mean():.2g}x the iterations"
+    else:
+        more = f"reached by {its[0.0].notna().sum()} vs {its[p].notna().sum()} of {len(its[p])} seeds"
+    drop = curve[curve["p"] == p]
+    ends = drop[(drop["run"] == "seed") & (drop["step"] == drop["step"].max())]["test_loss"]
+    fig = make_subplots(rows=1, cols=3, horizontal_spacing=0.08, column_widths=[0.22, 0.39, 0.39],
+                        subplot_titles=(f"time per iteration: {ms[p] / ms[0.0]:.2g}x",
+                                        f"to the target loss: {more}",
+                                        f"test loss: seeds end {ends.max() - ends.min():.2g} apart"))
     for q, color, name in arms:
-        ms = timing[timing["p"] == q]["ms_per_iteration"]
-        fig.add_bar(x=[name], y=[ms.median()], marker_color=color, showlegend=False, text=[f"{ms.median():.2f} ms"],
-                    textposition="outside", error_y=dict(type="data", symmetric=False, array=[ms.max() - ms.median()],
-                                                         arrayminus=[ms.median() - ms.min()]), row=1, col=1)
-    fig.update_yaxes(title_text="ms (median of 5)", rangemode="tozero", row=1, col=1)
+        fig.add_bar(x=[name], y=[ms[q]], marker_color=color, showlegend=False, text=[f"{ms[q]:.2f} ms"],
+                    textposition="outside", cliponaxis=False, row=1, col=1)
+    repeats = timing["repeat"].nunique()
+    fig.update_yaxes(title_text=f"ms (median of {repeats})", rangemode="tozero", range=[0, 1.25 * max(ms.values())],
+                     row=1, col=1)
     goal = float(target["target_loss"].iloc[0])
     seeds = curve[curve["run"] == "seed"]
     for q, color, name in arms:
         x, m, lo, hi = _stats(seeds[seeds["p"] == q], "step", "train_loss")
         _band(fig, x, m, lo, hi, color, name, 1, 2)
-        its = target[target["p"] == q]["iterations"]
-        reached = its.notna().sum()
+        reached = its[q].notna().sum()
         if reached:
-            fig.add_scatter(x=[its.mean()], y=[goal], mode="markers", marker=dict(color=color, size=16, symbol="diamond",
-                            line=dict(color=INK, width=1)), showlegend=False,
-                            hovertext=f"{name}: {its.mean():.0f} iterations ({reached} of {len(its)} seeds)", row=1, col=2)
+            fig.add_scatter(x=[its[q].mean()], y=[goal], mode="markers+text", marker=dict(color=color, size=16,
+                            symbol="diamond", line=dict(color=INK, width=1)), showlegend=False,
+                            text=[f"{its[q].mean():.0f}"], textposition="bottom center",
+                            textfont=dict(color=color, size=SMALL),
+                            hovertext=f"{name}: {its[q].mean():.0f} iterations ({reached} of {len(its[q])} seeds)",
+                            row=1, col=2)
     fig.add_hline(y=goal, line=dict(color=BAD, width=2, dash="dot"), row=1, col=2,
                   annotation_text=f"target {goal:g}", annotation_position="top right")
     fig.update_yaxes(type="log", title_text="training loss (test time)", row=1, col=2)
     fig.update_xaxes(title_text="iteration", row=1, col=2)
-    drop = curve[curve["p"] == p]
     for i, (seed, c) in enumerate(drop[drop["run"] == "seed"].groupby("seed")):
         fig.add_scatter(x=c["step"], y=c["test_loss"], mode="lines", line=dict(color=DROPOUT, width=2.5),
                         opacity=0.85, name=f"p = {p:g}, seeds", legendgroup="seeds", showlegend=(i == 0), row=1, col=3)
-    first_seed = drop["seed"].min()
+    first_seed = int(drop["seed"].min())
     rep = drop[(drop["run"] == "repeat") & (drop["seed"] == first_seed)]
     first = drop[(drop["run"] == "seed") & (drop["seed"] == first_seed)]
     diff = np.max(np.abs(rep["test_loss"].to_numpy() - first["test_loss"].to_numpy()))
     fig.add_scatter(x=rep["step"], y=rep["test_loss"], mode="lines", line=dict(color=INK, width=3, dash="dot"),
                     name=f"seed {first_seed} again: max difference {diff:.3g}", row=1, col=3)
+    fig.update_annotations(font_size=SMALL)
     fig.update_xaxes(title_text="iteration", row=1, col=3)
     fig.update_yaxes(title_text="test loss", row=1, col=3)
     return _layout(fig, "Cost of dropout: speed per iteration, iterations needed, and run-to-run spread", 540)

@@ -28,19 +28,27 @@ HOW_TO_READ = {
     "p-sweep": "Each point is a network trained with that p (drop probability); lines are the mean over seeds, "
                "bands the range. Too little dropout overfits: training loss near zero, test loss high. Too much "
                "underfits: the training loss rises too. The best p has the lowest mean test loss.",
-    "data-size": "Left: test accuracy with and without dropout for each training-set size. Right: the gain, "
-                 "with minus without, for the same seed. The 2014 paper found no gain for very small sets, "
-                 "then a gain that grows and shrinks again as data becomes plentiful.",
-    "mc-vs-scaling": "At test time nothing is dropped and the network is scaled once (inverted dropout already "
-                     "scaled in training; classic mode multiplies by the keep probability 1-p). Monte-Carlo dropout "
-                     "instead averages T passes with random masks. The right map shows how much those passes "
-                     "disagree: the MC uncertainty, usually growing away from the training points.",
-    "sparsity": "Test-time activations of the hidden neurons. The 2014 paper saw that with dropout fewer "
-                "neurons are strongly active and the mean activation is lower: sparser features.",
-    "cost": "Left: measured time of one training iteration of one network. Middle: iterations until the "
-            "training loss (measured at test time) reaches the target: dropout usually needs more. Right: "
-            "different seeds give different test curves; a second network with the same seed repeats its "
-            "seed's curve exactly.",
+    "data-size": "Each size n trains on the first n points of one pool, and every network is tested on the same "
+                 "test set. Left: test accuracy with and without dropout. Right: the gain, with minus without, "
+                 "for the same seed. The 2014 paper found no gain for very small sets, then a gain that grows "
+                 "and shrinks again as data becomes plentiful.",
+    "mc-vs-scaling": "The usual test-time rule makes one deterministic pass with nothing dropped: inverted dropout "
+                     "already scaled the survivors by 1/(1-p) in training; classic mode multiplies activations by "
+                     "the keep probability 1-p. Monte-Carlo dropout keeps dropping at test time and averages T "
+                     "passes. The dotted green line marks the T from which the mean MC curve stays at the weight-"
+                     "scaled one (error: within half a percentage point) or below; the 2014 paper needed about 50 "
+                     "passes on MNIST, easy 2-D sets often need fewer. The map shows how much the passes disagree: "
+                     "the std of P(class 1), highest along the decision boundary and where it runs on away from the "
+                     "data, zero where every pass agrees.",
+    "sparsity": "Left: test-time activations of the last hidden layer, all seeds pooled (log scale). Right: each "
+                "neuron's mean |activation| over the test set. The legend gives the mean activation and the share "
+                "of activations above 0.01. The 2014 paper saw that with dropout fewer units are active and the "
+                "mean activation is lower: sparser features.",
+    "cost": "Left: median time of one training iteration of one network; drawing the masks costs time. Middle: "
+            "training loss (measured at test time) against iterations, mean and range over seeds; the diamonds "
+            "mark the mean iteration at which each arm reaches the target. Right: test loss of the dropout runs, "
+            "one line per seed. The dotted black line trains the first seed again from scratch and lies exactly on "
+            "it: the spread comes from the seed (initial weights, batch order, masks), not from the engine.",
 }
 
 
@@ -99,10 +107,10 @@ def controls(live: Config):
     name = st.sidebar.selectbox("Experiment", names, format_func=lambda n: EXPERIMENTS[n].title, key="x_name")
     start = st.sidebar.selectbox("Start from", [LIVE, *PRESETS], key="x_start")
     cfg = live if start == LIVE else PRESETS[start].config
-    default_steps = 1500 if start == LIVE else PRESETS[start].steps
+    default_steps = EXPERIMENTS[name].steps_from(None if start == LIVE else PRESETS[start].steps)
     seeds = st.sidebar.slider("Seeds per setting", 1, 10, 3, key="x_seeds")
     steps = st.sidebar.number_input("Training iterations per network", 50, 20000, default_steps, step=250,
-                                    key=f"x_steps_{start}")
+                                    key=f"x_steps_{start}_{name}")
     params = {"seeds": seeds, "steps": int(steps)}
     p_default = cfg.p if cfg.p > 0 else 0.5
     if name == "p-sweep":
