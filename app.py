@@ -19,7 +19,7 @@ from dropviz import figures  # noqa: E402
 from dropviz.config import FIELD, FIELDS, Config  # noqa: E402
 from dropviz.live_payload import live_payload  # noqa: E402
 from dropviz.presets import PRESETS  # noqa: E402
-from dropviz.session import DEFAULT_SPEED, SPEED_NAMES, LiveSession, speed_from_query  # noqa: E402
+from dropviz.session import DEFAULT_SPEED, SPEED_BY_NAME, SPEED_NAMES, LiveSession, speed_from_query  # noqa: E402
 from ui.live_component import live_view  # noqa: E402
 
 # Seconds between redraws of the Plotly panels while playing at frame speeds (0: only when paused).
@@ -41,7 +41,7 @@ def start_session() -> None:
     """First run of a browser session: settings come from the URL; bad ones warn and fall back."""
     params = st.query_params.to_dict()
     cfg, warnings = Config.from_query(params)
-    speed, speed_warning = speed_from_query(params.get("speed", "1-per-frame"))
+    speed, speed_warning = speed_from_query(params.get("speed", SPEED_BY_NAME[DEFAULT_SPEED].key))
     if speed_warning:
         warnings.append(speed_warning)
     st.session_state["live"] = LiveSession(cfg, speed)
@@ -195,8 +195,22 @@ def curves_panel(live: LiveSession) -> None:
     _plot("Loss curves", lambda: figures.curves_figure(live.runs()), "curves", (len(live.p_changes),))
 
 
+# Two panels per row when the page is wide enough for each to stay readable (about 620 px), else one:
+# on a 1280 px projector two side by side squeeze their labels into each other.
+DETAIL_CSS = """<style>
+.st-key-detail_panels [data-testid="stHorizontalBlock"] { flex-wrap: wrap; }
+.st-key-detail_panels [data-testid="stColumn"] { flex: 1 1 620px !important; min-width: min(100%, 620px); }
+</style>"""
+
+
 def detail_panels() -> None:
-    """The Plotly panels, two per row so their titles and labels stay readable on a projector."""
+    """The Plotly panels, two per row on a wide page so their titles and labels stay readable."""
+    st.html(DETAIL_CSS)
+    with st.container(key="detail_panels"):
+        _detail_panels()
+
+
+def _detail_panels() -> None:
     live = session()
     data_col, rescale_col = st.columns([1, 1.25])
     with data_col:
@@ -285,6 +299,9 @@ def main() -> None:
     if "live" not in st.session_state:
         start_session()
     live = session()
+    if "w_speed" not in st.session_state:  # back from the Experiments page: Streamlit forgot the widgets
+        set_widgets(live.cfg)
+        st.session_state["w_speed"] = live.speed
     sidebar()
     live.set_speed(st.session_state["w_speed"])
     cfg, problem = widget_config()
@@ -324,7 +341,14 @@ def panels(live: LiveSession) -> None:
         fragment(detail_panels, SLOW_PANELS_EVERY if SLOW_PANELS_EVERY > 0 else None)
 
 
-try:
-    main()
-except Exception as err:  # noqa: BLE001 - visitors get a sentence, never a traceback
-    st.error(f"Something went wrong: {type(err).__name__}: {err}. Reload the page to start again.")
+def live_page() -> None:
+    try:
+        main()
+    except Exception as err:  # noqa: BLE001 - visitors get a sentence, never a traceback
+        st.error(f"Something went wrong: {type(err).__name__}: {err}. Reload the page to start again.")
+
+
+# The page list names the pages in the sidebar ("Live view", not the file name "app"); the Experiments
+# page keeps its file and its URL path. No page icons: Streamlit fetches Material icons from Google.
+st.navigation([st.Page(live_page, title="Live view", default=True),
+               st.Page("pages/1_Experiments.py", title="Experiments", url_path="Experiments")]).run()

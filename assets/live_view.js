@@ -62,7 +62,7 @@ function build(root, d) {
 
   const nHidden = d.layers.length, nCols = nHidden + 2;
   const imageIn = d.input.kind === "image";
-  const x0 = imageIn ? 150 : 110, x1 = W - 150;
+  const x0 = imageIn ? 150 : 110, x1 = W - 190;  // room right of the outputs for "class 1 100% ← true"
   const xs = Array.from({ length: nCols }, (_, i) => x0 + (i * (x1 - x0)) / (nCols - 1));
   const counts = [imageIn ? 0 : d.input.values.length, ...d.layers.map(l => l.act.length), d.output.probs.length];
   const rows = Math.max(...counts, 2);
@@ -103,7 +103,8 @@ function build(root, d) {
     }
     const isOut = c === nCols - 1;
     // the header lines must fit between columns (10 columns at depth 8)
-    const fs = Math.max(14, Math.min(21, ((x1 - x0) / (nCols - 1)) / 6));
+    // (compact: only "layer N" per column, the p and scale lines are said once for all layers)
+    const fs = s.compact ? 21 : Math.max(14, Math.min(21, ((x1 - x0) / (nCols - 1)) / 6));
     col.header = el("text", { x: xs[c], y: TOP - 80, "font-size": fs, "font-weight": 700, fill: INK,
                               "text-anchor": "middle" }, svg, c === 0 ? "input" : isOut ? "output" : `layer ${c}`);
     col.sub = el("text", { x: xs[c], y: TOP - 55, "font-size": fs, fill: INK, "text-anchor": "middle" }, svg, "");

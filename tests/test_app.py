@@ -177,3 +177,14 @@ def test_digits_page_builds():
     at.button(key="step").click().run()
     no_failure(at)
     assert live(at).trainer.data.image_shape == (8, 8)
+
+
+def test_experiments_page_gets_the_live_settings_and_coming_back_keeps_them():
+    at = start()
+    at.slider(key="w_p").set_value(0.3).run()
+    at.switch_page("pages/1_Experiments.py").run()
+    assert not at.exception and [t.value for t in at.title] == ["Experiments"]
+    assert at.session_state["config"].p == 0.3
+    at.switch_page("app.py").run()
+    no_failure(at)
+    assert at.slider(key="w_p").value == 0.3 and live(at).cfg.p == 0.3

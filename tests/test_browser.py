@@ -19,7 +19,6 @@ ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-SCREENSHOT = ROOT / "assets" / "screenshot.png"
 
 # JavaScript run in the page: the live view lives in a shadow root
 COUNTER = """() => {
@@ -80,7 +79,12 @@ def stop_app(proc: subprocess.Popen) -> None:
         proc.kill()
 
 
-def test_play_advances_counter_and_diagram_without_errors():
+def screenshot_path(tmp_path: Path) -> Path:
+    """DROPVIZ_SCREENSHOT if set, else a pytest temporary file: the curated assets/screenshot.png stays as it is."""
+    return Path(os.environ.get("DROPVIZ_SCREENSHOT") or tmp_path / "screenshot.png")
+
+
+def test_play_advances_counter_and_diagram_without_errors(tmp_path):
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
@@ -102,7 +106,11 @@ def test_play_advances_counter_and_diagram_without_errors():
             assert before and after and before != after  # new masks: neurons dropped and came back
             page.evaluate("document.querySelectorAll('*').forEach(e => { if (e.scrollTop) e.scrollTop = 0; })")
             page.wait_for_timeout(300)
-            page.screenshot(path=str(SCREENSHOT))
+            shot = screenshot_path(tmp_path)
+            page.screenshot(path=str(shot))
+            assert shot.stat().st_size > 10_000
+            assert page.get_by_role("link", name="Live view").count() == 1  # the sidebar names the pages
+            assert page.get_by_role("link", name="Experiments").count() == 1
             assert page.locator('[data-testid="stException"]').count() == 0
             assert page.get_by_text("BidiComponent Error").count() == 0
             assert page.get_by_text("could not be drawn").count() == 0

@@ -176,7 +176,9 @@ def test_curves_drop_non_finite_and_style_runs():
     assert twin_lines and all(tr.line.dash == "dash" for tr in twin_lines)
     assert "moons 2x8 p=0.3" in fig.data[0].legendgrouptitle.text and fig.data[0].opacity < 1
     gap = history[-1]["test_loss"] - twin.history[-1]["test_loss"]
-    assert f"gap to no-dropout twin: {gap:+.2f}" in texts(fig)
+    assert any(f"gap to no-dropout twin: <b>{gap:+.2f}</b>" in t for t in texts(fig))
+    gap_note = [a for a in fig.layout.annotations if "gap to" in a.text][0]
+    assert gap_note.xref == "paper" and gap_note.x == 0 and gap_note.xanchor == "left"  # never clipped at the left
     assert "p → 0.2" in texts(fig)
 
 

@@ -8,8 +8,10 @@ CAPTIONS = {
                         "the next layer receives the same total on average.",
     "network_classic": "Classic dropout (2014 paper): no scaling during training; at test time activations are "
                        "multiplied by the keep probability 1−p (not by p).",
-    "test_time": "At test time no neuron is dropped: every neuron is active. With inverted dropout nothing is "
-                 "rescaled at test time; with classic dropout activations are multiplied by 1−p.",
+    "test_time": "At test time no neuron is dropped: every neuron is active, so a prediction is the same every "
+                 "time. With inverted dropout nothing is rescaled at test time: training already multiplied the "
+                 "survivors by 1/(1−p). With classic dropout activations are multiplied by the keep probability "
+                 "1−p (not by p), so the next layer gets what it got on average in training.",
     "rescale": "Dropping a fraction p of the neurons removes about a fraction p of the layer's total; multiplying "
                "the survivors by 1/(1−p) puts it back on average, as the running mean shows.",
     "rescale_classic": "Classic mode: training sends the masked total unscaled, which averages (1−p) times the "

@@ -84,15 +84,19 @@ def curves_figure(runs: list[dict], height: int = 600) -> go.Figure:
     gap = _gap_note(runs)
     if gap:
         notes.append(gap)
+    # each panel's quantity is written above it: a y-axis title between the panels would overlap the lines
+    for x, text in (("x", "<b>loss</b> (cross-entropy)"), ("x2", "<b>accuracy</b>")):
+        notes.append(dict(xref=f"{x} domain", yref="paper", x=0, y=0.9, xanchor="left", yanchor="bottom",
+                          showarrow=False, text=text, font=dict(size=SMALL + 1, color=INK)))
     layout = base_layout("Loss and accuracy", height, "curves", hovermode="closest",
-                         xaxis=axis("iteration", domain=[0.0, 0.46], rangemode="tozero"),
-                         yaxis=axis("cross-entropy loss", rangemode="tozero"),
-                         xaxis2=axis("iteration", domain=[0.56, 1.0], anchor="y2", rangemode="tozero"),
-                         yaxis2=axis("accuracy", anchor="x2", range=[0, 1.02], tickformat=".0%"),
+                         xaxis=axis("iteration", domain=[0.0, 0.45], rangemode="tozero"),
+                         yaxis=axis("", rangemode="tozero", domain=[0.0, 0.9]),
+                         xaxis2=axis("iteration", domain=[0.57, 1.0], anchor="y2", rangemode="tozero"),
+                         yaxis2=axis("", anchor="x2", range=[0, 1.02], tickformat=".0%", domain=[0.0, 0.9]),
                          shapes=shapes, annotations=notes, showlegend=True,
                          legend=dict(orientation="h", x=0, xanchor="left", y=-0.2, yanchor="top",
                                      font=dict(size=SMALL), groupclick="togglegroup"),
-                         margin=dict(l=80, r=20, t=80, b=40))
+                         margin=dict(l=70, r=20, t=80, b=40))
     return figure(traces, layout)
 
 
@@ -105,6 +109,9 @@ def _gap_note(runs: list[dict]) -> dict | None:
     a, b = _last(main.get("history", []), "test_loss"), _last(twin.get("history", []), "test_loss")
     if a is None or b is None:
         return None
-    return dict(x=a[0], y=a[1], xref="x", yref="y", ax=-30, ay=50, showarrow=True, arrowhead=2, arrowwidth=2,
-                arrowcolor=INK, xanchor="right", font=dict(size=SMALL + 1, color=INK), bgcolor="white",
-                text=f"gap to no-dropout twin: {a[1] - b[1]:+.2f}")
+    # a fixed place under the title, not beside the curve's end: at iteration 0 that is the left edge (clipped)
+    gap = a[1] - b[1]
+    verdict = "" if abs(gap) < 0.005 else " (dropout better)" if gap < 0 else " (twin better)"
+    return dict(x=0, y=1.0, xref="paper", yref="paper", yshift=6, xanchor="left", yanchor="bottom",
+                showarrow=False, font=dict(size=SMALL + 1, color=INK),
+                text=f"test loss gap to no-dropout twin: <b>{gap:+.2f}</b>{verdict}")

@@ -45,12 +45,13 @@ def _bars(frame, layer, max_neurons, height):
         note += f"; {zero - dropped} kept also got 0"
     if shown < width:
         note += f" · first {shown} drawn"
-    layout = base_layout(f"Gradient reaching hidden layer {layer + 1}, iteration {frame.step}", height, "gradient",
+    layout = base_layout(f"Gradients, layer {layer + 1}, iteration {frame.step}", height, "gradient",
+                         subtitle="from the tracked example's loss to each neuron",
                          xaxis=axis("neuron", range=[-0.6, shown - 0.4], fixedrange=True),
                          yaxis=axis("d loss / d activation", range=[-top * 1.1, top * 1.1], fixedrange=True),
                          showlegend=True, legend=dict(x=0, y=1.0, xanchor="left", yanchor="bottom",
                                                       orientation="h", font=dict(size=SMALL)),
-                         margin=dict(l=80, r=20, t=100, b=60),
+                         margin=dict(l=80, r=20, t=125, b=60),
                          annotations=[dict(xref="paper", yref="paper", x=1, y=1.0, xanchor="right", yanchor="bottom",
                                            showarrow=False, text=note, font=dict(size=SMALL, color=MUTED))])
     return figure(traces, layout)
@@ -72,11 +73,12 @@ def _heatmap(frame, max_neurons, height):
                    marker=dict(symbol="x-thin", size=min(14, max(6, 300 // shown)), line=dict(color=DROPPED, width=2)),
                    hoverinfo="skip"),
     ]
-    more = f" (first {shown} of {width} neurons)" if shown < width else ""
-    layout = base_layout(f"Gradient reaching each neuron, iteration {frame.step}{more}", height, "gradient",
+    more = f" (first {shown} of {width} per layer drawn)" if shown < width else ""
+    layout = base_layout(f"Gradients, iteration {frame.step}", height, "gradient",
+                         subtitle=f"from the tracked example's loss to each neuron{more}",
                          xaxis=axis("hidden layer", tickvals=layers, showgrid=False, fixedrange=True),
                          yaxis=axis("neuron", autorange="reversed", showgrid=False, fixedrange=True),
                          showlegend=True, legend=dict(x=0, y=1.0, xanchor="left", yanchor="bottom",
                                                       orientation="h", font=dict(size=SMALL)),
-                         margin=dict(l=80, r=20, t=100, b=60))
+                         margin=dict(l=80, r=20, t=125, b=60))
     return figure(traces, layout)

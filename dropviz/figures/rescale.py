@@ -9,8 +9,8 @@ from .style import (DROPPED, INK, MUTED, SMALL, TEST, TRAIN, axis, base_layout, 
                     message_figure, scale_text, shown_count)
 
 ROWS = 3
-BAR_DOMAIN = [0.0, 0.56]
-MEAN_DOMAIN = [0.66, 1.0]
+BAR_DOMAIN = [0.0, 0.52]
+MEAN_DOMAIN = [0.62, 1.0]
 
 
 def _row_domain(row: int) -> list:
@@ -38,13 +38,13 @@ def rescale_figure(frames: list[Frame], layer: int, mode: str | None = None, max
     keep = np.asarray(lf.mask, bool)
     masked = lf.pre * keep
     if mode == "classic":
-        rows = [("training, before dropout", lf.pre),
-                ("training, after the mask (no scaling: ×1)", lf.post),
-                ("test time, × (1−p)", lf.test_post)]
-    else:
+        rows = [("before dropout", lf.pre),
+                ("after the mask (×1)", lf.post),
+                ("test time", lf.test_post)]
+    else:  # short labels: each must fit above its bars on a ~600 px panel
         rows = [("before dropout", lf.pre),
                 ("after the mask", masked),
-                (f"after scaling by 1/(1−p) = {scale_text(lf.scale)}", lf.post)]
+                (f"scaled × 1/(1−p) = {scale_text(lf.scale)}", lf.post)]
     sums = [float(np.sum(v, dtype=np.float64)) for _, v in rows]
     top = max(1e-6, max(float(np.max(v[:shown])) for _, v in rows), float(np.max(lf.test_pre[:shown])))
     low = min(0.0, min(float(np.min(v[:shown])) for _, v in rows))
@@ -72,16 +72,15 @@ def rescale_figure(frames: list[Frame], layer: int, mode: str | None = None, max
         notes.append(dict(xref=f"x{n} domain", yref=f"y{n} domain", x=0, y=1.0, xanchor="left",
                           yanchor="bottom", showarrow=False, font=dict(size=SMALL, color=INK),
                           text=f"<b>{label}</b>: sum = {_sum_text(lf, total, mode == 'classic' and r == 2)}"))
-    if shown < width:
-        notes.append(dict(xref="x3 domain", yref="y3 domain", x=1, y=-0.45, xanchor="right", yanchor="top",
-                          showarrow=False, font=dict(size=SMALL, color=MUTED),
-                          text=f"first {shown} of {width} neurons drawn; sums over all {width}"))
-
     _add_running_mean(traces, layout_axes, notes, frames, layer, mode)
-    title = (f"Hidden layer {layer + 1}, iteration {last.step}: survivors × {lf.scale:.2f} keep the sum right on average"
-             if mode == "inverted" else
-             f"Hidden layer {layer + 1}, iteration {last.step} (classic): no training scale, × (1−p) at test time")
-    layout = base_layout(title, height, "rescale", margin=dict(l=60, r=20, t=70, b=60), bargap=0.15,
+    title = f"Rescaling, layer {layer + 1}, iteration {last.step}"
+    subtitle = (f"survivors × 1/(1−p) = {scale_text(lf.scale)} keep the layer's sum right on average"
+                if mode == "inverted" else
+                f"classic: no scaling in training; × (1−p) = ×{lf.test_scale:.2f} at test time")
+    if shown < width:
+        subtitle += f"<br>first {shown} of {width} neurons drawn; sums over all {width}"
+    layout = base_layout(title, height, "rescale", subtitle=subtitle, margin=dict(l=60, r=20, t=150 if shown < width else 115, b=60),
+                         bargap=0.15,
                          barmode="overlay", showlegend=True, annotations=notes,
                          legend=dict(x=MEAN_DOMAIN[0], xanchor="left", y=-0.12, yanchor="top",
                                      font=dict(size=SMALL)),
@@ -121,11 +120,12 @@ def _add_running_mean(traces, axes, notes, frames, layer, mode):
     if mode == "classic":
         keep = 1 - frames[-1].layers[layer].p
         traces.append(dict(type="scatter", x=x_range, y=[keep] * 2, mode="lines", xaxis="x4", yaxis="y4",
-                                 name=f"1−p = {keep:.2f}: what test time multiplies by",
+                                 name=f"1−p = {keep:.2f}, the keep probability",
                                  line=dict(color=TEST, width=3, dash="dot")))
     axes["xaxis4"] = axis("iteration", domain=MEAN_DOMAIN, anchor="y4", range=x_range)
-    axes["yaxis4"] = axis("sum after dropout ÷ sum before", domain=[0.08, 0.92], anchor="x4", rangemode="tozero")
+    # no axis title: beside the bars it would overlap them on a narrow panel; the note above says it
+    axes["yaxis4"] = axis("", domain=[0.08, 0.84], anchor="x4", rangemode="tozero")
     latest = f"{mean[-1]:.2f}" if len(mean) else "n/a"
     notes.append(dict(xref="x4 domain", yref="y4 domain", x=0, y=1.0, xanchor="left", yanchor="bottom",
-                      showarrow=False, font=dict(size=SMALL, color=INK),
-                      text=f"<b>mean over {len(ratio)} iterations</b>: {latest}"))
+                      showarrow=False, font=dict(size=SMALL, color=INK), align="left",
+                      text=f"<b>sum after ÷ sum before</b><br>mean of {len(ratio)} iterations: {latest}"))

@@ -27,10 +27,15 @@ SIGNED_SCALE = get_colorscale("RdBu_r")       # white at 0, for quantities whose
 INK_SCALE = get_colorscale("Greys")           # white at 0, black at 1: images, probabilities
 
 
-def base_layout(title: str, height: int, revision: str, **extra) -> dict:
-    """Fixed size and margins, big fonts, white background; `uirevision` keeps zoom between frames."""
+def base_layout(title: str, height: int, revision: str, subtitle: str = "", **extra) -> dict:
+    """Fixed size and margins, big fonts, white background; `uirevision` keeps zoom between frames.
+
+    Keep `title` short (panels can be ~600 px wide); the details go in the smaller `subtitle`."""
+    title_dict = dict(text=title, font=dict(size=TITLE, color=INK), x=0.01, xanchor="left")
+    if subtitle:
+        title_dict["subtitle"] = dict(text=subtitle, font=dict(size=SMALL, color=MUTED))
     layout = dict(
-        title=dict(text=title, font=dict(size=TITLE, color=INK), x=0.01, xanchor="left"),
+        title=title_dict,
         font=dict(family=FAMILY, size=FONT, color=INK),
         height=height, autosize=True, margin=dict(l=70, r=30, t=70, b=60),
         paper_bgcolor="white", plot_bgcolor="white",
