@@ -7,20 +7,18 @@ When nothing runs, no fragment has a timer.
 """
 from __future__ import annotations
 
-import threading
 import time
-from dataclasses import dataclass, field
 
 import torch
 
 torch.set_num_threads(1)
 
-import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402
 
-from dropviz.config import Config  # noqa: E402
-from dropviz.experiments import EXPERIMENTS, Cancelled  # noqa: E402
+from dropviz.config import DATASETS, Config  # noqa: E402
+from dropviz.experiments import EXPERIMENTS  # noqa: E402
 from dropviz.figures_experiments import FIGURES  # noqa: E402
+from dropviz.job import Job  # noqa: E402
 from dropviz.presets import PRESETS  # noqa: E402
 
 LIVE = "the live view's settings"
@@ -52,46 +50,6 @@ HOW_TO_READ = {
 }
 
 
-@dataclass
-class Job:
-    name: str
-    cfg: Config
-    params: dict
-    fraction: float = 0.0
-    message: str = "starting"
-    result: pd.DataFrame | None = None
-    error: str = ""
-    cancelled: bool = False
-    started: float = field(default_factory=time.perf_counter)
-    seconds: float = 0.0
-    stop: threading.Event = field(default_factory=threading.Event)
-    thread: threading.Thread | None = None
-
-    @property
-    def running(self) -> bool:
-        return self.thread is not None and self.thread.is_alive()
-
-    def start(self) -> "Job":
-        self.thread = threading.Thread(target=self._work, daemon=True, name=f"dropviz-{self.name}")
-        self.thread.start()
-        return self
-
-    def _report(self, fraction: float, message: str) -> None:
-        self.fraction, self.message = min(max(fraction, 0.0), 1.0), message
-
-    def _work(self) -> None:
-        torch.set_num_threads(1)
-        try:
-            self.result = EXPERIMENTS[self.name].run(self.cfg, **self.params, progress=self._report, cancel=self.stop)
-        except Cancelled:
-            self.cancelled = True
-        except ValueError as err:
-            self.error = str(err)
-        except Exception as err:  # noqa: BLE001 - shown as one line, never a traceback in the browser
-            self.error = f"The experiment failed: {type(err).__name__}: {err}"
-        self.seconds = time.perf_counter() - self.started
-
-
 def live_config() -> Config:
     cfg = st.session_state.get("config")
     if isinstance(cfg, Config):
@@ -107,6 +65,13 @@ def controls(live: Config):
     name = st.sidebar.selectbox("Experiment", names, format_func=lambda n: EXPERIMENTS[n].title, key="x_name")
     start = st.sidebar.selectbox("Start from", [LIVE, *PRESETS], key="x_start")
     cfg = live if start == LIVE else PRESETS[start].config
+    dataset = st.sidebar.selectbox("Data set", DATASETS, index=DATASETS.index(cfg.dataset), key=f"x_data_{start}",
+                                   help="digits: the real 8x8 handwritten digits, where the amount-of-data "
+                                        "experiment shows the 2014 paper's shape best")
+    try:
+        cfg = cfg.replace(dataset=dataset)
+    except ValueError as err:
+        st.sidebar.warning(f"{err}. Keeping {cfg.dataset}.")
     default_steps = EXPERIMENTS[name].steps_from(None if start == LIVE else PRESETS[start].steps)
     seeds = st.sidebar.slider("Seeds per setting", 1, 10, 3, key="x_seeds")
     steps = st.sidebar.number_input("Training iterations per network", 50, 20000, default_steps, step=250,

@@ -205,3 +205,23 @@ def test_cli_rejects_bad_input_with_status_2_and_one_line(args, names, tmp_path)
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and all(n in lines[0] for n in names), result.stderr
     assert not (tmp_path / "x.csv").exists()
+
+
+def test_background_job_finishes_with_its_result_and_cancels():
+    from dropviz.experiments import P_VALUES
+    from dropviz.job import Job
+    done = Job("p-sweep", TINY, {"seeds": 1, "steps": 20}).start()
+    done.thread.join(60)
+    assert not done.running and not done.cancelled and done.error == ""
+    assert done.fraction == 1.0 and set(done.result["p"]) == set(P_VALUES)
+    stopped = Job("p-sweep", TINY, {"seeds": 3, "steps": 100_000})
+    stopped.stop.set()
+    stopped.start().thread.join(60)
+    assert stopped.cancelled and stopped.result is None
+
+
+def test_background_job_reports_bad_parameters_as_one_line():
+    from dropviz.job import Job
+    job = Job("p-sweep", TINY, {"seeds": 1, "steps": 0}).start()
+    job.thread.join(60)
+    assert job.result is None and job.error and "\n" not in job.error
