@@ -7,6 +7,7 @@ fragment has a timer, so an idle session costs no CPU.
 """
 from __future__ import annotations
 
+import functools
 import os
 
 import torch
@@ -290,8 +291,20 @@ def on_panels_ready() -> None:
 
 
 def fragment(body, every: float | None):
-    """Run body as a fragment that reruns on its own every `every` seconds (None: only on demand)."""
-    st.fragment(run_every=every)(body)()
+    """Run body as a fragment that reruns on its own every `every` seconds (None: only on demand).
+
+    A fragment's own reruns (its timer) do not pass through live_page's try/except: an error there
+    is caught here, pauses training and is shown as a sentence, never a traceback.
+    """
+    @functools.wraps(body)  # the fragment's id is derived from the function's name
+    def guarded():
+        try:
+            body()
+        except Exception as err:  # noqa: BLE001 - st.rerun/st.stop raise BaseException and pass through
+            session().pause()
+            st.error(f"Something went wrong: {type(err).__name__}: {err}. Training is paused; press Play "
+                     "to continue or Reset to start again.")
+    st.fragment(run_every=every)(guarded)()
 
 
 def main() -> None:

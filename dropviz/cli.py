@@ -166,6 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
             raise
     else:
         experiment_cli.register(subparsers)
+    subparsers.metavar = "{" + ",".join(subparsers.choices) + "}"  # a missing command names the allowed ones
     return parser
 
 

@@ -6,10 +6,11 @@ the same CSV that the Experiments page offers. Flags override the preset's setti
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 
-from .experiments import EXPERIMENTS, Cancelled
+from .experiments import EXPERIMENTS, MAX_SEEDS, MAX_STEPS, Cancelled
 from .presets import PRESETS
 
 
@@ -47,8 +48,8 @@ def register(subparsers) -> None:
     parser.add_argument("--preset", type=_choice("preset", list(PRESETS)), default=None,
                         help="start from a preset (flags override it): " + "; ".join(PRESETS))
     parser.add_argument("--csv", required=True, metavar="PATH", help="where to write the results")
-    parser.add_argument("--seeds", type=_count("seeds", 50), default=3, help="seeds per setting (default 3)")
-    parser.add_argument("--steps", type=_count("steps", 1_000_000), default=None,
+    parser.add_argument("--seeds", type=_count("seeds", MAX_SEEDS), default=3, help="seeds per setting (default 3)")
+    parser.add_argument("--steps", type=_count("steps", MAX_STEPS), default=None,
                         help="training iterations per network (default: the experiment's, or the preset's if more)")
     add_config_flags(parser)
     parser.set_defaults(func=run, parser=parser)
@@ -77,10 +78,19 @@ def _bar(fraction: float, message: str, started: float) -> None:
     sys.stderr.flush()
 
 
+def _check_csv(args) -> None:
+    """Refuse an unwritable --csv before training, not after minutes of work."""
+    folder = os.path.dirname(os.path.abspath(args.csv))
+    if os.path.isdir(args.csv) or not os.path.isdir(folder) or not os.access(folder, os.W_OK):
+        args.parser.error(f"--csv={args.csv} cannot be written: expected a file path in an existing, "
+                          f"writable folder")
+
+
 def run(args) -> int:
     import torch
     torch.set_num_threads(1)
     cfg = base_config(args)
+    _check_csv(args)
     experiment = EXPERIMENTS[args.name]
     steps = args.steps or experiment.steps_from(PRESETS[args.preset].steps if args.preset else None)
     started = time.perf_counter()
@@ -97,7 +107,11 @@ def run(args) -> int:
         return 130
     _bar(1.0, "done", started)
     sys.stderr.write("\n")
-    df.to_csv(args.csv, index=False)
+    try:
+        df.to_csv(args.csv, index=False)
+    except OSError as err:
+        sys.stderr.write(f"dropviz: error: --csv={args.csv} could not be written: {err.strerror or err}\n")
+        return 1
     print(f"{experiment.name}: {len(df)} rows written to {args.csv} ({cfg.label()}, {args.seeds} seeds, "
           f"{steps} iterations, {time.perf_counter() - started:.1f} s)")
     return 0

@@ -24,6 +24,8 @@ from .config import DIGITS_MAX_TRAIN, FIELD, Config
 from .data import Dataset, make_dataset
 
 CHUNK = 25  # iterations between progress reports and cancel checks
+MAX_SEEDS = 50  # seeds per setting
+MAX_STEPS = 1_000_000  # training iterations per network
 P_VALUES = tuple(round(0.1 * i, 1) for i in range(10))
 N_VALUES = (5, 10, 20, 40, 80, 160, 320, 1280)  # from too few to learn anything to plenty
 Progress = Callable[[float, str], None]
@@ -54,7 +56,8 @@ def dropout_p(base: Config, p: float | None) -> float:
         p = base.p if base.p > 0 else 0.5
     FIELD["p"].check(p)
     if p <= 0:
-        raise ValueError(f"p={p!r} is out of range: the dropout arm needs p above 0 (up to 0.95)")
+        raise ValueError(f"p={p!r} is out of range: the dropout arm needs p above 0 "
+                         f"(up to {FIELD['p'].hi:g})")
     return float(p)
 
 
@@ -82,7 +85,7 @@ def train_all(cfgs: Sequence[Config], steps: int, progress: Progress | None = No
     data(cfg), if given, supplies a group's data set instead of the config's own.
     """
     progress = progress or _noop
-    steps = _positive("steps", steps, 1_000_000)
+    steps = _positive("steps", steps, MAX_STEPS)
     groups: dict[tuple, list[int]] = defaultdict(list)
     for i, cfg in enumerate(cfgs):
         groups[(shared_key(cfg), None if labels is None else labels[i])].append(i)
@@ -132,7 +135,7 @@ def _rows(runs: Sequence[Run], *fields: str, **extra) -> list[dict]:
 
 
 def _seeds(base: Config, seeds: int) -> list[int]:
-    return [base.seed + i for i in range(_positive("seeds", seeds, 50))]
+    return [base.seed + i for i in range(_positive("seeds", seeds, MAX_SEEDS))]
 
 
 # ---------------------------------------------------------------------- 1. choosing p

@@ -15,7 +15,7 @@ torch.set_num_threads(1)
 
 import streamlit as st  # noqa: E402
 
-from dropviz.config import DATASETS, Config  # noqa: E402
+from dropviz.config import DATASETS, FIELD, Config  # noqa: E402
 from dropviz.experiments import EXPERIMENTS  # noqa: E402
 from dropviz.figures_experiments import FIGURES  # noqa: E402
 from dropviz.job import Job  # noqa: E402
@@ -84,7 +84,7 @@ def controls(live: Config):
             help="The paper's second variant: wider layers at higher p, so the expected number of kept "
                  "neurons stays the same.")
     else:
-        params["p"] = st.sidebar.slider("p of the dropout runs (drop probability)", 0.05, 0.95,
+        params["p"] = st.sidebar.slider("p of the dropout runs (drop probability)", 0.05, FIELD["p"].hi,
                                         float(round(p_default, 2)), 0.05, key=f"x_p_{start}")
     if name == "mc-vs-scaling":
         params["passes"] = st.sidebar.slider("Monte-Carlo passes T", 10, 200, 100, 10, key="x_passes")
@@ -93,15 +93,22 @@ def controls(live: Config):
 
 def progress_panel(job: Job) -> None:
     @st.fragment(run_every=0.5)
-    def poll():
-        if not job.running:
-            st.rerun(scope="app")
-        elapsed = time.perf_counter() - job.started
-        st.progress(job.fraction, text=f"{EXPERIMENTS[job.name].title}: {job.message} ({elapsed:.0f} s)")
-        if st.button("Cancel", key="x_cancel", type="secondary"):
-            job.stop.set()
-            job.message = "cancelling..."
+    def poll():  # its timer reruns bypass the page's try/except: guard it too
+        try:
+            _poll(job)
+        except Exception as err:  # noqa: BLE001 - a sentence, never a traceback
+            st.error(f"Progress cannot be shown: {type(err).__name__}: {err}")
     poll()
+
+
+def _poll(job: Job) -> None:
+    if not job.running:
+        st.rerun(scope="app")
+    elapsed = time.perf_counter() - job.started
+    st.progress(job.fraction, text=f"{EXPERIMENTS[job.name].title}: {job.message} ({elapsed:.0f} s)")
+    if st.button("Cancel", key="x_cancel", type="secondary"):
+        job.stop.set()
+        job.message = "cancelling..."
 
 
 def results(job: Job) -> None:
@@ -144,4 +151,7 @@ def main() -> None:
         results(job)
 
 
-main()
+try:
+    main()
+except Exception as err:  # noqa: BLE001 - visitors get a sentence, never a traceback
+    st.error(f"Something went wrong: {type(err).__name__}: {err}. Reload the page to start again.")

@@ -188,3 +188,16 @@ def test_experiments_page_gets_the_live_settings_and_coming_back_keeps_them():
     at.switch_page("app.py").run()
     no_failure(at)
     assert at.slider(key="w_p").value == 0.3 and live(at).cfg.p == 0.3
+
+
+def test_an_error_inside_a_fragment_pauses_with_a_sentence_not_a_traceback():
+    at = start()
+
+    def broken_tick():
+        raise RuntimeError("boom")
+
+    live(at).tick = broken_tick  # what the live fragment calls on every timer tick while playing
+    at.button(key="play").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("Something went wrong" in e.value and "boom" in e.value for e in at.error)
+    assert not live(at).playing

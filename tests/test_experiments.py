@@ -207,6 +207,15 @@ def test_cli_rejects_bad_input_with_status_2_and_one_line(args, names, tmp_path)
     assert not (tmp_path / "x.csv").exists()
 
 
+@pytest.mark.parametrize("where", ["missing/dir/x.csv", "."])
+def test_cli_refuses_an_unwritable_csv_before_training(where, tmp_path):
+    target = str(tmp_path / where)
+    result = dropviz("experiment", "cost", "--steps", "100000", "--csv", target)  # would take minutes
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("dropviz") and f"--csv={target}" in lines[0], result.stderr
+
+
 def test_background_job_finishes_with_its_result_and_cancels():
     from dropviz.experiments import P_VALUES
     from dropviz.job import Job
