@@ -227,3 +227,13 @@ def test_captions_define_p_as_drop_probability():
 
 def test_empty_frames_give_a_message_not_an_error():
     assert "No iterations" in strict(rescale_figure([], 0, "inverted")).layout.annotations[0].text
+
+
+def test_rescale_running_mean_converges_on_one_with_tanh_too():
+    """tanh layer sums nearly cancel; the panel compares magnitudes, whose expectation is kept."""
+    trainer = Trainer(Config(activation="tanh", width=64, p=0.5))
+    frames = [trainer.step(1) for _ in range(200)]
+    fig = rescale_figure(frames, 0, "inverted")
+    mean = next(t for t in fig.data if t.name == "running mean")
+    assert len(mean.y) == 200 and abs(mean.y[-1] - 1) < 0.05
+    assert any("sum of |a| after ÷ before" in a.text for a in fig.layout.annotations)

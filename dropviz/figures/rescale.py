@@ -101,8 +101,11 @@ def _add_running_mean(traces, axes, notes, frames, layer, mode):
     given the frame's activations, the expected ratio is exactly 1 (inverted) or 1-p (classic).
     """
     steps = np.array([f.step for f in frames], float)
-    post = np.array([np.sum(f.layers[layer].post, dtype=np.float64) for f in frames])
-    pre = np.array([np.sum(f.layers[layer].pre, dtype=np.float64) for f in frames])
+    # Sums of magnitudes: the same as plain sums for relu; with tanh, signed sums nearly cancel and
+    # their ratio is meaningless, while E[|post|] = |pre| holds neuron by neuron all the same.
+    signed = all(np.all(f.layers[layer].pre >= 0) for f in frames)
+    post = np.array([np.sum(np.abs(f.layers[layer].post), dtype=np.float64) for f in frames])
+    pre = np.array([np.sum(np.abs(f.layers[layer].pre), dtype=np.float64) for f in frames])
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = post / pre
     ok = np.isfinite(ratio) & (pre > 0)  # a layer with no activity has no ratio
@@ -128,4 +131,5 @@ def _add_running_mean(traces, axes, notes, frames, layer, mode):
     latest = f"{mean[-1]:.2f}" if len(mean) else "n/a"
     notes.append(dict(xref="x4 domain", yref="y4 domain", x=0, y=1.0, xanchor="left", yanchor="bottom",
                       showarrow=False, font=dict(size=SMALL, color=INK), align="left",
-                      text=f"<b>sum after ÷ sum before</b><br>mean of {len(ratio)} iterations: {latest}"))
+                      text=f"<b>{'sum' if signed else 'sum of |a|'} after ÷ before</b><br>"
+                           f"mean of {len(ratio)} iterations: {latest}"))
