@@ -78,17 +78,11 @@ def on_preset() -> None:
 
 
 def on_play_pause() -> None:
-    live = session()
-    if live.playing:
-        live.pause()
-    else:
-        live.play()
+    session().toggle()
 
 
 def on_step() -> None:
-    live = session()
-    live.pause()
-    live.step(1)
+    session().step_once()
 
 
 def on_reset() -> None:

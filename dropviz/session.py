@@ -156,6 +156,15 @@ class LiveSession:
     def pause(self) -> None:
         self.playing = False
 
+    def toggle(self) -> None:
+        """The Play/Pause button."""
+        self.pause() if self.playing else self.play()
+
+    def step_once(self) -> Frame:
+        """The Step button: pause, then exactly one iteration."""
+        self.pause()
+        return self.step(1)
+
     def set_speed(self, name: str) -> None:
         if name not in SPEED_BY_NAME:
             raise ValueError(f"speed={name!r} is not valid: expected one of {', '.join(SPEED_NAMES)}")

@@ -192,3 +192,15 @@ def test_payload_says_when_a_new_p_applies_while_paused():
     live.step(1)
     shown = live_payload(live)["frames"][0]
     assert shown["layers"][0]["header"] == ("p = 0.3", "×1.43") and "next iteration" not in shown["status"]
+
+
+def test_play_button_toggles_and_step_button_pauses_then_does_one_iteration():
+    live = LiveSession(Config(width=8))
+    live.toggle()
+    assert live.playing
+    before = live.step_count
+    live.step_once()
+    assert not live.playing and live.step_count == before + 1
+    live.toggle()
+    live.toggle()
+    assert not live.playing
