@@ -112,6 +112,6 @@ def run(args) -> int:
     except OSError as err:
         sys.stderr.write(f"dropviz: error: --csv={args.csv} could not be written: {err.strerror or err}\n")
         return 1
-    print(f"{experiment.name}: {len(df)} rows written to {args.csv} ({cfg.label()}, {args.seeds} seed{"s" if args.seeds != 1 else ""}, "
+    print(f"{experiment.name}: {len(df)} rows written to {args.csv} ({cfg.label()}, {args.seeds} seed{'s' if args.seeds != 1 else ''}, "
           f"{steps} iterations, {time.perf_counter() - started:.1f} s)")
     return 0
