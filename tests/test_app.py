@@ -182,10 +182,10 @@ def test_digits_page_builds():
 def test_experiments_page_gets_the_live_settings_and_coming_back_keeps_them():
     at = start()
     at.slider(key="w_p").set_value(0.3).run()
-    at.switch_page("pages/1_Experiments.py").run()
+    at.switch_page("app_pages/experiments.py").run()
     assert not at.exception and [t.value for t in at.title] == ["Experiments"]
     assert at.session_state["config"].p == 0.3
-    at.switch_page("app.py").run()
+    at.switch_page("app_pages/live.py").run()
     no_failure(at)
     assert at.slider(key="w_p").value == 0.3 and live(at).cfg.p == 0.3
 

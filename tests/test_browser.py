@@ -115,6 +115,12 @@ def test_play_advances_counter_and_diagram_without_errors(tmp_path):
             assert page.get_by_text("BidiComponent Error").count() == 0
             assert page.get_by_text("could not be drawn").count() == 0
             assert page.get_by_role("button", name="❚❚ Pause").count() == 1
+            # a shared link straight to the Experiments page names the pages the same way
+            direct = browser.new_page(viewport={"width": 1600, "height": 1000})
+            direct.goto(f"http://127.0.0.1:{port}/Experiments")
+            direct.get_by_role("button", name="Run").wait_for(timeout=60_000)
+            assert direct.get_by_role("link", name="Live view").count() == 1
+            assert direct.locator('[data-testid="stException"]').count() == 0
             browser.close()
     finally:
         stop_app(proc)

@@ -5,7 +5,7 @@ from streamlit.testing.v1 import AppTest
 
 from dropviz.config import Config
 
-PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "1_Experiments.py")
+PAGE = str(Path(__file__).resolve().parents[1] / "app_pages" / "experiments.py")
 
 
 def test_page_starts_from_the_live_view_settings():
