@@ -1,6 +1,8 @@
 """A long experiment run in a background thread, with progress, cancel and its result.
 
 Plain Python (no Streamlit): the Experiments page polls `fraction` and `message` and sets `stop`.
+One experiment trains at a time per process: a classroom server has 2 cores, and thirty sweeps at
+once would each crawl. Later jobs wait their turn, and can be cancelled while they wait.
 """
 from __future__ import annotations
 
@@ -13,6 +15,8 @@ import torch
 
 from .config import Config
 from .experiments import EXPERIMENTS, Cancelled
+
+RUNNING = threading.BoundedSemaphore(1)
 
 
 @dataclass
@@ -44,6 +48,12 @@ class Job:
 
     def _work(self) -> None:
         torch.set_num_threads(1)
+        while not RUNNING.acquire(timeout=0.2):
+            if self.stop.is_set():
+                self.cancelled = True
+                self.seconds = time.perf_counter() - self.started
+                return
+            self.message = "waiting for another experiment on this server to finish"
         try:
             self.result = EXPERIMENTS[self.name].run(self.cfg, **self.params, progress=self._report, cancel=self.stop)
         except Cancelled:
@@ -52,4 +62,6 @@ class Job:
             self.error = str(err)
         except Exception as err:  # noqa: BLE001 - shown as one line, never a traceback in the browser
             self.error = f"The experiment failed: {type(err).__name__}: {err}"
+        finally:
+            RUNNING.release()
         self.seconds = time.perf_counter() - self.started

@@ -234,3 +234,22 @@ def test_background_job_reports_bad_parameters_as_one_line():
     job = Job("p-sweep", TINY, {"seeds": 1, "steps": 0}).start()
     job.thread.join(60)
     assert job.result is None and job.error and "\n" not in job.error
+
+
+def test_one_experiment_trains_at_a_time_and_a_waiting_one_can_be_cancelled():
+    from dropviz.job import Job
+    first = Job("p-sweep", TINY, {"seeds": 3, "steps": 100_000}).start()
+    while first.fraction == 0 and first.running:  # the first holds the server's slot
+        first.thread.join(0.05)
+    waiting = Job("p-sweep", TINY, {"seeds": 1, "steps": 20}).start()
+    waiting.thread.join(1.0)
+    assert waiting.running and waiting.fraction == 0 and "waiting for another experiment" in waiting.message
+    waiting.stop.set()
+    waiting.thread.join(5)
+    assert waiting.cancelled and waiting.result is None
+    first.stop.set()
+    first.thread.join(30)
+    assert first.cancelled
+    after = Job("p-sweep", TINY, {"seeds": 1, "steps": 20}).start()  # the slot is free again
+    after.thread.join(60)
+    assert after.result is not None
