@@ -23,6 +23,7 @@ from typing import Any, Sequence
 import torch
 
 from .config import FIELDS, Config, Field, format_value
+from .presets import PRESETS
 from .trainer import Trainer
 
 PROG = "dropviz"
@@ -75,12 +76,25 @@ def add_config_flags(parser: argparse.ArgumentParser) -> None:
                            help=_help(field, getattr(defaults, field.name)))
 
 
+def add_preset_flag(parser: argparse.ArgumentParser) -> None:
+    """`--preset NAME`: start from a named preset; the config flags given override its settings."""
+    def preset(text: str) -> str:
+        if text not in PRESETS:
+            raise argparse.ArgumentTypeError(
+                f"--preset={text!r} is not valid: expected one of {', '.join(repr(p) for p in PRESETS)}")
+        return text
+    parser.add_argument("--preset", type=preset, default=None, metavar="NAME",
+                        help="start from a preset (flags override it): " + "; ".join(PRESETS))
+
+
 def config_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser | None = None) -> Config:
-    """The Config of the flags given. Each flag was range-checked when parsed; a clash between
-    flags (digits with too large --n-train) raises ValueError, or exits through `parser.error`."""
+    """The Config of the flags given, on top of --preset's settings if given (else the defaults).
+    Each flag was range-checked when parsed; a clash (digits with too large --n-train) raises
+    ValueError, or exits through `parser.error`."""
     given = {f.name: getattr(args, f.name) for f in FIELDS if getattr(args, f.name, None) is not None}
+    base = PRESETS[args.preset].config if getattr(args, "preset", None) else Config()
     try:
-        return Config(**given)
+        return base.replace(**given)
     except ValueError as err:
         message = re.sub(r"^(\w+)=", lambda m: flag(m.group(1)) + "=", str(err))
         if parser is None:
@@ -106,6 +120,8 @@ def _progress(done: int, total: int, frame, started: float, last_tenth: int) -> 
 
 def train(args: argparse.Namespace) -> int:
     cfg = config_from_args(args, args.parser)
+    if args.steps is None:
+        args.steps = PRESETS[args.preset].steps if args.preset else STEPS.default
     trainer = Trainer(cfg)
     every = args.every or max(1, args.steps // 100)
     show_bar = not args.json and args.steps >= LONG_RUN
@@ -151,10 +167,11 @@ def build_parser() -> argparse.ArgumentParser:
     train_parser = subparsers.add_parser(
         "train", help="train headless and print the final metrics",
         description="Train headless and print the final metrics (test-time losses and accuracies).")
+    add_preset_flag(train_parser)
     add_config_flags(train_parser)
     run = train_parser.add_argument_group("run")
-    run.add_argument("--steps", type=_parse_flag(STEPS), default=STEPS.default, metavar="INT",
-                     help=_help(STEPS, STEPS.default))
+    run.add_argument("--steps", type=_parse_flag(STEPS), default=None, metavar="INT",
+                     help=_help(STEPS, STEPS.default) + "; with --preset, the preset's")
     run.add_argument("--every", type=_parse_flag(EVERY), default=EVERY.default, metavar="INT",
                      help=_help(EVERY, EVERY.default))
     run.add_argument("--json", action="store_true", help="print one JSON object with the final metrics")

@@ -38,15 +38,14 @@ def _count(name: str, hi: int):
 
 
 def register(subparsers) -> None:
-    from .cli import add_config_flags  # lazy: cli imports this module
+    from .cli import add_config_flags, add_preset_flag  # lazy: cli imports this module
     parser = subparsers.add_parser(
         "experiment", help="run an experiment (p-sweep, data-size, ...) and write its CSV",
         description="Run one experiment and write its results as CSV. " + " ".join(
             f"{e.name}: {e.question}" for e in EXPERIMENTS.values()))
     parser.add_argument("name", type=_choice("experiment", list(EXPERIMENTS)), metavar="NAME",
                         help="one of " + ", ".join(EXPERIMENTS))
-    parser.add_argument("--preset", type=_choice("preset", list(PRESETS)), default=None,
-                        help="start from a preset (flags override it): " + "; ".join(PRESETS))
+    add_preset_flag(parser)
     parser.add_argument("--csv", required=True, metavar="PATH", help="where to write the results")
     parser.add_argument("--seeds", type=_count("seeds", MAX_SEEDS), default=3, help="seeds per setting (default 3)")
     parser.add_argument("--steps", type=_count("steps", MAX_STEPS), default=None,
@@ -58,16 +57,7 @@ def register(subparsers) -> None:
 def base_config(args):
     """The preset's settings (or the defaults), with every flag given on top."""
     from .cli import config_from_args
-    from .config import FIELDS
-    config_from_args(args, args.parser)  # range-checks the flags alone, exits 2 on a clash
-    base = PRESETS[args.preset].config if args.preset else None
-    if base is None:
-        return config_from_args(args, args.parser)
-    given = {f.name: getattr(args, f.name) for f in FIELDS if getattr(args, f.name, None) is not None}
-    try:
-        return base.replace(**given)
-    except ValueError as err:
-        args.parser.error(str(err))
+    return config_from_args(args, args.parser)
 
 
 def _bar(fraction: float, message: str, started: float) -> None:

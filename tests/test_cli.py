@@ -101,3 +101,14 @@ def test_python_m_dropviz_end_to_end():
     assert bad.returncode == 2 and bad.stdout == ""
     assert bad.stderr == "dropviz: error: --p=1.5 is out of range: expected a number from 0 to 0.95 " \
                          "(at p = 1 no neuron survives and the scale 1/(1-p) is undefined)\n"
+
+
+def test_preset_flag_starts_from_the_preset_and_flags_override_it(capsys):
+    from dropviz.presets import PRESETS
+    status, out, _ = run(capsys, "--preset", "Deep network", "--p", "0.3", "--steps", "5", "--json")
+    assert status == 0
+    assert json.loads(out)["config"] == PRESETS["Deep network"].config.replace(p=0.3).to_dict()
+    with pytest.raises(SystemExit) as exit_:
+        main(["train", "--preset", "Nope"])
+    assert exit_.value.code == 2
+    assert "--preset='Nope' is not valid: expected one of 'Overfitting without dropout'" in capsys.readouterr().err
