@@ -28,7 +28,7 @@ import torch.nn.functional as F
 
 from .config import FIELDS, Config
 from .data import Dataset, make_dataset
-from .model import ACTIVATIONS, MLP
+from .model import ACTIVATIONS, MLP, run_seeds
 
 _BIG = 2.0**64
 PER_MODEL = ("p", "input_p", "mode", "seed")  # the settings that may differ between the models
@@ -56,9 +56,8 @@ class BatchedTrainer:
         self.n_models = m = len(self.cfgs)
         self.act = ACTIVATIONS[base.activation]
 
-        streams = [np.random.SeedSequence(c.seed).generate_state(4) for c in self.cfgs]
-        nets = [MLP(d.n_inputs, base.width, base.depth, d.n_classes, base.activation,
-                    torch.Generator().manual_seed(int(s[0]))) for s in streams]
+        streams = [run_seeds(c.seed) for c in self.cfgs]
+        nets = [MLP.for_run(base, d, s[0]) for s in streams]
         layers = [[*net.hidden, net.out] for net in nets]
         # stored as nn.Linear does, (M, out, in), and shown as (M, in, out): the batched products then
         # read each operand in a layout MKL handles fast (the 2-column output layer is 6x slower otherwise)
@@ -73,9 +72,9 @@ class BatchedTrainer:
         else:
             self.opt = torch.optim.Adam(params, lr=base.lr, fused=True)
 
-        self._order_rngs = [np.random.default_rng(int(s[1])) for s in streams]
-        self._mask_rngs = [np.random.default_rng(int(s[2])) for s in streams]
-        self._probe_seeds = [int(s[3]) for s in streams]
+        self._order_rngs = [np.random.default_rng(s[1]) for s in streams]
+        self._mask_rngs = [np.random.default_rng(s[2]) for s in streams]
+        self._probe_seeds = [s[3] for s in streams]
         self._queues = [np.empty(0, dtype=np.int64) for _ in range(m)]
 
         # per model and layer (input, hidden 1..depth): drop probability and the two scales

@@ -1,7 +1,7 @@
 """What the engine hands the figures: the state of one training iteration."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -43,9 +43,3 @@ class Frame:
     input_mask: np.ndarray | None = None  # bool (n_inputs,) when input_p > 0
     input_scale: float = 1.0
     message: str = ""        # why the run stopped, when diverged
-    extra: dict = field(default_factory=dict)
-
-    @property
-    def gap(self) -> float:
-        """Generalisation gap: test loss minus training loss, both at test time."""
-        return self.test_loss - self.clean_train_loss

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import math
 
+from .figures.style import MAX_NEURONS, shown_count
 from .session import LiveSession
-
-MAX_NEURONS = 12  # drawn per layer: the first ones, always the same, so the picture never reshuffles
 
 
 def _round(values, digits=3) -> list[float]:
@@ -53,7 +52,7 @@ def frame_payload(live: LiveSession, frame, twin, test_time: bool, max_neurons: 
     layers = []
     for lf in frame.layers:
         width = len(lf.mask)
-        shown = max(1, min(width, max_neurons))
+        shown = shown_count(width, max_neurons)
         dropped = int((~lf.mask).sum())
         layers.append({
             "act": _round((lf.test_pre if test_time else lf.pre)[:shown]),

@@ -14,10 +14,20 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 from torch import nn
 
 ACTIVATIONS = {"relu": torch.relu, "tanh": torch.tanh}
+
+
+def run_seeds(seed: int) -> tuple[int, int, int, int]:
+    """A run's four independent seeds: initial weights, batch order, dropout masks, probe passes.
+
+    Trainer and BatchedTrainer both derive them here, so a model trained in a batch starts and
+    proceeds exactly as the same seed trained alone.
+    """
+    return tuple(int(s) for s in np.random.SeedSequence(seed).generate_state(4))
 
 
 class MLP(nn.Module):
@@ -33,6 +43,12 @@ class MLP(nn.Module):
             nn.init.kaiming_uniform_(layer.weight, a=math.sqrt(5), generator=generator)
             bound = 1 / math.sqrt(layer.in_features)
             nn.init.uniform_(layer.bias, -bound, bound, generator=generator)
+
+    @classmethod
+    def for_run(cls, cfg, data, init_seed: int) -> "MLP":
+        """The initial network of a run: the architecture of `cfg` for `data`, weights from `init_seed`."""
+        return cls(data.n_inputs, cfg.width, cfg.depth, data.n_classes, cfg.activation,
+                   torch.Generator().manual_seed(init_seed))
 
     def forward(self, x, multipliers=None, keep_pre: bool = False):
         """Logits, and (if keep_pre) the activations of each hidden layer before dropout.

@@ -28,7 +28,7 @@ import torch.nn.functional as F
 from .config import FIELD, Config
 from .data import Dataset, make_dataset
 from .frame import Frame, LayerFrame
-from .model import MLP, draw_masks, test_multipliers, train_multipliers
+from .model import MLP, draw_masks, run_seeds, test_multipliers, train_multipliers
 
 TRACKED = 0  # the training example each frame follows
 
@@ -44,15 +44,14 @@ class Trainer:
     def __init__(self, cfg: Config, data: Dataset | None = None):
         self.cfg = cfg
         self.data = data or make_dataset(cfg.dataset, cfg.n_train, cfg.noise, cfg.data_seed)
-        init_seed, order_seed, mask_seed, probe_seed = np.random.SeedSequence(cfg.seed).generate_state(4)
+        init_seed, order_seed, mask_seed, probe_seed = run_seeds(cfg.seed)
         d = self.data
-        self.model = MLP(d.n_inputs, cfg.width, cfg.depth, d.n_classes, cfg.activation,
-                         torch.Generator().manual_seed(int(init_seed)))
+        self.model = MLP.for_run(cfg, d, init_seed)
         self.params = list(self.model.parameters())
         self.opt = _make_optimizer(cfg.optimizer, self.params, cfg.lr)
-        self._order_rng = np.random.default_rng(int(order_seed))
-        self._mask_gen = torch.Generator().manual_seed(int(mask_seed))
-        self._probe_seed = int(probe_seed)
+        self._order_rng = np.random.default_rng(order_seed)
+        self._mask_gen = torch.Generator().manual_seed(mask_seed)
+        self._probe_seed = probe_seed
         self._x, self._y = torch.from_numpy(d.x_train), torch.from_numpy(d.y_train)
         self._xs, self._ys = torch.from_numpy(d.x_test), torch.from_numpy(d.y_test)
         self._x_eval = torch.cat([self._x, self._xs])  # one test-time pass scores both sets

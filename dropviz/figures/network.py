@@ -5,8 +5,8 @@ import numpy as np
 import plotly.graph_objects as go
 
 from ..frame import Frame
-from .style import (ACTIVATION_SCALE, DROPPED, INK, INK_SCALE, MUTED, SMALL, base_layout, figure, hidden_axis,
-                    more_note, nice_ceil, scale_text, shown_count)
+from .style import (ACTIVATION_SCALE, DROPPED, INK, INK_SCALE, MAX_NEURONS, MUTED, SMALL, base_layout, figure,
+                    hidden_axis, more_note, nice_ceil, scale_text, shown_count)
 
 TOP, BOTTOM = 1.0, 0.0          # neurons live in y in [0, 1]; notes go above and below
 Y_RANGE = [-0.36, 1.34]
@@ -46,7 +46,7 @@ def _layer_note(layer, test_time: bool, mode: str) -> str:
     return f"p = {layer.p:g}<br>{scale_text(layer.scale)}"
 
 
-def network_figure(frame: Frame, cfg, test_time: bool = False, max_neurons: int = 12, image_shape=None,
+def network_figure(frame: Frame, cfg, test_time: bool = False, max_neurons: int = MAX_NEURONS, image_shape=None,
                    color_max: float | None = None, height: int = 620) -> go.Figure:
     """Inputs, hidden layers and outputs as columns; dropped neurons empty and crossed out.
 

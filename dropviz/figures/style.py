@@ -85,6 +85,9 @@ def nice_ceil(value: float) -> float:
     return 10 * base
 
 
+MAX_NEURONS = 12  # drawn per layer by the diagrams: the first ones, so the picture never reshuffles
+
+
 def shown_count(width: int, max_neurons: int) -> int:
     """How many neurons of a layer are drawn: the first ones, so the choice never changes between frames."""
     return max(1, min(width, max_neurons))
