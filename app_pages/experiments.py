@@ -1,5 +1,5 @@
 """Experiments page: layout and wiring only. The work is dropviz.experiments, the charts
-dropviz.figures_experiments.
+dropviz.figures.experiments.
 
 An experiment runs in a background thread owned by this session; a fragment with run_every polls
 its progress and offers Cancel (a threading.Event the experiment checks between short chunks).
@@ -17,7 +17,7 @@ import streamlit as st  # noqa: E402
 
 from dropviz.config import DATASETS, FIELD, Config  # noqa: E402
 from dropviz.experiments import EXPERIMENTS  # noqa: E402
-from dropviz.figures_experiments import FIGURES  # noqa: E402
+from dropviz.figures.experiments import FIGURES  # noqa: E402
 from dropviz.job import Job  # noqa: E402
 from dropviz.presets import PRESETS  # noqa: E402
 

@@ -12,7 +12,7 @@ import torch
 from dropviz.batched import BatchedTrainer
 from dropviz.config import Config
 from dropviz.experiments import EXPERIMENTS, Cancelled, cost, p_sweep
-from dropviz.figures_experiments import FIGURES
+from dropviz.figures.experiments import FIGURES
 from dropviz.trainer import Trainer
 
 TINY = Config(width=12, n_train=24, depth=2)
