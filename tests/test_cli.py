@@ -72,6 +72,7 @@ def test_every_config_field_is_a_flag_with_its_range_in_help():
             assert "--" + field.name.replace("_", "-") in text
             assert field.allowed() in text
         assert "--steps" in text and "an integer from 1 to 1000000" in text
+        assert "%%" not in text
     assert "--seeds" in " ".join(commands["experiment"].format_help().split())
 
 

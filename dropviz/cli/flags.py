@@ -78,9 +78,10 @@ def add_preset_flag(parser: argparse.ArgumentParser) -> None:
 
 
 def add_run_flag(parser, field: Field, default: Any, help: str) -> None:
-    """A flag for how much work to do (--steps, --seeds, ...), checked by its Field like the others."""
+    """A flag for how much work to do (--steps, --seeds, ...), checked by its Field like the others.
+    `help` is argparse's: a % in it is written %% (help_text does that)."""
     parser.add_argument(flag(field.name), dest=field.name, type=parse_flag(field), default=default,
-                        metavar=metavar(field), help=help.replace("%", "%%"))
+                        metavar=metavar(field), help=help)
 
 
 def config_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser | None = None) -> Config:
