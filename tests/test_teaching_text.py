@@ -7,7 +7,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 TEXTS = ["README.md", "app_pages/live.py", "app_pages/experiments.py", "assets/live_view.js", "dropviz/config.py",
          "dropviz/presets.py", "dropviz/live_payload.py", "dropviz/experiments.py",
-         "dropviz/figures_experiments.py", *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "dropviz/figures").glob("*.py"))]
+         *sorted(str(p.relative_to(ROOT)) for d in ("dropviz/figures", "dropviz/cli") for p in (ROOT / d).glob("*.py"))]
 # "multiplied by p", "scaled down by p", "rescaled by a factor of p", "times p": wrong when p is the drop
 # probability. A quoted phrase (the README naming what some texts say) is not a claim.
 WRONG = re.compile(r'(?<!")\b(?:multipl\w*|(?:re)?scal\w*)\s+(?:down\s+|up\s+)?by\s+(?:a\s+factor\s+(?:of\s+)?)?p\b'
