@@ -18,10 +18,10 @@ import streamlit as st  # noqa: E402
 
 from dropviz import figures  # noqa: E402
 from dropviz.config import FIELD, FIELDS, Config  # noqa: E402
-from dropviz.live_payload import live_payload  # noqa: E402
+from dropviz.live.payload import live_payload  # noqa: E402
 from dropviz.presets import PRESETS  # noqa: E402
-from dropviz.session import DEFAULT_SPEED, SPEED_BY_NAME, SPEED_NAMES, LiveSession, speed_from_query  # noqa: E402
-from ui.live_component import live_view  # noqa: E402
+from dropviz.live.session import DEFAULT_SPEED, SPEED_BY_NAME, SPEED_NAMES, LiveSession, speed_from_query  # noqa: E402
+from dropviz.live.component import live_view  # noqa: E402
 
 # Seconds between redraws of the Plotly panels while playing at frame speeds (0: only when paused).
 # Each redraw of the three panels blocks the browser for a few hundred ms (measured), so they are

@@ -4,9 +4,9 @@ import pytest
 import torch
 
 from dropviz import Config, Trainer
-from dropviz.live_payload import curves_payload, live_payload, thin
-from dropviz.session import (DEFAULT_SPEED, MAX_GHOSTS, SPEED_BY_KEY, LiveSession, speed_from_query,
-                             twin_config)
+from dropviz.live.payload import curves_payload, live_payload, thin
+from dropviz.live.session import (DEFAULT_SPEED, MAX_GHOSTS, SPEED_BY_KEY, LiveSession, speed_from_query,
+                                  twin_config)
 
 SMALL = Config(n_train=40, width=16, depth=2, batch_size=16)
 

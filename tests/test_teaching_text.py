@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-TEXTS = ["README.md", "app_pages/live.py", "app_pages/experiments.py", "assets/live_view.js", "dropviz/config.py",
-         "dropviz/presets.py", "dropviz/live_payload.py", "dropviz/experiments.py",
+TEXTS = ["README.md", "app_pages/live.py", "app_pages/experiments.py", "dropviz/live/live_view.js", "dropviz/config.py",
+         "dropviz/presets.py", "dropviz/live/payload.py", "dropviz/experiments.py",
          "dropviz/figures_experiments.py", *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "dropviz/figures").glob("*.py"))]
 # "multiplied by p", "scaled down by p", "rescaled by a factor of p", "times p": wrong when p is the drop
 # probability. A quoted phrase (the README naming what some texts say) is not a claim.

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 
-from .figures.style import MAX_NEURONS, shown_count
+from ..figures.style import MAX_NEURONS, shown_count
 from .session import LiveSession
 
 

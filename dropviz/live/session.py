@@ -10,9 +10,9 @@ import threading
 from collections import deque
 from dataclasses import dataclass
 
-from .config import FIELDS, Config
-from .frame import Frame
-from .trainer import Trainer
+from ..config import FIELDS, Config
+from ..frame import Frame
+from ..trainer import Trainer
 
 MAX_GHOSTS = 3
 RECENT_FRAMES = 100
