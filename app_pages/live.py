@@ -2,7 +2,7 @@
 
 Data flows widgets -> Config -> LiveSession (main run + p = 0 twin) -> Frame -> live view and figures.
 While playing, a fragment with run_every steps the session and redraws the browser-side live view
-(counter and network diagram); the Plotly panels are redrawn by slower fragments. When paused, no
+(counter, network diagram, loss curves); the Plotly panels are redrawn by slower fragments. When paused, no
 fragment has a timer, so an idle session costs no CPU.
 """
 from __future__ import annotations
@@ -160,13 +160,13 @@ def live_panel() -> None:
     live = session()
     pairs = None
     if live.playing:
-        pairs = live.play_batch(1 if PLOTLY_DIAGRAM else None)
+        pairs = live.play_frames(1 if PLOTLY_DIAGRAM else None)
         if not live.playing:  # diverged: a full run shows the message and stops the timers
             st.rerun()
     test_time = bool(st.session_state.get("w_test_time"))
     if PLOTLY_DIAGRAM:  # the all-Plotly alternative, kept to measure against (bench/fps.py)
         st.plotly_chart(figures.network_figure(live.frame, live.cfg, test_time=test_time,
-                                               image_shape=live.trainer.data.image_shape),
+                                               image_shape=live.data.image_shape),
                         key="network", config=PLOT_CONFIG)
         st.markdown(f"<span id='plotly-counter' data-p='{live.cfg.p:g}'>Iteration {live.step_count}</span>",
                     unsafe_allow_html=True)
@@ -211,9 +211,8 @@ def _detail_panels() -> None:
     live = session()
     data_col, rescale_col = st.columns([1, 1.25])
     with data_col:
-        if live.trainer.data.image_shape is not None:
-            _plot("Digits", lambda: figures.digits_figure(live.trainer.data,
-                                                          live.trainer.predict(live.trainer.data.x_test)), "digits",
+        if live.data.image_shape is not None:
+            _plot("Digits", lambda: figures.digits_figure(live.data, live.test_predictions()), "digits",
                   _test_time_p(live))
             _caption("digits")
         else:
@@ -240,9 +239,8 @@ def _test_time_p(live: LiveSession) -> tuple:
 
 
 def _boundary(live: LiveSession):
-    data = live.trainer.data
-    grid_x, grid_y, points, extent = figures.grid(data)
-    return figures.boundary_figure(data, grid_x, grid_y, live.trainer.predict(points), live.frame, extent)
+    grid_x, grid_y, probs, extent = live.grid_prediction()
+    return figures.boundary_figure(live.data, grid_x, grid_y, probs, live.frame, extent)
 
 
 def _plot(title: str, make, key: str, depends=()) -> None:
@@ -352,7 +350,7 @@ def panels(live: LiveSession) -> None:
     elif live.interval >= SLOW_MOTION:
         fragment(live_and_detail_panels, live.interval)
     else:
-        fragment(live_panel, live.interval if PLOTLY_DIAGRAM else live.batch_interval)
+        fragment(live_panel, live.interval if PLOTLY_DIAGRAM else live.rerun_interval)
         fragment(detail_panels, SLOW_PANELS_EVERY if SLOW_PANELS_EVERY > 0 else None)
 
 

@@ -28,6 +28,13 @@ COUNTER = """() => {
   }
   return null;
 }"""
+CURVE_TEXTS = """() => {
+  for (const host of document.querySelectorAll('[data-testid="stBidiComponentIsolated"]')) {
+    const svg = host.shadowRoot && host.shadowRoot.querySelector('.curves svg');
+    if (svg) return Array.from(svg.querySelectorAll('text')).map(t => t.textContent);
+  }
+  return null;
+}"""
 DROPPED_PATTERN = """() => {
   for (const host of document.querySelectorAll('[data-testid="stBidiComponentIsolated"]')) {
     const svg = host.shadowRoot && host.shadowRoot.querySelector('.diagram svg');
@@ -115,6 +122,10 @@ def test_play_advances_counter_and_diagram_without_errors(tmp_path):
             assert page.get_by_text("BidiComponent Error").count() == 0
             assert page.get_by_text("could not be drawn").count() == 0
             assert page.get_by_role("button", name="❚❚ Pause").count() == 1
+            # the live chart draws the payload's words: legend, gap line, axis title
+            curve_texts = page.evaluate(CURVE_TEXTS)
+            assert {"test", "train", "twin without dropout (p = 0)", "iteration"} <= set(curve_texts)
+            assert any(t.startswith("test loss, this run − twin: ") for t in curve_texts)
             # a shared link straight to the Experiments page names the pages the same way
             direct = browser.new_page(viewport={"width": 1600, "height": 1000})
             direct.goto(f"http://127.0.0.1:{port}/Experiments")

@@ -1,7 +1,8 @@
 """The live view (iteration counter, network diagram, loss curves) as a Streamlit Components v2 element.
 
 Its JavaScript (live_view.js, beside this file) ships with the app: no npm build, nothing from a CDN.
-Registered once per process here, in an imported module, not in the re-executed app script.
+It draws only what dropviz/live/payload.py sends. Registered once per process here, in an imported
+module, not in the re-executed page script. The only module of dropviz that imports Streamlit.
 """
 from __future__ import annotations
 
