@@ -91,6 +91,13 @@ def screenshot_path(tmp_path: Path) -> Path:
     return Path(os.environ.get("DROPVIZ_SCREENSHOT") or tmp_path / "screenshot.png")
 
 
+def _panel_rows(page) -> int:
+    """In how many rows the four Plotly panels are laid out."""
+    tops = [page.locator(f".st-key-panel_{name}").bounding_box()["y"]
+            for name in ("data", "rescale", "gradient", "curves")]
+    return len({round(t) for t in tops})
+
+
 def test_play_advances_counter_and_diagram_without_errors(tmp_path):
     try:
         from playwright.sync_api import sync_playwright
@@ -126,6 +133,12 @@ def test_play_advances_counter_and_diagram_without_errors(tmp_path):
             curve_texts = page.evaluate(CURVE_TEXTS)
             assert {"test", "train", "twin without dropout (p = 0)", "iteration"} <= set(curve_texts)
             assert any(t.startswith("test loss, this run − twin: ") for t in curve_texts)
+            # wide page: the Plotly panels two per row; a 1280x720 projector: one per row
+            assert _panel_rows(page) == 2
+            projector = browser.new_page(viewport={"width": 1280, "height": 720})
+            projector.goto(f"http://127.0.0.1:{port}/")
+            projector.locator(".st-key-panel_rescale .js-plotly-plot").wait_for(timeout=60_000)
+            assert _panel_rows(projector) == 4
             # a shared link straight to the Experiments page names the pages the same way
             direct = browser.new_page(viewport={"width": 1600, "height": 1000})
             direct.goto(f"http://127.0.0.1:{port}/Experiments")

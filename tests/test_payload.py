@@ -266,7 +266,7 @@ def test_the_javascript_has_no_colour_of_its_own():
 
 
 def test_the_live_package_imports_no_streamlit_except_its_component():
-    code = ("import sys, dropviz.live, dropviz.live.session, dropviz.live.payload; "
+    code = ("import sys, dropviz.live, dropviz.live.session, dropviz.live.payload, dropviz.live.page_state; "
             "assert 'streamlit' not in sys.modules, 'streamlit imported'")
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
     assert [f.name for f in (ROOT / "dropviz").rglob("*.py") if "import streamlit" in f.read_text()] == ["component.py"]

@@ -1,9 +1,10 @@
-"""LiveSession: the main run and its p = 0 twin, live vs structural changes, ghosts, divergence."""
+"""LiveSession: the main run and its p = 0 twin, live vs structural changes, ghosts, divergence; LivePage."""
 import numpy as np
 import pytest
 import torch
 
 from dropviz import Config, Trainer
+from dropviz.live.page_state import LivePage
 from dropviz.live.session import DEFAULT_SPEED, MAX_GHOSTS, SPEED_BY_KEY, LiveSession, speed_from_query, twin_config
 
 SMALL = Config(n_train=40, width=16, depth=2, batch_size=16)
@@ -155,3 +156,53 @@ def test_the_page_asks_the_session_not_the_trainer():
     assert np.allclose(probs, live.trainer.predict(np.c_[xx.ravel(), yy.ravel()]), atol=1e-6)
     assert extent[0] < grid_x[1] and extent[1] > grid_x[-2]
 
+
+# ---------------------------------------------------------------- the page's state
+def test_page_from_query_warns_about_bad_parameters_and_falls_back():
+    page = LivePage.from_query({"p": "1.5", "width": "24", "speed": "warp"})
+    assert page.live.cfg == Config(width=24) and page.live.speed == DEFAULT_SPEED
+    assert [w.split("=")[0] for w in page.url_warnings] == ["p", "speed"]
+    assert page.epoch == 0 and not page.panels_ready and not page.figures
+
+
+def test_page_figures_are_rebuilt_only_when_they_would_differ():
+    page = LivePage(LiveSession(SMALL))
+    built = []
+
+    def make():
+        built.append(page.live.step_count)
+        return f"figure at {page.live.step_count}"
+
+    page.full_run()
+    assert page.figure("gradient", make) == "figure at 0"
+    assert page.figure("gradient", make) == "figure at 0" and built == [0]  # same inputs: not rebuilt
+    page.figure("gradient", make, depends=(2,))
+    assert built == [0, 0]  # what it depends on changed
+    page.live.step(1)
+    page.figure("gradient", make, depends=(2,))
+    assert built == [0, 0, 1]  # paused: a new iteration is drawn at once
+
+
+def test_while_playing_a_full_run_resends_the_last_figure_and_the_timer_updates_it():
+    page = LivePage(LiveSession(SMALL))
+    page.full_run()
+    page.figure("rescale", lambda: "first")
+    page.live.play()
+    page.live.play_frames(2)
+    page.full_run()  # a slider moved while playing: the page runs in full
+    assert page.figure("rescale", lambda: "rebuilt") == "first"
+    assert page.figure("rescale", lambda: "rebuilt") == "rebuilt"  # the panels' timer, same epoch
+    page.live.apply(SMALL.replace(depth=3))  # a new run is never shown with the old run's figure
+    page.full_run()
+    assert page.figure("rescale", lambda: "new run") == "new run"
+
+
+def test_a_figure_that_fails_leaves_nothing_cached():
+    page = LivePage(LiveSession(SMALL))
+
+    def broken():
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        page.figure("curves", broken)
+    assert "curves" not in page.figures and page.figure("curves", lambda: "ok") == "ok"
