@@ -58,10 +58,10 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_app(port: int) -> subprocess.Popen:
-    """`streamlit run app.py` on a free port; returns once the server answers its health check."""
+def start_app(port: int, script: str = "app.py") -> subprocess.Popen:
+    """`streamlit run app.py` (or another script) on a free port; returns once the server answers."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+        [sys.executable, "-m", "streamlit", "run", script, "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true"],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     deadline = time.time() + 60
