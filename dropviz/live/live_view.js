@@ -355,7 +355,7 @@ function pump(st) {
 export default function (component) {
   const { data, parentElement } = component;
   if (!data || !data.frames || !data.frames.length) return;
-  const st = parentElement.__dropviz || (parentElement.__dropviz = { queue: [], timer: null });
+  const st = parentElement.__playback || (parentElement.__playback = { queue: [], timer: null });
   st.row = pane(parentElement, "dropviz-live");
   st.curvesData = data.curves;
   st.look = data.look;
