@@ -2,13 +2,13 @@
 
 Data flows widgets -> Config -> LiveSession (main run + p = 0 twin) -> Frame -> live view and figures.
 While playing, a fragment with run_every steps the session and redraws the browser-side live view
-(counter and network diagram); the Plotly panels are redrawn by slower fragments. When paused, no
-fragment has a timer, so an idle session costs no CPU.
+(counter, network diagram, loss curves); the Plotly panels are redrawn by a slower fragment. When
+paused, no fragment has a timer, so an idle session costs no CPU. The page's state is one LivePage
+(dropviz/live/page_state.py) under st.session_state[PAGE_KEY]; widgets keep their own keys (w_...).
 """
 from __future__ import annotations
 
 import functools
-import os
 
 import torch
 
@@ -18,37 +18,35 @@ import streamlit as st  # noqa: E402
 
 from dropviz import figures  # noqa: E402
 from dropviz.config import FIELD, FIELDS, Config  # noqa: E402
-from dropviz.live_payload import live_payload  # noqa: E402
+from dropviz.live import PAGE_KEY, LivePage, LiveSession, live_payload  # noqa: E402
+from dropviz.live.component import live_view  # noqa: E402
+from dropviz.live.session import SPEED_NAMES  # noqa: E402
 from dropviz.presets import PRESETS  # noqa: E402
-from dropviz.session import DEFAULT_SPEED, SPEED_BY_NAME, SPEED_NAMES, LiveSession, speed_from_query  # noqa: E402
-from ui.live_component import live_view  # noqa: E402
 
-# Seconds between redraws of the Plotly panels while playing at frame speeds (0: only when paused).
+# Seconds between redraws of the Plotly panels while playing at frame speeds (None: only when paused).
 # Each redraw of the three panels blocks the browser for a few hundred ms (measured), so they are
 # redrawn rarely; in slow motion they are redrawn with every iteration, together with the live view.
-# The environment variables exist for bench/fps.py, which compares the choices.
-SLOW_PANELS_EVERY = float(os.environ.get("DROPVIZ_SLOW_EVERY", "3.0"))
+PANELS_EVERY = 3.0
 SLOW_MOTION = 0.5  # seconds per iteration from which every panel follows every iteration
-PLOTLY_DIAGRAM = os.environ.get("DROPVIZ_DIAGRAM") == "plotly"
 OWN_SETTINGS = "(your own settings)"
 PLOT_CONFIG = {"displayModeBar": False}
+SHARED_CONFIG = "config"  # the Experiments page starts from the Config this page shows
+
 
 # ---------------------------------------------------------------------------- state and URL
+def page() -> LivePage:
+    return st.session_state[PAGE_KEY]
+
+
 def session() -> LiveSession:
-    return st.session_state["live"]
+    return page().live
 
 
-def start_session() -> None:
+def start_page() -> None:
     """First run of a browser session: settings come from the URL; bad ones warn and fall back."""
-    params = st.query_params.to_dict()
-    cfg, warnings = Config.from_query(params)
-    speed, speed_warning = speed_from_query(params.get("speed", SPEED_BY_NAME[DEFAULT_SPEED].key))
-    if speed_warning:
-        warnings.append(speed_warning)
-    st.session_state["live"] = LiveSession(cfg, speed)
-    st.session_state["url_warnings"] = warnings
-    set_widgets(cfg)
-    st.session_state["w_speed"] = speed
+    new = st.session_state[PAGE_KEY] = LivePage.from_query(st.query_params.to_dict())
+    set_widgets(new.live.cfg)
+    st.session_state["w_speed"] = new.live.speed
 
 
 def set_widgets(cfg: Config) -> None:
@@ -116,7 +114,8 @@ def sidebar() -> None:
 SIDEBAR = (
     ("Dropout", (("p", "p: drop probability", "slider"), ("input_p", "input dropout (drop probability of inputs)",
                  "slider"), ("mode", "mode", "radio"))),
-    ("Data", (("dataset", "dataset", "select"), ("noise", "noise", "slider"), ("n_train", "training points", "number"))),
+    ("Data", (("dataset", "dataset", "select"), ("noise", "noise", "slider"),
+              ("n_train", "training points", "number"))),
     ("Network", (("depth", "depth (hidden layers)", "slider"), ("width", "width (neurons per layer)", "slider"),
                  ("activation", "activation", "radio"))),
     ("Training", (("optimizer", "optimizer", "radio"), ("lr", "learning rate", "number"),
@@ -151,29 +150,25 @@ def controls(live: LiveSession) -> None:
     reset.button("Reset", on_click=on_reset, width="stretch", key="reset",
                  help="Start again from iteration 0; the old run stays on the loss chart as a ghost.")
     when.toggle("Show test time (nothing dropped)", key="w_test_time")
-    test_time = st.session_state.get("w_test_time")
-    _caption("test_time" if test_time else f"network_{live.cfg.mode}", strong=True)
+    _caption("test_time" if _test_time() else f"network_{live.cfg.mode}", strong=True)
 
 
 def live_panel() -> None:
-    """The fast part: the browser-drawn live view. While playing, computes the next batch of frames."""
-    live = session()
+    """The fast part: the browser-drawn live view. While playing, computes the next rerun's frames."""
+    state = page()
+    live = state.live
     pairs = None
     if live.playing:
-        pairs = live.play_batch(1 if PLOTLY_DIAGRAM else None)
+        pairs = live.play_frames()
         if not live.playing:  # diverged: a full run shows the message and stops the timers
             st.rerun()
-    test_time = bool(st.session_state.get("w_test_time"))
-    if PLOTLY_DIAGRAM:  # the all-Plotly alternative, kept to measure against (bench/fps.py)
-        st.plotly_chart(figures.network_figure(live.frame, live.cfg, test_time=test_time,
-                                               image_shape=live.trainer.data.image_shape),
-                        key="network", config=PLOT_CONFIG)
-        st.markdown(f"<span id='plotly-counter' data-p='{live.cfg.p:g}'>Iteration {live.step_count}</span>",
-                    unsafe_allow_html=True)
-    else:
-        live_view(live_payload(live, pairs, test_time, st.session_state["epoch"]))
+    live_view(live_payload(live, pairs, _test_time(), state.epoch))
     _caption("network")
     _caption("curves")
+
+
+def _test_time() -> bool:
+    return bool(st.session_state.get("w_test_time"))
 
 
 def live_and_detail_panels() -> None:
@@ -193,45 +188,39 @@ def curves_panel(live: LiveSession) -> None:
 
 
 # Two panels per row when the page is wide enough for each to stay readable (about 620 px), else one:
-# on a 1280 px projector two side by side squeeze their labels into each other.
-DETAIL_CSS = """<style>
-.st-key-detail_panels [data-testid="stHorizontalBlock"] { flex-wrap: wrap; }
-.st-key-detail_panels [data-testid="stColumn"] { flex: 1 1 620px !important; min-width: min(100%, 620px); }
+# on a 1280 px projector two side by side squeeze their labels into each other. Streamlit's horizontal
+# container wraps its items; this rule, on the class Streamlit names after the container's key, only
+# gives each item its readable width (Streamlit's own minimum for a stretching item is 8rem).
+PANEL_WIDTH_CSS = """<style>
+.st-key-detail_panels > div { flex: 1 1 620px !important; min-width: min(100%, 620px) !important; }
 </style>"""
 
 
 def detail_panels() -> None:
     """The Plotly panels, two per row on a wide page so their titles and labels stay readable."""
-    st.html(DETAIL_CSS)
-    with st.container(key="detail_panels"):
-        _detail_panels()
-
-
-def _detail_panels() -> None:
     live = session()
-    data_col, rescale_col = st.columns([1, 1.25])
-    with data_col:
-        if live.trainer.data.image_shape is not None:
-            _plot("Digits", lambda: figures.digits_figure(live.trainer.data,
-                                                          live.trainer.predict(live.trainer.data.x_test)), "digits",
-                  _test_time_p(live))
-            _caption("digits")
-        else:
-            _plot("Decision boundary", lambda: _boundary(live), "boundary", _test_time_p(live))
-            _caption("boundary")
-    with rescale_col:
-        depth = live.cfg.depth
-        layer = st.segmented_control("Rescaling panel: hidden layer", list(range(1, depth + 1)), default=1,
-                                     key=f"w_layer_{depth}") or 1
-        _plot("Rescaling", lambda: figures.rescale_figure(list(live.recent), layer - 1, live.cfg.mode), "rescale",
-              (layer,))
-        _caption("rescale" if live.cfg.mode == "inverted" else "rescale_classic")
-    grad_col, curves_col = st.columns([1, 1.25])
-    with grad_col:
-        _plot("Gradients", lambda: figures.gradient_figure(live.frame), "gradient")
-        _caption("gradient")
-    with curves_col:
-        curves_panel(live)
+    st.html(PANEL_WIDTH_CSS)
+    with st.container(key="detail_panels", horizontal=True, wrap=True):
+        with st.container(key="panel_data"):
+            if live.data.image_shape is not None:
+                _plot("Digits", lambda: figures.digits_figure(live.data, live.test_predictions()), "digits",
+                      _test_time_p(live))
+                _caption("digits")
+            else:
+                _plot("Decision boundary", lambda: _boundary(live), "boundary", _test_time_p(live))
+                _caption("boundary")
+        with st.container(key="panel_rescale"):
+            depth = live.cfg.depth
+            layer = st.segmented_control("Rescaling panel: hidden layer", list(range(1, depth + 1)), default=1,
+                                         key=f"w_layer_{depth}") or 1
+            _plot("Rescaling", lambda: figures.rescale_figure(list(live.recent), layer - 1, live.cfg.mode),
+                  "rescale", (layer,))
+            _caption("rescale" if live.cfg.mode == "inverted" else "rescale_classic")
+        with st.container(key="panel_gradient"):
+            _plot("Gradients", lambda: figures.gradient_figure(live.frame), "gradient")
+            _caption("gradient")
+        with st.container(key="panel_curves"):
+            curves_panel(live)
 
 
 def _test_time_p(live: LiveSession) -> tuple:
@@ -240,32 +229,18 @@ def _test_time_p(live: LiveSession) -> tuple:
 
 
 def _boundary(live: LiveSession):
-    data = live.trainer.data
-    grid_x, grid_y, points, extent = figures.grid(data)
-    return figures.boundary_figure(data, grid_x, grid_y, live.trainer.predict(points), live.frame, extent)
+    grid_x, grid_y, probs, extent = live.grid_prediction()
+    return figures.boundary_figure(live.data, grid_x, grid_y, probs, live.frame, extent)
 
 
 def _plot(title: str, make, key: str, depends=()) -> None:
-    """One Plotly panel; if it cannot be drawn, say so in words and keep the page working.
-
-    A panel whose inputs (run, iteration, `depends`) did not change is resent as the same figure, and
-    while playing a full rerun (a slider moved) resends the last figure too, leaving updates to the
-    panels' own timer: redrawing the Plotly panels held back the live view's next frame by up to
-    ~0.5 s (measured), identical figures much less.
-    """
-    live, cache = session(), st.session_state.setdefault("figures", {})
-    token = (live.run_id, live.step_count, *depends)
-    cached = cache.get(key)
-    if cached and (cached[0] == token or (live.playing and st.session_state.get("in_full_run")
-                                           and cached[0][0] == live.run_id)):
-        st.plotly_chart(cached[1], key=key, config=PLOT_CONFIG, width="stretch")
-        return
+    """One Plotly panel, rebuilt only when it would differ (LivePage.figure); if it cannot be drawn, say
+    so in words and keep the page working."""
     try:
-        fig = make()
+        fig = page().figure(key, make, depends)
     except Exception as err:  # noqa: BLE001 - one broken panel must not take the page down
         st.error(f"{title} could not be drawn: {type(err).__name__}: {err}")
         return
-    cache[key] = (token, fig)
     st.plotly_chart(fig, key=key, config=PLOT_CONFIG, width="stretch")
 
 
@@ -281,15 +256,15 @@ def first_view() -> None:
     """First run of a session: the live view goes out alone, outside any fragment (the Plotly panels
     delayed the first frame by seconds, measured). Once the browser has drawn it, it triggers a normal
     full run, which brings the rest of the page."""
-    live = session()
-    payload = live_payload(live, None, bool(st.session_state.get("w_test_time")), st.session_state["epoch"])
+    state = page()
+    payload = live_payload(state.live, None, _test_time(), state.epoch)
     payload["request_panels"] = True
     live_view(payload, key="first_view", on_ready=on_panels_ready)
     st.caption("Loading the panels…")
 
 
 def on_panels_ready() -> None:
-    st.session_state["panels_ready"] = True
+    page().panels_ready = True
 
 
 def fragment(body, every: float | None):
@@ -309,11 +284,12 @@ def fragment(body, every: float | None):
     st.fragment(run_every=every)(guarded)()
 
 
-def main() -> None:
+def main(panels_every: float | None = PANELS_EVERY) -> None:
     st.set_page_config(page_title="dropviz: dropout, live", layout="wide", initial_sidebar_state="expanded")
-    if "live" not in st.session_state:
-        start_session()
-    live = session()
+    if PAGE_KEY not in st.session_state:
+        start_page()
+    state = page()
+    live = state.live
     if "w_speed" not in st.session_state:  # back from the Experiments page: Streamlit forgot the widgets
         set_widgets(live.cfg)
         st.session_state["w_speed"] = live.speed
@@ -323,10 +299,10 @@ def main() -> None:
     if problem:
         st.warning(f"{problem}. Keeping the previous settings.")
     elif live.apply(cfg) != "same":
-        st.session_state["url_warnings"] = []
-    st.session_state["config"] = live.cfg  # the Experiments page starts from what this page shows
+        state.url_warnings = []
+    st.session_state[SHARED_CONFIG] = live.cfg
     write_url(live)
-    for warning in st.session_state["url_warnings"]:
+    for warning in state.url_warnings:
         st.warning(f"URL parameter ignored: {warning}.")
 
     st.markdown("#### dropviz · dropout, live. *p is the probability that a hidden neuron is dropped; "
@@ -335,32 +311,36 @@ def main() -> None:
     if live.diverged:
         st.error(live.message)
 
-    st.session_state["epoch"] = st.session_state.get("epoch", 0) + 1  # the browser drops unshown frames
-    st.session_state["in_full_run"] = True  # fragments run inline below; later timer runs see False
-    try:
-        panels(live)
-    finally:
-        st.session_state["in_full_run"] = False
+    state.full_run()  # a new epoch: the browser drops frames it has not shown yet
+    panels(state, panels_every)
 
 
-def panels(live: LiveSession) -> None:
-    if not st.session_state.get("panels_ready"):
+def panels(state: LivePage, panels_every: float | None) -> None:
+    """The live view and the Plotly panels, as fragments with the timers the speed asks for.
+
+    panels_every: seconds between redraws of the Plotly panels while playing at frame speeds (None: only
+    when paused; 0: with every rerun of the live view, as in slow motion).
+    """
+    live = state.live
+    if not state.panels_ready:
         first_view()
-        return
-    if not live.playing:
+    elif not live.playing:
         fragment(live_and_detail_panels, None)
     elif live.interval >= SLOW_MOTION:
         fragment(live_and_detail_panels, live.interval)
+    elif panels_every == 0:
+        fragment(live_and_detail_panels, live.rerun_interval)
     else:
-        fragment(live_panel, live.interval if PLOTLY_DIAGRAM else live.batch_interval)
-        fragment(detail_panels, SLOW_PANELS_EVERY if SLOW_PANELS_EVERY > 0 else None)
+        fragment(live_panel, live.rerun_interval)
+        fragment(detail_panels, panels_every)
 
 
-def live_page() -> None:
+def live_page(panels_every: float | None = PANELS_EVERY) -> None:
     try:
-        main()
+        main(panels_every)
     except Exception as err:  # noqa: BLE001 - visitors get a sentence, never a traceback
         st.error(f"Something went wrong: {type(err).__name__}: {err}. Reload the page to start again.")
 
 
-live_page()
+if __name__ == "__main__":  # Streamlit runs a page as __main__; bench/ imports it to time other choices
+    live_page()

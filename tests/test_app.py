@@ -5,6 +5,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dropviz import Config
+from dropviz.live import PAGE_KEY, LivePage
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
@@ -13,13 +14,19 @@ def start(first_view_done: bool = True, **params) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=60)
     for name, value in params.items():
         at.query_params[name] = value
+    at.run()
     if first_view_done:  # in a browser, the live view reports its first frame; AppTest runs no JS
-        at.session_state["panels_ready"] = True
-    return at.run()
+        page(at).panels_ready = True
+        at.run()
+    return at
+
+
+def page(at) -> LivePage:
+    return at.session_state[PAGE_KEY]
 
 
 def live(at):
-    return at.session_state["live"]
+    return page(at).live
 
 
 def no_failure(at):
@@ -31,7 +38,7 @@ def test_first_run_sends_only_the_live_view():
     at = start(first_view_done=False)
     no_failure(at)
     assert not at.get("plotly_chart") and any("Loading the panels" in c.value for c in at.caption)
-    at.session_state["panels_ready"] = True  # what the browser's first-frame trigger sets
+    page(at).panels_ready = True  # what the browser's first-frame trigger sets
     at.run()
     assert len(at.get("plotly_chart")) == 4  # boundary, rescaling, gradients, loss and accuracy
     no_failure(at)
@@ -201,3 +208,16 @@ def test_an_error_inside_a_fragment_pauses_with_a_sentence_not_a_traceback():
     assert not at.exception, [e.value for e in at.exception]
     assert any("Something went wrong" in e.value and "boom" in e.value for e in at.error)
     assert not live(at).playing
+
+
+def test_the_page_keeps_its_state_in_one_object():
+    at = start()
+    at.button(key="step").click().run()
+    no_failure(at)
+    widgets = {"play", "step", "reset", "live_view"}
+    loose = {k for k in at.session_state.to_dict() if not k.startswith("w_") and k not in widgets}
+    assert loose == {PAGE_KEY, "config"}  # "config": what the Experiments page starts from
+    state = page(at)
+    assert state.panels_ready and state.epoch >= 3 and set(state.figures) == {"boundary", "rescale", "gradient",
+                                                                              "curves"}
+

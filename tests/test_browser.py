@@ -28,6 +28,13 @@ COUNTER = """() => {
   }
   return null;
 }"""
+CURVE_TEXTS = """() => {
+  for (const host of document.querySelectorAll('[data-testid="stBidiComponentIsolated"]')) {
+    const svg = host.shadowRoot && host.shadowRoot.querySelector('.curves svg');
+    if (svg) return Array.from(svg.querySelectorAll('text')).map(t => t.textContent);
+  }
+  return null;
+}"""
 DROPPED_PATTERN = """() => {
   for (const host of document.querySelectorAll('[data-testid="stBidiComponentIsolated"]')) {
     const svg = host.shadowRoot && host.shadowRoot.querySelector('.diagram svg');
@@ -51,10 +58,10 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_app(port: int) -> subprocess.Popen:
-    """`streamlit run app.py` on a free port; returns once the server answers its health check."""
+def start_app(port: int, script: str = "app.py") -> subprocess.Popen:
+    """`streamlit run app.py` (or another script) on a free port; returns once the server answers."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+        [sys.executable, "-m", "streamlit", "run", script, "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true"],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     deadline = time.time() + 60
@@ -82,6 +89,13 @@ def stop_app(proc: subprocess.Popen) -> None:
 def screenshot_path(tmp_path: Path) -> Path:
     """DROPVIZ_SCREENSHOT if set, else a pytest temporary file: the curated assets/screenshot.png stays as it is."""
     return Path(os.environ.get("DROPVIZ_SCREENSHOT") or tmp_path / "screenshot.png")
+
+
+def _panel_rows(page) -> int:
+    """In how many rows the four Plotly panels are laid out."""
+    tops = [page.locator(f".st-key-panel_{name}").bounding_box()["y"]
+            for name in ("data", "rescale", "gradient", "curves")]
+    return len({round(t) for t in tops})
 
 
 def test_play_advances_counter_and_diagram_without_errors(tmp_path):
@@ -115,6 +129,16 @@ def test_play_advances_counter_and_diagram_without_errors(tmp_path):
             assert page.get_by_text("BidiComponent Error").count() == 0
             assert page.get_by_text("could not be drawn").count() == 0
             assert page.get_by_role("button", name="❚❚ Pause").count() == 1
+            # the live chart draws the payload's words: legend, gap line, axis title
+            curve_texts = page.evaluate(CURVE_TEXTS)
+            assert {"test", "train", "twin without dropout (p = 0)", "iteration"} <= set(curve_texts)
+            assert any(t.startswith("test loss, this run − twin: ") for t in curve_texts)
+            # wide page: the Plotly panels two per row; a 1280x720 projector: one per row
+            assert _panel_rows(page) == 2
+            projector = browser.new_page(viewport={"width": 1280, "height": 720})
+            projector.goto(f"http://127.0.0.1:{port}/")
+            projector.locator(".st-key-panel_rescale .js-plotly-plot").wait_for(timeout=60_000)
+            assert _panel_rows(projector) == 4
             # a shared link straight to the Experiments page names the pages the same way
             direct = browser.new_page(viewport={"width": 1600, "height": 1000})
             direct.goto(f"http://127.0.0.1:{port}/Experiments")

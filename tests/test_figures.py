@@ -6,8 +6,15 @@ import plotly.graph_objects as go
 import pytest
 
 from dropviz import Config, Trainer
-from dropviz.figures import (CAPTIONS, boundary_figure, curves_figure, digits_figure, gradient_figure, grid,
-                             network_figure, rescale_figure)
+from dropviz.figures import (
+    CAPTIONS,
+    boundary_figure,
+    curves_figure,
+    digits_figure,
+    gradient_figure,
+    grid,
+    rescale_figure,
+)
 
 
 def strict(fig):
@@ -31,16 +38,6 @@ def texts(fig):
     return [a.text for a in fig.layout.annotations]
 
 
-def drawn_columns(fig, kept="kept"):
-    """Per hidden column x: dropped flags of the drawn neurons, top to bottom (neuron 0 is at the top)."""
-    points = [(x, y, False) for x, y in zip(trace(fig, kept).x, trace(fig, kept).y)]
-    points += [(x, y, True) for x, y in zip(trace(fig, "dropped").x, trace(fig, "dropped").y) if x > 0]
-    columns = {}
-    for x, y, dropped in sorted(points, key=lambda p: -p[1]):
-        columns.setdefault(int(x), []).append(dropped)
-    return columns
-
-
 @pytest.fixture(scope="module")
 def small():
     t = Trainer(Config(width=8, depth=2, p=0.5))
@@ -51,58 +48,6 @@ def small():
 def wide():
     t = Trainer(Config(width=256, depth=2, p=0.5))
     return t, t.step(3)
-
-
-def test_small_network_draws_exactly_the_mask(small):
-    t, frame = small
-    fig = strict(network_figure(frame, t.cfg))
-    columns = drawn_columns(fig)
-    assert sorted(columns) == [1, 2]
-    for l, layer in enumerate(frame.layers):
-        assert columns[l + 1] == list(~layer.mask)
-        assert f"{int((~layer.mask).sum())}/8<br>dropped" in texts(fig)
-    assert any(not layer.mask.all() for layer in frame.layers)  # the test sees some dropped neurons
-
-
-def test_wide_layer_draws_first_neurons_and_counts_the_rest(wide):
-    t, frame = wide
-    fig = network_figure(frame, t.cfg, max_neurons=12)
-    columns = drawn_columns(fig)
-    for l, layer in enumerate(frame.layers):
-        assert columns[l + 1] == list(~layer.mask[:12])
-        assert f"+244 more<br>{int((~layer.mask).sum())}/256<br>dropped" in texts(fig)
-
-
-def test_test_time_drops_nothing(small):
-    t, frame = small
-    fig = network_figure(frame, t.cfg, test_time=True)
-    assert len(trace(fig, "dropped").x) == 0
-    assert all(column == [False] * 8 for column in drawn_columns(fig, kept="active").values())
-    assert np.allclose(sorted(trace(fig, "active").marker.color),
-                       sorted(np.concatenate([layer.test_post for layer in frame.layers])))
-
-
-@pytest.mark.parametrize("mode, train_note, test_note", [
-    ("inverted", "p = 0.2<br>×1.25", "all active<br>×1"),
-    ("classic", "p = 0.2<br>×1<br>test ×0.80", "all active<br>×0.80<br>(= 1−p)"),
-])
-def test_scale_annotations(mode, train_note, test_note):
-    t = Trainer(Config(width=4, depth=2, p=0.2, mode=mode))
-    frame = t.step(1)
-    assert texts(network_figure(frame, t.cfg)).count(f"<b>hidden 1</b><br>{train_note}") == 1
-    assert texts(network_figure(frame, t.cfg, test_time=True)).count(f"<b>hidden 2</b><br>{test_note}") == 1
-
-
-def test_digits_input_is_an_image_with_its_input_mask():
-    t = Trainer(Config(dataset="digits", n_train=40, width=16, depth=1, input_p=0.3))
-    frame = t.step(2)
-    fig = strict(network_figure(frame, t.cfg, image_shape=t.data.image_shape))
-    image = [tr for tr in fig.data if tr.type == "heatmap"][0]
-    assert np.allclose(np.asarray(image.z), frame.x.reshape(8, 8))
-    crosses = [tr for tr in fig.data if tr.xaxis == "x2" and tr.type == "scatter"][0]
-    drawn = set(zip(crosses.y, crosses.x))
-    assert drawn == {divmod(int(i), 8) for i in np.flatnonzero(~frame.input_mask)}
-    assert len(trace(fig, "output").x) == 10
 
 
 def test_rescale_sums_are_the_frames_sums():
@@ -127,7 +72,8 @@ def test_rescale_classic_shows_test_time_keep_probability():
     fig = strict(rescale_figure(frames, 0, "classic"))
     assert np.allclose(lf.post, lf.pre * lf.mask)  # no training scale
     notes = " ".join(texts(fig))
-    assert f"{lf.test_pre.sum():.2f} × 0.70 = {lf.test_post.sum():.2f}" in notes
+    assert f"{lf.test_pre.sum():.2f} ×0.70 = {lf.test_post.sum():.2f}" in notes
+    assert "× (1−p) = ×0.70 at test time" in fig.layout.title.subtitle.text
     assert np.isclose(trace(fig, "1−p").y[0], 0.7)
 
 
@@ -158,7 +104,8 @@ def test_curves_drop_non_finite_and_style_runs():
     main = Trainer(Config(width=8, depth=1, p=0.5))
     twin = Trainer(Config(width=8, depth=1, p=0.0))
     for _ in range(4):
-        main.step(2); twin.step(2)
+        main.step(2)
+        twin.step(2)
     history = [dict(row) for row in main.history]
     history[1]["test_loss"], history[2]["clean_train_loss"] = float("nan"), float("inf")
     ghost = [dict(step=s, p=0.3, train_loss=1.0, clean_train_loss=1.0, test_loss=1.2, train_acc=0.5,
@@ -173,11 +120,11 @@ def test_curves_drop_non_finite_and_style_runs():
     main_test = [tr for tr in fig.data if tr.legendgroup == "run1" and tr.name == "test" and tr.yaxis == "y"][0]
     assert len(main_test.y) == len(history) - 1 and main_test.line.dash == "solid"
     twin_lines = [tr for tr in fig.data if tr.legendgroup == "run2"]
-    assert twin_lines and all(tr.line.dash == "dash" for tr in twin_lines)
+    assert twin_lines and all(tr.line.dash == "10px,7px" for tr in twin_lines)
     assert "moons 2x8 p=0.3" in fig.data[0].legendgrouptitle.text and fig.data[0].opacity < 1
-    gap = history[-1]["test_loss"] - twin.history[-1]["test_loss"]
-    assert any(f"gap to no-dropout twin: <b>{gap:+.2f}</b>" in t for t in texts(fig))
-    gap_note = [a for a in fig.layout.annotations if "gap to" in a.text][0]
+    gap = round(history[-1]["test_loss"] - twin.history[-1]["test_loss"], 3)
+    assert f"test loss, this run − twin: {'−' if gap < 0 else '+'}{abs(gap):.3f}" in " ".join(texts(fig))
+    gap_note = [a for a in fig.layout.annotations if "this run − twin" in a.text][0]
     assert gap_note.xref == "paper" and gap_note.x == 0 and gap_note.xanchor == "left"  # never clipped at the left
     assert "p → 0.2" in texts(fig)
 

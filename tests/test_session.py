@@ -1,12 +1,11 @@
-"""LiveSession: the main run and its p = 0 twin, live vs structural changes, ghosts, divergence."""
+"""LiveSession: the main run and its p = 0 twin, live vs structural changes, ghosts, divergence; LivePage."""
 import numpy as np
 import pytest
 import torch
 
 from dropviz import Config, Trainer
-from dropviz.live_payload import curves_payload, live_payload, thin
-from dropviz.session import (DEFAULT_SPEED, MAX_GHOSTS, SPEED_BY_KEY, LiveSession, speed_from_query,
-                             twin_config)
+from dropviz.live.page_state import LivePage
+from dropviz.live.session import DEFAULT_SPEED, MAX_GHOSTS, SPEED_BY_KEY, LiveSession, speed_from_query, twin_config
 
 SMALL = Config(n_train=40, width=16, depth=2, batch_size=16)
 
@@ -34,18 +33,18 @@ def test_main_and_twin_step_in_lockstep_and_twin_is_a_plain_p0_run():
     assert live.trainer.frame.test_loss != alone.frame.test_loss  # dropout made a difference
 
 
-def test_play_batch_returns_each_frame_with_its_twin_frame():
+def test_play_frames_returns_each_frame_with_its_twin_frame():
     live = LiveSession(SMALL, speed="2 iterations per frame")
     live.play()
-    pairs = live.play_batch(3)
+    pairs = live.play_frames(3)
     assert [f.step for f, _ in pairs] == [2, 4, 6]
     assert [t.step for _, t in pairs] == [2, 4, 6]
     assert live.step_count == 6
 
 
-def test_play_batch_does_nothing_when_paused():
+def test_play_frames_does_nothing_when_paused():
     live = LiveSession(SMALL)
-    assert live.play_batch(5) == []
+    assert live.play_frames(5) == []
     assert live.step_count == 0
 
 
@@ -106,7 +105,7 @@ def test_divergence_pauses_with_a_message_naming_the_learning_rate():
     live = LiveSession(Config(optimizer="sgd", lr=50))
     live.play()
     for _ in range(20):
-        live.play_batch()
+        live.play_frames()
         if not live.playing:
             break
     assert live.diverged and not live.playing
@@ -126,72 +125,12 @@ def test_speed_from_query():
         LiveSession(SMALL).set_speed("warp")
 
 
-def test_slow_motion_is_one_frame_per_rerun_and_fast_speeds_batch():
+def test_slow_motion_is_one_frame_per_rerun_and_fast_speeds_compute_several():
     live = LiveSession(SMALL, speed="slow motion: 1 iteration/s")
-    assert live.batch == 1 and live.batch_interval == 1.0
+    assert live.frames_per_rerun == 1 and live.rerun_interval == 1.0
     live.set_speed("1 iteration per frame")
-    assert live.batch > 1 and live.batch_interval == pytest.approx(live.batch * live.interval)
-
-
-# ---------------------------------------------------------------- what the browser is sent
-def test_payload_masks_are_the_frames_masks_and_test_time_drops_nothing():
-    live = LiveSession(SMALL.replace(width=20, p=0.5))
-    live.play()
-    pairs = live.play_batch(3)
-    sent = live_payload(live, pairs)
-    assert [f["step"] for f in sent["frames"]] == [f.step for f, _ in pairs]
-    for shown, (frame, _) in zip(sent["frames"], pairs):
-        for layer, lf in zip(shown["layers"], frame.layers):
-            assert layer["mask"] == [int(k) for k in lf.mask[:12]]
-            assert layer["dropped"] == f"{int((~lf.mask).sum())} of 20 dropped"
-            assert layer["more"] == "+8 more" and layer["n_dropped"] == int((~lf.mask).sum())
-            assert layer["header"] == ("p = 0.5", "×2.00")
-    test = live_payload(live, pairs, test_time=True)["frames"][-1]
-    assert all(layer["mask"] == [1] * 12 and layer["header"] == ("all active", "×1") for layer in test["layers"])
-
-
-def test_payload_headers_in_classic_mode_scale_by_keep_probability_at_test_time():
-    live = LiveSession(SMALL.replace(mode="classic", p=0.25))
-    train = live_payload(live)["frames"][0]["layers"][0]["header"]
-    test = live_payload(live, test_time=True)["frames"][0]["layers"][0]["header"]
-    assert train == ("p = 0.25", "×1 (test ×0.75)")
-    assert test == ("all active", "×0.75 = 1−p")
-
-
-def test_curves_payload_has_main_twin_and_ghost_series():
-    live = LiveSession(SMALL)
-    live.step(2)
-    live.apply(SMALL.replace(depth=1))
-    live.step(2)
-    live.apply(live.cfg.replace(p=0.1))
-    curves = curves_payload(live)
-    runs = [(s["run"], s["name"]) for s in curves["series"]]
-    assert runs == [("ghost", "test"), ("ghost", "train"), ("main", "test"), ("main", "train"),
-                    ("twin", "test"), ("twin", "train")]
-    assert curves["p_changes"] == [[2, 0.1]]
-    main_test = curves["series"][2]
-    assert main_test["y"] == [round(h["test_loss"], 4) for h in live.trainer.history]
-
-
-def test_thin_keeps_points_in_place_and_the_last_one():
-    history = [{"step": i} for i in range(1000)]
-    rows = thin(history)
-    assert len(rows) <= 300 and rows[-1]["step"] == 999
-    assert all(r["step"] % 8 == 0 for r in rows[:-1])
-    assert thin(history[:10]) == history[:10]
-    assert np.all(np.diff([r["step"] for r in rows]) > 0)
-
-
-def test_payload_says_when_a_new_p_applies_while_paused():
-    live = LiveSession(SMALL)
-    live.step(2)
-    live.apply(SMALL.replace(p=0.3))
-    shown = live_payload(live)["frames"][0]
-    assert shown["layers"][0]["header"] == ("p = 0.5", "×2.00")  # what this (older) frame used
-    assert shown["status"].endswith("p = 0.3 from the next iteration") and shown["p"] == 0.3
-    live.step(1)
-    shown = live_payload(live)["frames"][0]
-    assert shown["layers"][0]["header"] == ("p = 0.3", "×1.43") and "next iteration" not in shown["status"]
+    assert live.frames_per_rerun > 1
+    assert live.rerun_interval == pytest.approx(live.frames_per_rerun * live.interval)
 
 
 def test_play_button_toggles_and_step_button_pauses_then_does_one_iteration():
@@ -204,3 +143,66 @@ def test_play_button_toggles_and_step_button_pauses_then_does_one_iteration():
     live.toggle()
     live.toggle()
     assert not live.playing
+
+
+def test_the_page_asks_the_session_not_the_trainer():
+    live = LiveSession(SMALL)
+    live.step(3)
+    assert live.data is live.trainer.data and live.current_pair() == (live.trainer.frame, live.twin.frame)
+    assert np.allclose(live.test_predictions(), live.trainer.predict(live.data.x_test))
+    grid_x, grid_y, probs, extent = live.grid_prediction(n=20)
+    assert probs.shape == (400, 2) and len(grid_x) == len(grid_y) == 20
+    xx, yy = np.meshgrid(grid_x, grid_y)
+    assert np.allclose(probs, live.trainer.predict(np.c_[xx.ravel(), yy.ravel()]), atol=1e-6)
+    assert extent[0] < grid_x[1] and extent[1] > grid_x[-2]
+
+
+# ---------------------------------------------------------------- the page's state
+def test_page_from_query_warns_about_bad_parameters_and_falls_back():
+    page = LivePage.from_query({"p": "1.5", "width": "24", "speed": "warp"})
+    assert page.live.cfg == Config(width=24) and page.live.speed == DEFAULT_SPEED
+    assert [w.split("=")[0] for w in page.url_warnings] == ["p", "speed"]
+    assert page.epoch == 0 and not page.panels_ready and not page.figures
+
+
+def test_page_figures_are_rebuilt_only_when_they_would_differ():
+    page = LivePage(LiveSession(SMALL))
+    built = []
+
+    def make():
+        built.append(page.live.step_count)
+        return f"figure at {page.live.step_count}"
+
+    page.full_run()
+    assert page.figure("gradient", make) == "figure at 0"
+    assert page.figure("gradient", make) == "figure at 0" and built == [0]  # same inputs: not rebuilt
+    page.figure("gradient", make, depends=(2,))
+    assert built == [0, 0]  # what it depends on changed
+    page.live.step(1)
+    page.figure("gradient", make, depends=(2,))
+    assert built == [0, 0, 1]  # paused: a new iteration is drawn at once
+
+
+def test_while_playing_a_full_run_resends_the_last_figure_and_the_timer_updates_it():
+    page = LivePage(LiveSession(SMALL))
+    page.full_run()
+    page.figure("rescale", lambda: "first")
+    page.live.play()
+    page.live.play_frames(2)
+    page.full_run()  # a slider moved while playing: the page runs in full
+    assert page.figure("rescale", lambda: "rebuilt") == "first"
+    assert page.figure("rescale", lambda: "rebuilt") == "rebuilt"  # the panels' timer, same epoch
+    page.live.apply(SMALL.replace(depth=3))  # a new run is never shown with the old run's figure
+    page.full_run()
+    assert page.figure("rescale", lambda: "new run") == "new run"
+
+
+def test_a_figure_that_fails_leaves_nothing_cached():
+    page = LivePage(LiveSession(SMALL))
+
+    def broken():
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        page.figure("curves", broken)
+    assert "curves" not in page.figures and page.figure("curves", lambda: "ok") == "ok"

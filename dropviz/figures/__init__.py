@@ -4,8 +4,7 @@ from .captions import CAPTIONS
 from .curves import curves_figure
 from .digits import digits_figure
 from .gradient import gradient_figure
-from .network import network_figure
 from .rescale import rescale_figure
 
-__all__ = ["network_figure", "rescale_figure", "gradient_figure", "boundary_figure", "grid",
-           "digits_figure", "curves_figure", "CAPTIONS"]
+__all__ = ["rescale_figure", "gradient_figure", "boundary_figure", "grid", "digits_figure", "curves_figure",
+           "CAPTIONS"]

@@ -4,9 +4,9 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
+from ..dropout import factor_text, multipliers
 from ..frame import Frame
-from .style import (DROPPED, INK, MUTED, SMALL, TEST, TRAIN, axis, base_layout, figure, hidden_axis,
-                    message_figure, scale_text, shown_count)
+from .style import DROPPED, INK, MUTED, SMALL, TEST, TRAIN, axis, base_layout, figure, message_figure, shown_count
 
 ROWS = 3
 BAR_DOMAIN = [0.0, 0.52]
@@ -32,6 +32,7 @@ def rescale_figure(frames: list[Frame], layer: int, mode: str | None = None, max
     last = frames[-1]
     mode = mode or last.mode
     lf = last.layers[layer]
+    factors = multipliers(lf.p, mode)
     width = len(lf.mask)
     shown = shown_count(width, max_neurons)
     idx = np.arange(shown)
@@ -39,12 +40,12 @@ def rescale_figure(frames: list[Frame], layer: int, mode: str | None = None, max
     masked = lf.pre * keep
     if mode == "classic":
         rows = [("before dropout", lf.pre),
-                ("after the mask (×1)", lf.post),
+                (f"after the mask ({factor_text(factors.train)})", lf.post),
                 ("test time", lf.test_post)]
     else:  # short labels: each must fit above its bars on a ~600 px panel
         rows = [("before dropout", lf.pre),
                 ("after the mask", masked),
-                (f"scaled × 1/(1−p) = {scale_text(lf.scale)}", lf.post)]
+                (f"scaled × 1/(1−p) = {factor_text(factors.train)}", lf.post)]
     sums = [float(np.sum(v, dtype=np.float64)) for _, v in rows]
     top = max(1e-6, max(float(np.max(v[:shown])) for _, v in rows), float(np.max(lf.test_pre[:shown])))
     low = min(0.0, min(float(np.min(v[:shown])) for _, v in rows))
@@ -71,15 +72,17 @@ def rescale_figure(frames: list[Frame], layer: int, mode: str | None = None, max
                                         nticks=3)
         notes.append(dict(xref=f"x{n} domain", yref=f"y{n} domain", x=0, y=1.0, xanchor="left",
                           yanchor="bottom", showarrow=False, font=dict(size=SMALL, color=INK),
-                          text=f"<b>{label}</b>: sum = {_sum_text(lf, total, mode == 'classic' and r == 2)}"))
+                          text=f"<b>{label}</b>: sum = "
+                               f"{_sum_text(lf, total, factors.test, mode == 'classic' and r == 2)}"))
     _add_running_mean(traces, layout_axes, notes, frames, layer, mode)
     title = f"Rescaling, layer {layer + 1}, iteration {last.step}"
-    subtitle = (f"survivors × 1/(1−p) = {scale_text(lf.scale)} keep the layer's sum right on average"
+    subtitle = (f"survivors × 1/(1−p) = {factor_text(factors.train)} keep the layer's sum right on average"
                 if mode == "inverted" else
-                f"classic: no scaling in training; × (1−p) = ×{lf.test_scale:.2f} at test time")
+                f"classic: no scaling in training; × (1−p) = {factor_text(factors.test)} at test time")
     if shown < width:
         subtitle += f"<br>first {shown} of {width} neurons drawn; sums over all {width}"
-    layout = base_layout(title, height, "rescale", subtitle=subtitle, margin=dict(l=60, r=20, t=150 if shown < width else 115, b=60),
+    layout = base_layout(title, height, "rescale", subtitle=subtitle,
+                         margin=dict(l=60, r=20, t=150 if shown < width else 115, b=60),
                          bargap=0.15,
                          barmode="overlay", showlegend=True, annotations=notes,
                          legend=dict(x=MEAN_DOMAIN[0], xanchor="left", y=-0.12, yanchor="top",
@@ -88,9 +91,9 @@ def rescale_figure(frames: list[Frame], layer: int, mode: str | None = None, max
     return figure(traces, layout)
 
 
-def _sum_text(lf, total: float, test_scaled: bool) -> str:
+def _sum_text(lf, total: float, test_factor: float, test_scaled: bool) -> str:
     if test_scaled:
-        return f"{np.sum(lf.test_pre, dtype=np.float64):.2f} × {lf.test_scale:.2f} = {total:.2f}"
+        return f"{np.sum(lf.test_pre, dtype=np.float64):.2f} {factor_text(test_factor)} = {total:.2f}"
     return f"{total:.2f}"
 
 
@@ -114,14 +117,14 @@ def _add_running_mean(traces, axes, notes, frames, layer, mode):
     x_range = [steps[0] - 0.5, steps[-1] + 0.5] if len(steps) else [0, 1]
     traces += [
         dict(type="scatter", x=steps, y=ratio, mode="markers", xaxis="x4", yaxis="y4", name="one iteration",
-                   marker=dict(size=8, color="rgba(27,99,181,0.35)")),
+                   marker=dict(size=8, color=TRAIN, opacity=0.35)),
         dict(type="scatter", x=steps, y=mean, mode="lines", xaxis="x4", yaxis="y4", name="running mean",
                    line=dict(color=TRAIN, width=4)),
         dict(type="scatter", x=x_range, y=[1, 1], mode="lines", xaxis="x4", yaxis="y4",
                    name="without dropout (= 1)", line=dict(color=INK, width=3, dash="dash")),
     ]
     if mode == "classic":
-        keep = 1 - frames[-1].layers[layer].p
+        keep = multipliers(frames[-1].layers[layer].p, mode).test
         traces.append(dict(type="scatter", x=x_range, y=[keep] * 2, mode="lines", xaxis="x4", yaxis="y4",
                                  name=f"1−p = {keep:.2f}, the keep probability",
                                  line=dict(color=TEST, width=3, dash="dot")))

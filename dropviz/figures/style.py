@@ -2,16 +2,18 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
-import numpy as np
 import plotly.graph_objects as go
-from plotly.colors import get_colorscale
+from plotly.colors import get_colorscale, hex_to_rgb, unlabel_rgb
 
 FONT = 18         # base font size in px; nothing is drawn smaller than SMALL
 SMALL = 16
 TITLE = 22
 FAMILY = "Arial, Helvetica, sans-serif"  # system fonts only: nothing is fetched from the internet
 
+# The palette: every colour of every dropviz picture, the Plotly figures' and the live view's (its payload
+# sends PALETTE, the line styles and colour scales below; its JavaScript has no colour of its own).
 INK = "#1a1a1a"
 MUTED = "#5a5a5a"
 GRID = "#d9d9d9"
@@ -20,6 +22,12 @@ TEST = "#d95f02"         # test curves / class 1
 TRAIN = "#1b63b5"        # training curves / class 0
 GOOD = "#1b7f3a"
 BAD = "#c62828"
+EDGE = "#6b6b6b"         # the live diagram's edges
+EMPTY = "#ffffff"        # the inside of a dropped neuron or pixel
+INPUT_FILL = "#e8eef7"   # a kept input neuron of a 2-D data set
+PIXEL_EDGE = "#bbbbbb"   # the outline of an input pixel
+PALETTE = {"ink": INK, "muted": MUTED, "grid": GRID, "dropped": DROPPED, "test": TEST, "train": TRAIN,
+           "edge": EDGE, "empty": EMPTY, "input": INPUT_FILL, "pixel_edge": PIXEL_EDGE}
 # Colour scales as explicit lists: the figures skip plotly's validation, which is what would turn names
 # into lists, and plotly.js reads some names differently (its "Greys" runs black to white; no "_r" names).
 ACTIVATION_SCALE = get_colorscale("Viridis")  # dark at 0: a silent kept neuron never looks like an empty dropped one
@@ -93,14 +101,31 @@ def shown_count(width: int, max_neurons: int) -> int:
     return max(1, min(width, max_neurons))
 
 
-def more_note(mask: np.ndarray, shown: int, narrow: bool = False) -> str:
-    """'+N more / k/W / dropped' when a layer is cut, else 'k/W / dropped'; `narrow` breaks every line
-    so that 8 layers side by side do not overlap."""
-    width, dropped = len(mask), int((~np.asarray(mask, bool)).sum())
-    count = f"{dropped}/{width}<br>dropped" if dropped else "none<br>dropped"
-    more = f"+{width - shown}{'<br>' if narrow else ' '}more"
-    return f"{more}<br>{count}" if shown < width else count
+@dataclass(frozen=True)
+class LineStyle:
+    """A line as every renderer draws it: width in px, dash as on/off lengths (() = solid), opacity."""
+    width: float
+    dash: tuple[float, ...] = ()
+    opacity: float = 1.0
+
+    def plotly(self, color: str) -> dict:
+        """A Plotly `line` dict."""
+        dash = ",".join(f"{d:g}px" for d in self.dash) if self.dash else "solid"
+        return dict(color=color, width=self.width, dash=dash)
+
+    @property
+    def svg_dash(self) -> str:
+        """The SVG stroke-dasharray: "" for a solid line."""
+        return " ".join(f"{d:g}" for d in self.dash)
 
 
-def scale_text(factor: float) -> str:
-    return f"×{factor:.2f}" if factor != 1 else "×1"
+# Runs on the loss charts: this run solid, its p = 0 twin dashed, earlier runs (ghosts) faded.
+RUN_STYLES = {"main": LineStyle(4.0), "twin": LineStyle(3.0, (10, 7)), "ghost": LineStyle(2.5, (), 0.3)}
+P_CHANGE_LINE = LineStyle(2.0, (3, 5))   # the vertical marker where p was changed
+DROPPED_OUTLINE = LineStyle(2.5, (5, 4))  # the outline of a dropped neuron in the live diagram
+
+
+def rgb_stops(scale) -> list:
+    """A colour scale as [[position, [r, g, b]], ...], for the live view to interpolate."""
+    return [[float(t), [int(v) for v in (hex_to_rgb(c) if c.startswith("#") else unlabel_rgb(c))]]
+            for t, c in scale]

@@ -10,15 +10,20 @@ import threading
 from collections import deque
 from dataclasses import dataclass
 
-from .config import FIELDS, Config
-from .frame import Frame
-from .trainer import Trainer
+import numpy as np
+
+from ..config import FIELDS, Config
+from ..data import Dataset
+from ..figures.boundary import grid
+from ..figures.labels import TWIN
+from ..frame import Frame
+from ..trainer import Trainer
 
 MAX_GHOSTS = 3
 RECENT_FRAMES = 100
 FRAME_INTERVAL = 0.04  # seconds between displayed frames at full speed (25 frames/s)
-BATCH_SECONDS = 0.4    # while playing, frames are computed in batches this long and played back
-                       # by the browser: one Streamlit rerun per batch, not one per frame
+RERUN_SECONDS = 0.4    # while playing, one Streamlit rerun computes this many seconds of frames, which
+                       # the browser plays back: one rerun per 0.4 s, not one per frame
 
 
 @dataclass(frozen=True)
@@ -175,39 +180,64 @@ class LiveSession:
         return SPEED_BY_NAME[self.speed].interval
 
     @property
-    def batch(self) -> int:
-        """Frames computed per rerun while playing (one in slow motion)."""
-        return max(1, round(BATCH_SECONDS / self.interval))
+    def frames_per_rerun(self) -> int:
+        """Displayed frames computed by one rerun while playing (one in slow motion)."""
+        return max(1, round(RERUN_SECONDS / self.interval))
 
     @property
-    def batch_interval(self) -> float:
-        """Seconds between reruns while playing: the time the browser needs to show one batch."""
-        return self.batch * self.interval
+    def rerun_interval(self) -> float:
+        """Seconds between reruns while playing: the time the browser needs to show one rerun's frames."""
+        return self.frames_per_rerun * self.interval
 
-    def play_batch(self, frames: int | None = None) -> list[tuple[Frame, Frame]]:
-        """While playing: `frames` displayed frames (default: one batch), each with its twin's frame.
+    def play_frames(self, frames: int | None = None) -> list[tuple[Frame, Frame]]:
+        """While playing: `frames` displayed frames (default: frames_per_rerun), each with its twin's frame.
 
         Stops early if the run diverges (which pauses it).
         """
         out = []
         with self._lock:
-            for _ in range(self.batch if frames is None else frames):
+            for _ in range(self.frames_per_rerun if frames is None else frames):
                 if not self.playing:
                     break
                 frame = self.tick()
                 out.append((frame, self.twin.frame))
         return out
 
+    def current_pair(self) -> tuple[Frame, Frame]:
+        """The last frame of this run and of its twin."""
+        with self._lock:
+            return self.trainer.frame, self.twin.frame
+
     @property
     def speed_key(self) -> str:
         return SPEED_BY_NAME[self.speed].key
 
     # ------------------------------------------------------------------ for the figures
+    @property
+    def data(self) -> Dataset:
+        """The data set both runs train on."""
+        return self.trainer.data
+
+    def grid_prediction(self, n: int = 60):
+        """The test-time prediction over the decision-boundary grid (2-D data sets).
+
+        Returns grid_x (n,), grid_y (n,), class probabilities (n*n, n_classes) and the extent, as
+        figures.boundary_figure takes them.
+        """
+        grid_x, grid_y, points, extent = grid(self.data, n)
+        with self._lock:
+            return grid_x, grid_y, self.trainer.predict(points), extent
+
+    def test_predictions(self) -> np.ndarray:
+        """Test-time class probabilities of every test example (the digits panel)."""
+        with self._lock:
+            return self.trainer.predict(self.data.x_test)
+
     def runs(self) -> list[dict]:
         """Curves to draw: this run, its p = 0 twin, and the ghosts of earlier runs (oldest first)."""
         with self._lock:
             return [*self.ghosts,
                     {"label": self.cfg.label(), "history": list(self.trainer.history), "style": "main",
                      "p_changes": list(self.p_changes)},
-                    {"label": "twin without dropout (p = 0)", "history": list(self.twin.history),
+                    {"label": TWIN, "history": list(self.twin.history),
                      "style": "twin", "p_changes": []}]

@@ -1,7 +1,8 @@
 """The live view (iteration counter, network diagram, loss curves) as a Streamlit Components v2 element.
 
-Its JavaScript (assets/live_view.js) ships with the app: no npm build, nothing from a CDN.
-Registered once per process here, in an imported module, not in the re-executed app script.
+Its JavaScript (live_view.js, beside this file) ships with the app: no npm build, nothing from a CDN.
+It draws only what dropviz/live/payload.py sends. Registered once per process here, in an imported
+module, not in the re-executed page script. The only module of dropviz that imports Streamlit.
 """
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import streamlit as st
 
-JS = (Path(__file__).resolve().parent.parent / "assets" / "live_view.js").read_text(encoding="utf-8")
+JS = (Path(__file__).resolve().parent / "live_view.js").read_text(encoding="utf-8")
 CSS = """
 .dropviz-live { display: flex; flex-wrap: wrap; gap: 1rem; align-items: flex-start; }
 .dropviz-live .diagram { flex: 3 1 560px; min-width: 0; }

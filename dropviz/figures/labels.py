@@ -1,0 +1,66 @@
+"""Words that the Plotly figures and the live view both show, written once so both say the same.
+
+The live view's payload (dropviz/live/payload.py) and the figures import these; a layer's multiplier
+is always read from dropviz.dropout, the one dropout rule.
+"""
+from __future__ import annotations
+
+import math
+
+from ..dropout import factor_text, multipliers
+from .style import TEST, TRAIN
+
+ITERATION = "iteration"  # the x axis of every chart over training time
+LOSS_TITLE = "Loss (cross-entropy)"
+ACCURACY_TITLE = "Accuracy"
+MEASURED = "train and test both measured without dropout; lower loss is better"
+# (loss key, accuracy key, name, colour) of the two curves of every run
+SERIES = (("test_loss", "test_acc", "test", TEST), ("clean_train_loss", "train_acc", "train", TRAIN))
+TWIN = "twin without dropout (p = 0)"
+GAP_TIE = 0.005  # test losses closer than this count as equal: the gap gets no verdict
+
+
+def layer_lines(p: float, mode: str, test_time: bool, all_on: str = "all active") -> tuple[str, str]:
+    """What multiplies a layer's outputs, in two short lines: its p, and its factor in this phase.
+
+    Training: ("p = 0.5", "×2.00") inverted, ("p = 0.25", "×1 (test ×0.75)") classic.
+    Test time: (all_on, "×1") inverted, (all_on, "×0.75 = 1−p") classic.
+    """
+    m = multipliers(p, mode)
+    if test_time:
+        return all_on, factor_text(m.test) + (" = 1−p" if m.test != 1 else "")
+    test = f" (test {factor_text(m.test)})" if m.test != 1 else ""
+    return f"p = {p:g}", factor_text(m.train) + test
+
+
+def run_title(run: dict) -> str:
+    """A run on the loss charts: this run with the p it trains with now, its twin, or an earlier run."""
+    style, history = run.get("style", "ghost"), run.get("history", [])
+    if style == "main":
+        p = history[-1].get("p") if history else None
+        return "this run" + (f" (dropout, p = {p:g})" if p is not None else "")
+    if style == "twin":
+        return TWIN
+    return "earlier: " + run.get("label", "run")
+
+
+def p_change_text(p: float) -> str:
+    """The note at the marker where p was changed."""
+    return f"p → {p:g}"
+
+
+def gap_verdict(gap: float) -> str:
+    """Which run generalizes better, by the test loss gap (this run minus its twin): "" when about equal."""
+    if not math.isfinite(gap) or abs(gap) < GAP_TIE:
+        return ""
+    return "dropout better" if gap < 0 else "twin better"
+
+
+def gap_text(main_loss: float, twin_loss: float) -> str:
+    """'test loss, this run − twin: +0.012 (twin better)'; "" if either loss is unknown."""
+    if main_loss is None or twin_loss is None or not (math.isfinite(main_loss) and math.isfinite(twin_loss)):
+        return ""
+    gap = round(main_loss - twin_loss, 3)
+    verdict = gap_verdict(gap)
+    return (f"test loss, this run − twin: {'−' if gap < 0 else '+'}{abs(gap):.3f}"
+            + (f" ({verdict})" if verdict else ""))
