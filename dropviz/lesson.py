@@ -41,7 +41,7 @@ class LessonStep:
 # A small network whose every neuron fits on the projector, and a wide one that can overfit 40 points.
 SMALL = Config(dataset="moons", n_train=40, noise=0.3, depth=2, width=8, activation="relu", p=0.5,
                mode="inverted", optimizer="sgd", lr=0.1, batch_size=64, seed=0, data_seed=0)
-WIDE = SMALL.replace(width=256, lr=0.2)
+WIDE = SMALL.replace(width=256, noise=0.4, lr=0.2)
 
 STEPS: tuple[LessonStep, ...] = (
     LessonStep(
@@ -64,8 +64,8 @@ STEPS: tuple[LessonStep, ...] = (
              "Press Step a few times: each iteration draws a new mask.",
         setup=Setup(SMALL, speed="1-per-s", panel="boundary", test_time=False),
         question="Of the 16 hidden neurons, how many will be dropped at each step?",
-        answer="About 8 on average, but the number changes from step to step: each neuron is dropped "
-               "on its own, with probability p = 0.5. "
+        answer="About 8 on average, but it changes from step to step: each neuron is dropped on its own, "
+               "with probability 0.5. "
                "So every iteration trains a different thinned network.",
         claim="consecutive masks differ; the dropped fraction is within a binomial bound of p; "
               "outputs are computed from every output neuron",
@@ -87,11 +87,11 @@ STEPS: tuple[LessonStep, ...] = (
         title="Backpropagation through the kept neurons",
         text="Training sends the error backwards through the same thinned network: this is backpropagation. "
              "It gives each weight a gradient, the direction that lowers the loss. "
-             "A neuron dropped for the tracked example (the ringed point) gets exactly zero gradient from it.",
+             "A neuron dropped for the tracked example, the point the diagram follows, gets exactly zero gradient from it.",
         setup=Setup(SMALL, speed="1-per-s", panel="gradients", test_time=False, warmup=50),
         question="A neuron is dropped for the tracked example. Do the weights into it change in this iteration?",
-        answer="Usually yes: every example in the batch draws its own mask, and the others mostly kept it, "
-               "so its weights still move; only this example's share is zero. "
+        answer="Usually yes: the other examples in the batch draw their own masks and most of them kept it, "
+               "so its weights still move. "
                "With momentum or Adam, weights keep moving even in an iteration where no example used them.",
         claim="dropped neurons get exactly zero gradient from the tracked example, "
               "yet the weights into them change in the same iteration",
@@ -117,10 +117,11 @@ STEPS: tuple[LessonStep, ...] = (
              "The twin fits the noise, so its test loss climbs. "
              "Within about 400 iterations it passes the dropout run's test loss and stays above.",
         setup=Setup(WIDE, speed="3-per-frame", panel="boundary", test_time=False),
-        question="After 800 iterations, whose test loss will be higher: the dropout run's or the twin's?",
+        question="After 600 iterations, whose test loss will be higher: the dropout run's or the twin's?",
         answer="The twin's: it memorises the noise in 40 points, which does not carry over to new points. "
                "Dropout stops the network from relying on a few neurons, so it fits the noise less.",
-        claim="the twin's test loss is above the dropout run's at every frame from iteration 400 to 800",
+        claim="the twin's test loss is above the dropout run's at every frame from iteration 400 to 600, "
+              "and climbs",
     ),
     LessonStep(
         title="Choosing p: too much dropout underfits",
@@ -157,7 +158,7 @@ STEPS: tuple[LessonStep, ...] = (
         text="Each mask picks one thinned network, and all of them share the same weights. "
              "With 32 hidden neurons there are 2^32 of them, over four billion. "
              "Training with dropout trains a huge ensemble of them at once. "
-             "And since partners vanish at random, no neuron can rely on others fixing its errors.",
+             "And since partners vanish at random, neurons cannot co-adapt: none can rely on others fixing its errors.",
         setup=Setup(SMALL.replace(n_train=200, width=16), speed="3-per-frame", panel="boundary",
                     test_time=True, warmup=300),
         question="Is one pass of the full network the same as averaging many thinned networks?",
