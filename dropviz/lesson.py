@@ -128,7 +128,7 @@ STEPS: tuple[LessonStep, ...] = (
         text="Too little dropout overfits, as the twin just did. "
              "Here p = 0.9 drops nine neurons in ten, on 200 points. "
              "Compare its training loss with the twin's. "
-             "Then try p = 0.5.",
+             "Then set p = 0.5 and press Reset to compare.",
         setup=Setup(Config(dataset="moons", n_train=200, noise=0.3, depth=2, width=256, p=0.9, lr=0.1),
                     speed="5-per-frame", panel="boundary", test_time=False),
         question="At p = 0.9, will the training loss get as low as the twin's?",
@@ -169,7 +169,7 @@ STEPS: tuple[LessonStep, ...] = (
     ),
     LessonStep(
         title="Where dropout applies",
-        text="This app shows dense networks, where each neuron gets its own mask; here one reads 8x8 digits. "
+        text="This app shows dense networks, where each neuron gets its own mask; here one reads 8x8 images of digits. "
              "Convolutional networks drop whole channels or blocks, since neighbouring pixels carry "
              "almost the same information. "
              "Recurrent networks share one mask across all time steps of a sequence.",

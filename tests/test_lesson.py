@@ -103,6 +103,33 @@ def test_p_is_never_what_anything_is_scaled_by(s):
         assert not WRONG.search(" ".join(text.split())), text
 
 
+def test_numbers_in_the_texts_match_the_setups():
+    """Whoever changes a step's Config sees here which sentence to change with it."""
+    def cfg(n):
+        return step(n).setup.config
+
+    def words(n):
+        s = step(n)
+        return " ".join([s.text, s.question, s.answer])
+
+    hidden = {n: cfg(n).depth * cfg(n).width for n in range(1, 11)}
+    expected = {
+        1: ["two hidden layers" if cfg(1).depth == 2 else "?", f"{cfg(1).width} neurons", f"p = {cfg(1).p:g}"],
+        2: [f"p = {cfg(2).p:g}", f"{hidden[2]} hidden neurons", f"About {hidden[2] * cfg(2).p:g}"],
+        3: [f"here by {1 / (1 - cfg(3).p):g}"],
+        4: [],
+        5: [f"p = {cfg(5).p:g}", f"1-p = {1 - cfg(5).p:g}"],
+        6: [f"two layers of {cfg(6).width}" if cfg(6).depth == 2 else "?", f"{cfg(6).n_train} noisy points"],
+        7: [f"p = {cfg(7).p:g}", f"{cfg(7).n_train} points"],
+        8: [],
+        9: [f"{hidden[9]} hidden neurons", f"2^{hidden[9]}"],
+        10: ["8x8" if cfg(10).dataset == "digits" else "?"],
+    }
+    for n, phrases in expected.items():
+        for phrase in phrases:
+            assert phrase in words(n), (n, phrase)
+
+
 def test_the_wrong_statement_is_only_quoted_and_corrected():
     s = step(5)
     assert '"scaled down by p"' in s.question
