@@ -175,7 +175,7 @@ STEPS: tuple[LessonStep, ...] = (
              "Recurrent networks share one mask across all time steps of a sequence.",
         setup=Setup(Config(dataset="digits", n_train=500, noise=0.3, depth=2, width=64, p=0.5,
                            optimizer="adam", lr=0.003),
-                    speed="3-per-frame", panel="boundary", test_time=False, warmup=300),
+                    speed="3-per-frame", panel="boundary", test_time=False, warmup=200),
         question="In a recurrent network, why keep the same mask at every time step?",
         answer="A new mask at every step would keep erasing what the network remembers of the sequence. "
                "With one mask per sequence the same neurons stay off throughout, and the memory survives.",
