@@ -7,6 +7,7 @@ To check other seeds:  LESSON_SEEDS=0,1,2 python -m pytest tests/test_lesson.py
 No test asserts a timing.
 """
 import dataclasses
+import itertools
 import os
 import re
 
@@ -110,7 +111,7 @@ def test_numbers_in_the_texts_match_the_setups():
 
     def words(n):
         s = step(n)
-        return " ".join([s.text, s.question, s.answer])
+        return f"{s.text} {s.question} {s.answer}"
 
     hidden = {n: cfg(n).depth * cfg(n).width for n in range(1, 11)}
     expected = {
@@ -183,7 +184,7 @@ def test_step2_new_mask_each_iteration_dropped_fraction_near_p_outputs_never_dro
         np.testing.assert_allclose(frame.output, probs, rtol=1e-4, atol=1e-6)
     masks = np.array(masks)
     assert live.step_count == ticks  # slow motion: one iteration a step
-    assert all((a != b).any() for a, b in zip(masks, masks[1:])), "consecutive masks should differ"
+    assert all((a != b).any() for a, b in itertools.pairwise(masks)), "consecutive masks should differ"
     dropped = 1 - masks.mean()
     bound = 4 * np.sqrt(p * (1 - p) / masks.size)  # 4 standard deviations of a binomial fraction
     assert abs(dropped - p) < bound, (dropped, p, bound)
