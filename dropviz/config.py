@@ -9,8 +9,9 @@ from __future__ import annotations
 import dataclasses
 import math
 import numbers
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 DATASETS = ("moons", "circles", "xor", "spiral", "gaussian", "digits")
 DROP_PROBABILITIES = ("p", "input_p")
@@ -90,13 +91,17 @@ class Field:
 
 
 FIELDS: tuple[Field, ...] = (
-    Field("dataset", str, "moons", "training data: 2-D toy sets, or digits (real 8x8 handwritten digits, 10 classes)", choices=DATASETS),
-    Field("n_train", int, 40, "number of training examples (test set is fixed: 500 points, or 497 digits)", lo=4, hi=2000),
-    Field("noise", float, 0.3, "std of the Gaussian noise added to the inputs (2-D points, or digit pixels)", lo=0.0, hi=1.0),
+    Field("dataset", str, "moons",
+          "training data: 2-D toy sets, or digits (real 8x8 handwritten digits, 10 classes)", choices=DATASETS),
+    Field("n_train", int, 40,
+          "number of training examples (test set is fixed: 500 points, or 497 digits)", lo=4, hi=2000),
+    Field("noise", float, 0.3,
+          "std of the Gaussian noise added to the inputs (2-D points, or digit pixels)", lo=0.0, hi=1.0),
     Field("depth", int, 2, "number of hidden layers", lo=1, hi=8),
     Field("width", int, 128, "neurons per hidden layer", lo=1, hi=256),
     Field("activation", str, "relu", "hidden activation", choices=("relu", "tanh")),
-    Field("p", float, 0.5, "drop probability of each hidden neuron (keep probability is 1 - p)", lo=0.0, hi=0.95, live=True),
+    Field("p", float, 0.5,
+          "drop probability of each hidden neuron (keep probability is 1 - p)", lo=0.0, hi=0.95, live=True),
     Field("input_p", float, 0.0, "drop probability of each input feature", lo=0.0, hi=0.95, live=True),
     Field("mode", str, "inverted", "inverted: scale survivors by 1/(1-p) in training (PyTorch); "
           "classic: no training scale, multiply by keep probability 1-p at test time (2014 paper)",
@@ -155,7 +160,7 @@ class Config:
     def keep(self) -> float:
         return 1.0 - self.p
 
-    def replace(self, **changes) -> "Config":
+    def replace(self, **changes) -> Config:
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict:
@@ -166,7 +171,7 @@ class Config:
         return {f.name: format_value(getattr(self, f.name)) for f in FIELDS}
 
     @classmethod
-    def from_query(cls, params: Mapping[str, Any], base: "Config | None" = None) -> tuple["Config", list[str]]:
+    def from_query(cls, params: Mapping[str, Any], base: Config | None = None) -> tuple[Config, list[str]]:
         """Read settings from URL parameters. Bad ones fall back and are reported, never raised.
 
         Returns the config and a list of warnings, each naming the field and its allowed range.

@@ -90,7 +90,7 @@ def train_all(cfgs: Sequence[Config], steps: int, progress: Progress | None = No
         trainer = BatchedTrainer([cfgs[i] for i in idx], data=data(cfgs[idx[0]]) if data else None)
         curves = [[] for _ in idx]
 
-        def record():
+        def record(trainer=trainer, idx=idx, curves=curves):  # bound now: called only in this pass
             ev = trainer.evaluate()
             for j in range(len(idx)):
                 curves[j].append((trainer.step_count, *(float(ev[k][j]) for k in
@@ -303,7 +303,8 @@ def cost(base: Config, seeds: int = 3, steps: int = 1500, p: float | None = None
             _check(cancel)
             started = time.perf_counter()
             trainer.step(chunk)
-            rows.append(dict(part="timing", p=q, repeat=r, ms_per_iteration=1e3 * (time.perf_counter() - started) / chunk))
+            ms = 1e3 * (time.perf_counter() - started) / chunk
+            rows.append(dict(part="timing", p=q, repeat=r, ms_per_iteration=ms))
         progress(0.1 * (r + 1) / repeats, "timing one iteration with and without dropout")
     seeds_ = _seeds(base, seeds)
     arms = ((0.0, "seed"), (p, "seed"), (p, "repeat"))

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .config import Config
-from .session import SPEED_BY_KEY, LiveSession
+from .live.session import SPEED_BY_KEY, LiveSession
 
 PANELS = ("rescale", "gradients", "boundary")  # boundary: the decision boundary, or digits for digits
 WARMUP_CHUNK = 10  # warm-up iterations per recorded frame, so the loss curves show the warm-up too
@@ -22,7 +22,7 @@ WARMUP_CHUNK = 10  # warm-up iterations per recorded frame, so the loss curves s
 @dataclass(frozen=True)
 class Setup:
     config: Config
-    speed: str          # a key of dropviz.session.SPEED_BY_KEY
+    speed: str          # a key of dropviz.live.session.SPEED_BY_KEY
     panel: str          # one of PANELS
     test_time: bool     # show the network as it runs at test time
     warmup: int = 0     # iterations trained before the step opens (0: it starts fresh)
@@ -87,7 +87,8 @@ STEPS: tuple[LessonStep, ...] = (
         title="Backpropagation through the kept neurons",
         text="Training sends the error backwards through the same thinned network: this is backpropagation. "
              "It gives each weight a gradient, the direction that lowers the loss. "
-             "A neuron dropped for the tracked example, the point the diagram follows, gets exactly zero gradient from it.",
+             "A neuron dropped for the tracked example, the point the diagram follows, "
+             "gets exactly zero gradient from it.",
         setup=Setup(SMALL, speed="1-per-s", panel="gradients", test_time=False, warmup=50),
         question="A neuron is dropped for the tracked example. Do the weights into it change in this iteration?",
         answer="Usually yes: the other examples in the batch draw their own masks and most of them kept it, "

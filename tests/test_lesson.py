@@ -18,7 +18,7 @@ from torch import nn
 
 from dropviz.config import Config
 from dropviz.lesson import PANELS, STEPS, LessonStep, open_session
-from dropviz.session import SPEED_BY_KEY
+from dropviz.live.session import SPEED_BY_KEY
 from dropviz.trainer import Trainer
 
 torch.set_num_threads(1)
