@@ -1,0 +1,37 @@
+// dropviz keyboard: presentation keys, whenever focus is not in a text field.
+// Each key press becomes one action: a DOM event "dropviz-key" (so the live view can react at once,
+// before any round trip to Python) and a trigger value "action" for the page's callback.
+// The key map comes from Python (data.keys); this file holds no key names of its own.
+const TEXT_FIELDS = ["INPUT", "TEXTAREA", "SELECT"];
+
+function typing(event) {
+  const target = event.composedPath ? event.composedPath()[0] : event.target;
+  if (!target || !target.tagName) return false;
+  if (target.isContentEditable) return true;
+  if (!TEXT_FIELDS.includes(target.tagName)) return false;
+  // sliders, checkboxes and radio buttons are inputs that take no text: the keys still work there
+  const type = (target.getAttribute("type") || "text").toLowerCase();
+  return !["range", "checkbox", "radio", "button"].includes(type) || target.getAttribute("role") === "combobox";
+}
+
+export default function (component) {
+  const { data, parentElement, setTriggerValue } = component;
+  const state = parentElement.__keys || (parentElement.__keys = {});
+  state.map = (data && data.keys) || {};
+  state.send = setTriggerValue;
+  if (state.listener) return;
+  state.count = 0;
+  state.listener = (event) => {
+    if (event.ctrlKey || event.metaKey || event.altKey || event.repeat && event.key === " ") return;
+    if (typing(event)) return;
+    const action = state.map[event.key];
+    if (!action) return;
+    event.preventDefault();  // Space and PageDown would scroll the page
+    event.stopPropagation();
+    document.dispatchEvent(new CustomEvent("dropviz-key", { detail: { action } }));
+    state.count += 1;
+    // the count makes two presses of the same key two distinct triggers
+    state.send("action", `${action}#${state.count}`);
+  };
+  document.addEventListener("keydown", state.listener, true);
+}

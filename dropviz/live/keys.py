@@ -1,0 +1,61 @@
+"""Presentation keys (Space, arrows, t, PageDown/PageUp) as an invisible Streamlit Components v2 element.
+
+The key map is the one table of which key does what; the page's callback gets the action's name. In the
+browser each press is also a DOM event "dropviz-key" ({detail: {action}}), so the live view can stop or
+step at once instead of waiting for Python. Keys are ignored while focus is in a text field.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import streamlit as st
+
+# key (as the browser's KeyboardEvent.key names it) -> action; shown in the page's key help
+KEYS: dict[str, str] = {
+    " ": "play_pause",
+    ".": "step",
+    "ArrowRight": "step",
+    "ArrowUp": "p_up",
+    "ArrowDown": "p_down",
+    "t": "test_time",
+    "PageDown": "next",
+    "PageUp": "prev",
+}
+HELP: tuple[tuple[str, str], ...] = (  # what the key help lists, in order
+    ("Space", "Play / Pause"),
+    (". or →", "Step +1"),
+    ("↑ / ↓", "p ± 0.05"),
+    ("t", "test time on / off"),
+    ("PageDown / PageUp", "next / previous lesson step"),
+)
+P_STEP = 0.05  # what ↑ and ↓ change p by
+
+_mount = st.components.v2.component("dropviz.keys", js=(Path(__file__).resolve().parent / "keys.js").read_text(
+    encoding="utf-8"))
+
+
+def keyboard(on_action: Callable[[str], None], key: str = "keys", actions: tuple[str, ...] | None = None) -> None:
+    """Listen for the presentation keys; `on_action(name)` runs (as a widget callback) for each press.
+
+    actions: the actions this page handles (default: all); the other keys keep their browser meaning.
+    """
+    keys = {k: a for k, a in KEYS.items() if actions is None or a in actions}
+
+    def callback() -> None:
+        value = st.session_state[key].get("action") if key in st.session_state else None
+        if value:
+            on_action(str(value).split("#", 1)[0])
+
+    _mount(key=key, data={"keys": keys}, height=0, on_action_change=callback)
+
+
+def key_help(actions: tuple[str, ...] | None = None) -> str:
+    """One line of plain text: 'Keys: Space Play / Pause · . or → Step +1 · ...'."""
+    shown = [(k, what) for k, what in HELP if actions is None or any(
+        a in actions for a in _ACTIONS_OF_HELP[k])]
+    return "Keys: " + " · ".join(f"{k}: {what}" for k, what in shown)
+
+
+_ACTIONS_OF_HELP = {"Space": ("play_pause",), ". or →": ("step",), "↑ / ↓": ("p_up", "p_down"),
+                    "t": ("test_time",), "PageDown / PageUp": ("next", "prev")}
