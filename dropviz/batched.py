@@ -20,7 +20,7 @@ import torch.nn.functional as F
 
 from .config import FIELDS, Config
 from .data import Dataset, make_dataset
-from .model import Runs
+from .model import Runs, flush_denormals
 
 PER_MODEL = ("p", "input_p", "mode", "seed")  # the settings that may differ between the models
 SHARED = tuple(f.name for f in FIELDS if f.name not in PER_MODEL)
@@ -70,8 +70,9 @@ class BatchedTrainer:
         """Run n iterations; returns each model's training loss (with dropout) of the last batch."""
         if n < 1:
             raise ValueError(f"n={n} is out of range: expected an integer of at least 1")
-        for _ in range(n):
-            losses = self._iterate()
+        with flush_denormals():
+            for _ in range(n):
+                losses = self._iterate()
         return losses
 
     def _iterate(self) -> np.ndarray:

@@ -17,7 +17,8 @@ a layer with p = 0 draws nothing.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -137,10 +138,11 @@ class MaskStream:
     def rule(self, u: torch.Tensor, layer: int, models: Sequence[int] | None = None, out=None) -> torch.Tensor:
         """THE keep rule: a neuron is kept iff its uniform u > p (p as float32), and then multiplied
         by its training factor; a dropped one by 0. Float ops only: (u - p) x 2^64 is exact in sign
-        (powers of two, one rounding), and a kept u is at least 2^-48 above p, so clamping it to
-        [0, 1] gives exactly 0 or 1. (Comparisons would make bool tensors: several times slower.)"""
+        (powers of two, one rounding), and a kept u (a multiple of 2^-24, as `draw` makes them) is
+        at least 2^-48 above p, so clamping to [0, 1] gives exactly 0 or 1. (A comparison would make
+        a bool tensor: several times slower.)"""
         minus_p_big, scale = self._minus_p_big[layer], self.train_scale[layer]
-        if models is not None:
+        if models is not None and list(models) != list(range(len(self.table))):
             minus_p_big, scale = minus_p_big[models], scale[models]
         return torch.add(minus_p_big, u, alpha=_BIG, out=out).clamp_(0.0, 1.0).mul_(scale)
 
@@ -185,7 +187,7 @@ class Runs:
     A training iteration is `train_forward()` (losses), then `train_backward()` (gradient and
     update), written out by hand: a few in-place elementwise ops on preallocated tensors instead of
     autograd's allocations and bool tensors. Its forward pass is the one of `forward` (checked
-    against autograd on `forward` by the tests).
+    against autograd on `forward` by the tests). Both engines train within `flush_denormals()`.
     """
 
     def __init__(self, cfgs: Sequence, data):
@@ -295,9 +297,6 @@ class Runs:
     def train_forward(self) -> np.ndarray:
         """Draw the next batch and its masks and run the training pass: each run's mean batch loss.
         The batch is kept in `self.batch`; `train_backward` then applies the update."""
-        # Converged runs' gradients and Adam's second moments drift into denormal floats, which this
-        # CPU handles ~50x slower: flush them to zero (for this thread; values below 1e-38).
-        torch.set_flush_denormal(True)
         idx = self.order.next()
         rows = self.batch_size
         work = self._workspace(rows)
@@ -368,5 +367,23 @@ class Runs:
             self.opt.step()
 
 
+_DENORMAL = torch.tensor([1], dtype=torch.int32).view(torch.float32)  # 2^-149, made from its bits
+
+
+@contextmanager
+def flush_denormals() -> Iterator[None]:
+    """Within: floats below 1e-38 (denormals) count as zero, on this thread. Converged runs' gradients
+    and Adam's second moments drift into denormals, which this CPU handles ~50x slower. The thread's
+    own setting is restored afterwards (Hypothesis, for one, refuses to run with it on)."""
+    was_on = (_DENORMAL * 2).item() == 0
+    torch.set_flush_denormal(True)
+    try:
+        yield
+    finally:
+        if not was_on:
+            torch.set_flush_denormal(False)
+
+
 def _linear(h, w, b):
-    return torch.baddbmm(b, h, w) if h.dim() == 3 else torch.matmul(h, w).add_(b)
+    """h (M, N, in) or (N, in) shared by the M runs, w (M, in, out), b (M, 1, out): (M, N, out)."""
+    return torch.baddbmm(b, h if h.dim() == 3 else h.expand(len(w), -1, -1), w)

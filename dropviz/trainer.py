@@ -36,7 +36,7 @@ from .config import FIELD, Config
 from .data import Dataset, make_dataset
 from .dropout import layer_multipliers
 from .frame import Frame, LayerFrame
-from .model import MLP, Runs
+from .model import MLP, Runs, flush_denormals
 
 TRACKED = 0  # the training example each frame follows
 
@@ -109,7 +109,7 @@ class Trainer:
         """Run n training iterations and return the Frame of the last one."""
         if n < 1:
             raise ValueError(f"n={n} is out of range: expected an integer of at least 1")
-        with self._lock:
+        with self._lock, flush_denormals():
             for i in range(n):
                 if self.diverged:
                     break

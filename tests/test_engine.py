@@ -1,5 +1,6 @@
 """The dropout engine: what the frames record is what training did, and the dropout maths is right."""
 import copy
+import dataclasses
 import math
 
 import numpy as np
@@ -304,6 +305,19 @@ def test_divergence_is_caught_and_freezes_the_run():
     later = trainer.step(20)
     assert later.step == frame.step and later.diverged
     assert all(torch.equal(a, b) for a, b in zip(weights, trainer.params))
+
+
+def test_step_0_is_recorded_when_made_and_reading_the_frame_changes_nothing():
+    trainer = Trainer(Config(p=0.5, width=16))
+    assert [h["step"] for h in trainer.history] == [0]
+    first = trainer.frame
+    assert trainer.frame is first and trainer.frame.step == 0 and len(trainer.history) == 1
+    trainer.step(3)
+    assert trainer.frame is trainer.frame and [h["step"] for h in trainer.history] == [0, 3]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        trainer.frame.message = "changed"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        trainer.frame.layers[0].p = 0.1
 
 
 def test_digits_trains_well_above_chance():
