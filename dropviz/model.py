@@ -175,6 +175,15 @@ class Batch:
     mults: list             # training multipliers per layer (input, hidden...): (M, rows, width) or None
 
 
+@dataclass(frozen=True)
+class Tapped:
+    """One example of one run in the latest training pass (`Runs.train_forward(tap=...)`)."""
+    row: int        # its row in the batch
+    pre: list       # per hidden layer: its activations before dropout (width,)
+    grad: list      # per hidden layer: d(its own loss)/d(pre), with the weights before the update
+    logits: torch.Tensor  # (n_classes,)
+
+
 class Runs:
     """M runs that share data and architecture (everything but p, input_p, mode and seed).
 
@@ -220,6 +229,7 @@ class Runs:
         self.masks = MaskStream([s[2] for s in seeds], [data.n_inputs] + [base.width] * self.depth, self.cfgs)
         self.probe_seeds = [s[3] for s in seeds]
         self.batch: Batch | None = None
+        self.tapped: Tapped | None = None
         self._work: dict[int, dict] = {}
         self._pass: dict | None = None
 
@@ -279,6 +289,11 @@ class Runs:
         return [None if m is None else m[0, 0] for m in self.masks.sample(rng, 1, [run])]
 
     # ------------------------------------------------------------------ a training iteration
+    @property
+    def tapping(self) -> bool:
+        """Whether the pending training pass (forward done, backward not yet) taps an example."""
+        return self._pass is not None and self._pass["tapped"] is not None
+
     def _workspace(self, rows: int) -> dict:
         """Preallocated tensors of one iteration with `rows` examples per run: no allocation (a fresh
         multi-MB tensor costs page faults) and the same memory every time (cache)."""
@@ -294,9 +309,12 @@ class Runs:
         return work
 
     @torch.no_grad()
-    def train_forward(self) -> np.ndarray:
+    def train_forward(self, tap: tuple[int, int] | None = None) -> np.ndarray:
         """Draw the next batch and its masks and run the training pass: each run's mean batch loss.
-        The batch is kept in `self.batch`; `train_backward` then applies the update."""
+        The batch is kept in `self.batch`; `train_backward` then applies the update.
+
+        tap=(run, example): if that training example is in that run's batch, `train_backward` leaves
+        its detail in `self.tapped` (else None): `Tapped` of this very pass."""
         idx = self.order.next()
         rows = self.batch_size
         work = self._workspace(rows)
@@ -307,12 +325,20 @@ class Runs:
             x, y = self.x[t], self.y[t]
         mults = self.masks.train(rows)
         self.batch = Batch(idx, x, y, mults)
+        self.tapped, tapped = None, None
+        if tap is not None:
+            run, example = tap
+            found = [example] if idx is None else np.flatnonzero(idx[run] == example)
+            if len(found):
+                tapped = {"at": (run, int(found[0])), "pre": [], "grad": []}
         relu = self.activation == "relu"
         h = x if mults[0] is None else torch.mul(x, mults[0], out=work["x_in"])
         inputs, slopes = [h], []  # slopes: d(layer output after dropout) / d(pre-activation)
         for l in range(self.depth):
             pre, d, mult = work["pre"][l], work["d"][l], mults[l + 1]
             torch.baddbmm(self.biases[l], h, self.weights[l], out=pre)
+            if tapped is not None:  # before the in-place ops below
+                tapped["pre"].append(self.act(pre[tapped["at"]]))
             if relu:  # mult >= 0, so relu(pre) * mult = relu(pre * mult), nonzero exactly where the slope is
                 h = (pre if mult is None else pre.mul_(mult)).relu_()
                 torch.sign(h, out=d)
@@ -331,7 +357,10 @@ class Runs:
         logp = torch.log_softmax(logits, 2)
         target = y.unsqueeze(2)
         losses = -logp.gather(2, target).squeeze(2).mean(1)
-        self._pass = {"work": work, "inputs": inputs, "slopes": slopes, "logp": logp, "target": target, "rows": rows}
+        if tapped is not None:
+            tapped["logits"] = logits[tapped["at"]].clone()
+        self._pass = {"work": work, "inputs": inputs, "slopes": slopes, "logp": logp, "target": target,
+                      "rows": rows, "tapped": tapped}
         return losses.numpy().copy()
 
     @torch.no_grad()
@@ -340,6 +369,7 @@ class Runs:
         Runs marked in `dead` (bool, (M,)) get no gradient."""
         state, self._pass = self._pass, None
         work, inputs, slopes, rows = state["work"], state["inputs"], state["slopes"], state["rows"]
+        tapped, mults = state["tapped"], self.batch.mults
         g = state["logp"].exp_()  # d(mean loss)/d(logits) = (softmax - one-hot) / batch size
         g.scatter_add_(2, state["target"], work["minus_one"])
         g.mul_(1.0 / rows)
@@ -359,12 +389,18 @@ class Runs:
                 torch.bmm(g_t, inputs[l], out=w.grad.transpose(1, 2))
                 torch.sum(g, 1, keepdim=True, out=b.grad)
             if below is not None:
+                if tapped is not None:  # d(the example's own loss)/d(hidden layer l's activations before dropout)
+                    at, mult = tapped["at"], mults[l]
+                    grad = below[at] * rows
+                    tapped["grad"].insert(0, grad if mult is None else grad.mul_(mult[at]))
                 g = below.mul_(slopes[l - 1])  # dropped neurons pass no gradient; survivors scaled as forward
         if not fused:
             if dead is not None:
                 for t in self.params:
                     t.grad[dead] = 0.0
             self.opt.step()
+        if tapped is not None:
+            self.tapped = Tapped(row=tapped["at"][1], pre=tapped["pre"], grad=tapped["grad"], logits=tapped["logits"])
 
 
 _DENORMAL = torch.tensor([1], dtype=torch.int32).view(torch.float32)  # 2^-149, made from its bits

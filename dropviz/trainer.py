@@ -117,18 +117,18 @@ class Trainer:
             return self._frame
 
     def _iterate(self, record: bool):
-        loss = float(self.runs.train_forward()[0])
+        loss = float(self.runs.train_forward(tap=(0, TRACKED) if record else None)[0])
         if not math.isfinite(loss):
             self._diverge(f"the training loss became {loss}", self.step_count + 1)
             return
         with torch.no_grad():
             torch._foreach_copy_(self._snapshot, self.params)
-        # before the update: the detail shows the weights this batch was trained with
-        detail = self._tracked_detail(in_batch=True) if record else None
+        # the detail shows the weights this batch was trained with: a probe pass runs before the update
+        probe = self._probe_detail() if record and not self.runs.tapping else None
         self.runs.train_backward()
         self.step_count += 1
         if record:
-            frame = self._record(detail=detail, train_loss=loss)
+            frame = self._record(detail=probe or self._batch_detail(), train_loss=loss)
             problem = _non_finite(frame)
             if problem:  # the update itself broke the weights; without this the chart would get a NaN
                 self._diverge(problem, self.step_count)
@@ -156,23 +156,21 @@ class Trainer:
         self._keep(frame)
 
     # ----------------------------------------------------------------- recording
-    def _tracked_detail(self, in_batch: bool) -> TrackedDetail:
-        """The tracked example's masks, activations and gradients, for the current weights.
+    def _batch_detail(self) -> TrackedDetail:
+        """The tracked example's detail as the latest training pass computed it (it was in the batch)."""
+        batch, tapped = self.runs.batch, self.runs.tapped
+        return TrackedDetail(in_batch=True, x=batch.x[0, tapped.row],
+                             mults=[None if m is None else m[0, tapped.row] for m in batch.mults],
+                             pre=tapped.pre, grad=tapped.grad, logits=tapped.logits)
 
-        in_batch: if it is in the latest training batch, with that batch's masks. Otherwise (or if
-        it is not) a probe pass with masks from the probe stream, so the training streams are untouched.
-        """
-        batch = self.runs.batch if in_batch else None
-        rows = [] if batch is None else [TRACKED] if batch.idx is None else np.flatnonzero(batch.idx[0] == TRACKED)
-        if len(rows):
-            r = int(rows[0])
-            x, mults = batch.x[0, r], [None if m is None else m[0, r] for m in batch.mults]
-        else:
-            x, mults = self._x[TRACKED], self.runs.probe_multipliers(0, self.step_count)
-        with torch.enable_grad():  # the example's own loss, backpropagated to each hidden layer
+    def _probe_detail(self) -> TrackedDetail:
+        """The tracked example alone, with the current weights and masks from the probe stream (so
+        the training streams are untouched): for frames whose batch does not hold it."""
+        x, mults = self._x[TRACKED], self.runs.probe_multipliers(0, self.step_count)
+        with torch.enable_grad():  # its own loss, backpropagated to each hidden layer
             logits, pres = self.runs.forward(x[None], mults, keep=True)
             grads = torch.autograd.grad(F.cross_entropy(logits[0], self._y[TRACKED:TRACKED + 1]), pres)
-        return TrackedDetail(in_batch=bool(len(rows)), x=x, mults=mults, pre=[h[0, 0].detach() for h in pres],
+        return TrackedDetail(in_batch=False, x=x, mults=mults, pre=[h[0, 0].detach() for h in pres],
                              grad=[g[0, 0] for g in grads], logits=logits[0, 0].detach())
 
     def _record(self, *, detail: TrackedDetail | None = None, train_loss: float | None = None,
@@ -182,7 +180,7 @@ class Trainer:
         cfg = self.cfg
         factors = layer_multipliers(cfg.input_p, cfg.p, cfg.depth, cfg.mode)  # input, hidden...
         if detail is None:
-            detail = self._tracked_detail(in_batch=False)
+            detail = self._probe_detail()
         n = len(self._y)
         with torch.inference_mode():  # one test-time pass over training and test sets together
             eval_logits, eval_pres = self.runs.forward(self._x_eval, self.runs.masks.test_mults, keep=True)
