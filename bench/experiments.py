@@ -51,7 +51,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     torch.set_num_threads(1)
-    torch.set_flush_denormal(True)  # as BatchedTrainer.step does; the same for both, for a fair ratio
+    torch.set_flush_denormal(True)  # as both engines do within step(); set here for the timing code too
     data = make_dataset(BASE.dataset, BASE.n_train, BASE.noise, BASE.data_seed)
     print(f"p-sweep: {len(PS)} p x {len(SEEDS)} seeds x {args.steps} iterations, "
           f"{BASE.dataset} n={BASE.n_train}, {BASE.depth} x {BASE.width}, {BASE.optimizer}, 1 thread")

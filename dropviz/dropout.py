@@ -9,6 +9,8 @@ In dropviz p is always the drop probability; the keep probability is 1 - p.
     test      classic    x (1-p)        (nothing is dropped)
 
 So the expected output of a neuron in training equals its output at test time in both modes.
+Which neurons are dropped is the engine's mask rule (dropviz.model.MaskStream.rule): a neuron is
+kept iff its float32 uniform draw u in [0, 1) exceeds p, so with probability 1 - p.
 (The 2014 paper writes p for the *retain* probability: its "multiply the weights by p" is our 1-p.)
 The engine, the batched engine, the live view's payload and every label read these numbers here.
 """
@@ -42,6 +44,12 @@ def multipliers(p: float, mode: str) -> Multipliers:
     if mode == "inverted":
         return Multipliers(p, 1.0 / (1.0 - p), 1.0)
     return Multipliers(p, 1.0, 1.0 - p)
+
+
+def layer_multipliers(input_p: float, p: float, depth: int, mode: str) -> tuple[Multipliers, ...]:
+    """The factors of every layer dropout acts on, in the engine's order: the input layer
+    (input_p), then hidden layers 1..depth (p)."""
+    return (multipliers(input_p, mode),) + (multipliers(p, mode),) * depth
 
 
 def factor_text(factor: float) -> str:

@@ -1,4 +1,8 @@
-"""What the engine hands the figures: the state of one training iteration."""
+"""What the engine hands the figures: the state of one training iteration.
+
+Frames are frozen: a frame is a record of what happened, built once by the Trainer.
+Factors (scale, test_scale, input_scale) are dropout.multipliers' for the frame's p and mode.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -6,13 +10,13 @@ from dataclasses import dataclass
 import numpy as np
 
 
-@dataclass
+@dataclass(frozen=True)
 class LayerFrame:
     """One hidden layer at one iteration, for the tracked example."""
     mask: np.ndarray   # bool (width,), True = kept
     pre: np.ndarray    # activations before dropout
     post: np.ndarray   # pre * mask * scale: what the next layer receives in training
-    scale: float       # 1/(1-p) in inverted mode, 1.0 in classic mode
+    scale: float       # training factor of a kept neuron: 1/(1-p) in inverted mode, 1.0 in classic mode
     grad: np.ndarray   # d(tracked example's loss)/d(pre); exactly 0 where dropped
     p: float
     test_pre: np.ndarray   # activations at test time (nothing dropped)
@@ -20,7 +24,7 @@ class LayerFrame:
     test_scale: float      # 1.0 in inverted mode, 1-p in classic mode
 
 
-@dataclass
+@dataclass(frozen=True)
 class Frame:
     step: int            # iterations done; this frame describes iteration `step`
     p: float

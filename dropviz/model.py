@@ -1,101 +1,425 @@
-"""A tiny multilayer perceptron whose dropout is explicit.
+"""The engine core: M multilayer perceptrons of one architecture, their weights stacked, with
+explicit dropout. `Trainer` (live view, CLI) is the case M = 1; `BatchedTrainer` (experiments)
+trains many runs at once. Both draw batches and masks, run the forward and backward passes and
+update the weights here, so the same config and seed give the same run in both.
 
-Dropout is a multiplier applied to each hidden layer's activations (and optionally to the
-inputs). Every phase of dropout is one choice of multipliers:
+Dropout is a multiplier on a layer's outputs: the input layer's (input_p), then each hidden
+layer's (p). Its factors come from `dropout.multipliers`:
 
-    training, inverted:  mask / (1 - p)   (mask: 1 = kept, 0 = dropped, drawn per example)
-    training, classic:   mask
-    test, inverted:      nothing
-    test, classic:       1 - p            (the keep probability, not p)
+    training:  0 for a dropped neuron, Multipliers.train for a kept one (1/(1-p) or 1)
+    test time: Multipliers.test for every neuron (1 or 1-p)
 
-so one forward pass serves all of them, and the masks that training used can be replayed.
+The mask rule: each example, layer and neuron draws a float32 uniform u in [0, 1) from its run's
+mask stream and is kept iff u > p, so with probability 1 - p (to within 2^-24). Per iteration a
+run draws the input layer first, then hidden layers 1..depth, one (batch, width) array each;
+a layer with p = 0 draws nothing.
 """
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 import torch
 from torch import nn
 
+from .dropout import layer_multipliers
+
 ACTIVATIONS = {"relu": torch.relu, "tanh": torch.tanh}
+_BIG = 2.0**64  # see MaskStream.rule
 
 
 def run_seeds(seed: int) -> tuple[int, int, int, int]:
     """A run's four independent seeds: initial weights, batch order, dropout masks, probe passes.
 
-    Trainer and BatchedTrainer both derive them here, so a model trained in a batch starts and
-    proceeds exactly as the same seed trained alone.
+    Each depends on `seed` alone, so runs with the same seed and other p, mode or learning rate
+    start from the same weights and see the same batches. Trainer and BatchedTrainer both derive
+    them here and draw from them with the same code, so the same seed gives the same weights,
+    batches and masks in both; their losses agree to float rounding (stacked products may round
+    differently), not necessarily bit for bit.
     """
     return tuple(int(s) for s in np.random.SeedSequence(seed).generate_state(4))
 
 
 class MLP(nn.Module):
-    def __init__(self, n_inputs: int, width: int, depth: int, n_outputs: int, activation: str,
-                 generator: torch.Generator):
+    """One network's layers: hidden layers, then the output layer. It holds weights only.
+
+    It builds a run's initial weights (PyTorch's nn.Linear init, from our own generator), and
+    `Runs.module` shows a run's current weights as one. The forward pass is `Runs.forward`.
+    """
+
+    def __init__(self, n_inputs: int, width: int, depth: int, n_outputs: int, generator: torch.Generator):
         super().__init__()
         sizes = [n_inputs] + [width] * depth
-        self.hidden = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes, sizes[1:]))
+        self.hidden = nn.ModuleList(nn.Linear(a, b) for a, b in pairwise(sizes))
         self.out = nn.Linear(width, n_outputs)
-        self.act = ACTIVATIONS[activation]
-        # PyTorch's default Linear init, but from our own generator: weights depend only on the seed.
-        for layer in [*self.hidden, self.out]:
+        for layer in self.layers:  # weights depend only on the generator's seed
             nn.init.kaiming_uniform_(layer.weight, a=math.sqrt(5), generator=generator)
             bound = 1 / math.sqrt(layer.in_features)
             nn.init.uniform_(layer.bias, -bound, bound, generator=generator)
 
+    @property
+    def layers(self) -> list[nn.Linear]:
+        return [*self.hidden, self.out]
+
     @classmethod
-    def for_run(cls, cfg, data, init_seed: int) -> "MLP":
+    def for_run(cls, cfg, data, init_seed: int) -> MLP:
         """The initial network of a run: the architecture of `cfg` for `data`, weights from `init_seed`."""
-        return cls(data.n_inputs, cfg.width, cfg.depth, data.n_classes, cfg.activation,
-                   torch.Generator().manual_seed(init_seed))
-
-    def forward(self, x, multipliers=None, keep_pre: bool = False):
-        """Logits, and (if keep_pre) the activations of each hidden layer before dropout.
-
-        multipliers: None for no dropout, else a list with one entry for the input and one per
-        hidden layer; each entry is None, a number, or a tensor broadcastable to the activations.
-        """
-        multipliers = multipliers or [None] * (len(self.hidden) + 1)
-        if multipliers[0] is not None:
-            x = x * multipliers[0]
-        pres = []
-        for layer, m in zip(self.hidden, multipliers[1:]):
-            h = self.act(layer(x))
-            if keep_pre:
-                pres.append(h)
-            x = h if m is None else h * m
-        return self.out(x), pres
+        return cls(data.n_inputs, cfg.width, cfg.depth, data.n_classes, torch.Generator().manual_seed(init_seed))
 
 
-def draw_masks(shapes, ps, generator: torch.Generator) -> list:
-    """One Bernoulli(keep = 1 - p) mask per layer with p > 0 (None elsewhere); 1.0 = kept.
+class BatchOrder:
+    """Each run's batches: the training set reshuffled from its own stream, pass after pass."""
 
-    Each row is one example, and each example draws its own mask, as in PyTorch.
+    def __init__(self, seeds: Sequence[int], n: int, batch_size: int):
+        self.n, self.batch_size = n, batch_size
+        self._rngs = [np.random.default_rng(s) for s in seeds]
+        self._queues = [np.empty(0, dtype=np.int64) for _ in seeds]
+
+    def next(self) -> np.ndarray | None:
+        """The next batch's indices, (M, batch_size); None for the full batch in data order."""
+        n, b = self.n, self.batch_size
+        if b == n:
+            return None
+        rows = []
+        for i, rng in enumerate(self._rngs):
+            if len(self._queues[i]) < b:
+                self._queues[i] = np.concatenate([self._queues[i], rng.permutation(n)])
+            rows.append(self._queues[i][:b])
+            self._queues[i] = self._queues[i][b:]
+        return np.stack(rows)
+
+
+class MaskStream:
+    """The dropout of M runs: per run and layer (input, hidden 1..depth) its drop probability and
+    factors, and per run a mask stream. Training multipliers come from `train`, Monte-Carlo and
+    probe passes' from `sample`; both draw with `draw` and apply `rule`."""
+
+    def __init__(self, seeds: Sequence[int], widths: Sequence[int], cfgs: Sequence):
+        self.widths = list(widths)
+        self._rngs = [np.random.default_rng(s) for s in seeds]
+        self.configure(cfgs)
+
+    def configure(self, cfgs: Sequence) -> None:
+        """Each run's drop probabilities and mode (one config per run): the table of factors."""
+        depth = len(self.widths) - 1
+        table = [layer_multipliers(c.input_p, c.p, depth, c.mode) for c in cfgs]
+        m = len(table)
+        self.table = table  # table[run][layer]: dropout.Multipliers
+        self.ps = np.array([[f.p for f in row] for row in table], dtype=np.float64)
+        col = lambda l, key: torch.tensor([getattr(row[l], key) for row in table], dtype=torch.float32).view(m, 1, 1)
+        self.train_scale = [col(l, "train") for l in range(depth + 1)]  # (M, 1, 1) per layer
+        self.test_mults = [None if all(row[l].test == 1 for row in table) else col(l, "test")
+                           for l in range(depth + 1)]
+        self._minus_p_big = [-col(l, "p") * _BIG for l in range(depth + 1)]  # exact: a power of two
+        self.drops = tuple(bool(np.any(self.ps[:, l] > 0)) for l in range(depth + 1))
+        self._buffers: dict[int, tuple] = {}
+
+    def draw(self, rngs, rows: int, models: Sequence[int], out=None) -> list[np.ndarray | None]:
+        """Per layer (input, hidden...): float32 uniforms (M', rows, width), each run's from its own
+        stream (rngs[run]), input layer first; None where none of `models` drops anything. A run with
+        p = 0 in a layer draws nothing there and gets u = 1 (kept: 1 > 0). `out` (preallocated, its
+        p = 0 slices already 1) is filled instead of new arrays."""
+        us = []
+        for l, width in enumerate(self.widths):
+            if not np.any(self.ps[models, l] > 0):
+                us.append(None)
+                continue
+            u = np.ones((len(models), rows, width), dtype=np.float32) if out is None else out[l]
+            for i, run in enumerate(models):
+                if self.ps[run, l] > 0:
+                    rngs[run].random(out=u[i], dtype=np.float32)
+            us.append(u)
+        return us
+
+    def rule(self, u: torch.Tensor, layer: int, models: Sequence[int] | None = None, out=None) -> torch.Tensor:
+        """THE keep rule: a neuron is kept iff its uniform u > p (p as float32), and then multiplied
+        by its training factor; a dropped one by 0. Float ops only: (u - p) x 2^64 is exact in sign
+        (powers of two, one rounding), and a kept u (a multiple of 2^-24, as `draw` makes them) is
+        at least 2^-48 above p, so clamping to [0, 1] gives exactly 0 or 1. (A comparison would make
+        a bool tensor: several times slower.)"""
+        minus_p_big, scale = self._minus_p_big[layer], self.train_scale[layer]
+        if models is not None and list(models) != list(range(len(self.table))):
+            minus_p_big, scale = minus_p_big[models], scale[models]
+        return torch.add(minus_p_big, u, alpha=_BIG, out=out).clamp_(0.0, 1.0).mul_(scale)
+
+    def train(self, rows: int) -> list[torch.Tensor | None]:
+        """This iteration's training multipliers per layer, (M, rows, width), from the mask streams;
+        None where no run drops anything. Written into buffers reused every iteration."""
+        buffers = self._buffers.get(rows)
+        if buffers is None:
+            m = len(self.table)
+            u = [np.ones((m, rows, w), dtype=np.float32) if d else None for w, d in zip(self.widths, self.drops)]
+            buffers = self._buffers[rows] = (u, [None if a is None else torch.from_numpy(a) for a in u],
+                                             [None if a is None else torch.empty(a.shape) for a in u])
+        u, u_torch, mults = buffers
+        self.draw(self._rngs, rows, range(len(self.table)), out=u)
+        return [None if t is None else self.rule(t, l, out=out) for l, (t, out) in enumerate(zip(u_torch, mults))]
+
+    def sample(self, rngs, rows: int, models: Sequence[int]) -> list[torch.Tensor | None]:
+        """Fresh training multipliers (len(models), rows, width) per layer from other streams
+        (rngs[run]): a Monte-Carlo pass or a probe pass, by the same draws and rule as training."""
+        us = self.draw(rngs, rows, models)
+        return [None if u is None else self.rule(torch.from_numpy(u), l, models) for l, u in enumerate(us)]
+
+
+@dataclass(frozen=True)
+class Batch:
+    """The batch of the latest training pass, as every run saw it."""
+    idx: np.ndarray | None  # (M, rows) training-set indices; None: the full set in data order
+    x: torch.Tensor         # (M, rows, n_inputs) inputs, before input dropout
+    y: torch.Tensor         # (M, rows) labels
+    mults: list             # training multipliers per layer (input, hidden...): (M, rows, width) or None
+
+
+@dataclass(frozen=True)
+class Tapped:
+    """One example of one run in the latest training pass (`Runs.train_forward(tap=...)`)."""
+    row: int        # its row in the batch
+    pre: list       # per hidden layer: its activations before dropout (width,)
+    grad: list      # per hidden layer: d(its own loss)/d(pre), with the weights before the update
+    logits: torch.Tensor  # (n_classes,)
+
+
+class Runs:
+    """M runs that share data and architecture (everything but p, input_p, mode and seed).
+
+    Weights are stacked, (M, in, out) per layer, and every layer is one batched matrix product.
+    Per run it is the computation of that run alone: its own initial weights (its MLP), batch order
+    and masks; Adam and SGD are elementwise, so one optimizer over the stacked tensors updates each
+    run as its own optimizer would. Plain SGD is folded into the weight-gradient product
+    (w += -lr * h^T g in one GEMM call: the same update, rounded once instead of twice).
+
+    A training iteration is `train_forward()` (losses), then `train_backward()` (gradient and
+    update), written out by hand: a few in-place elementwise ops on preallocated tensors instead of
+    autograd's allocations and bool tensors. Its forward pass is the one of `forward` (checked
+    against autograd on `forward` by the tests). Both engines train within `flush_denormals()`.
     """
-    # uniform < keep is a Bernoulli(keep) draw, about 3x faster than bernoulli_ on CPU
-    return [None if p == 0 else torch.rand(s, generator=generator).lt_(1.0 - p)
-            for s, p in zip(shapes, ps)]
 
-
-def train_multipliers(masks, ps, mode: str):
-    """Training-time multipliers from masks: survivors scaled by 1/(1-p) in inverted mode only."""
-    out = []
-    for mask, p in zip(masks, ps):
-        if mask is None:
-            out.append(None)
-        elif mode == "inverted":
-            out.append(mask.mul_(1.0 / (1.0 - p)) if p > 0 else mask)
+    def __init__(self, cfgs: Sequence, data):
+        self.cfgs = list(cfgs)
+        base = self.cfgs[0]
+        self.data, self.depth, self.n_models = data, base.depth, len(self.cfgs)
+        self.activation = base.activation
+        self.act = ACTIVATIONS[base.activation]
+        seeds = [run_seeds(c.seed) for c in self.cfgs]
+        self._nets = [MLP.for_run(base, data, s[0]) for s in seeds]
+        # stored as nn.Linear does, (M, out, in), and shown as (M, in, out): the batched products then
+        # read each operand in a layout MKL handles fast (the 2-column output layer is 6x slower otherwise)
+        self.weights = [torch.stack([net.layers[l].weight.detach() for net in self._nets])
+                        .transpose(1, 2).requires_grad_() for l in range(self.depth + 1)]
+        self._weights_t = [w.detach().transpose(1, 2) for w in self.weights]  # (M, out, in), contiguous
+        self.biases = [torch.stack([net.layers[l].bias.detach()[None] for net in self._nets])
+                       .contiguous().requires_grad_() for l in range(self.depth + 1)]
+        self.params = [t for pair in zip(self.weights, self.biases) for t in pair]
+        self.lr = base.lr
+        if base.optimizer == "sgd":
+            self.opt = torch.optim.SGD(self.params, lr=base.lr)  # only when a diverged run sits out
+            self._sgd = True
         else:
-            out.append(mask)
-    return out
+            self.opt = torch.optim.Adam(self.params, lr=base.lr, fused=True)
+            self._sgd = False
+
+        self.x, self.y = torch.from_numpy(data.x_train), torch.from_numpy(data.y_train)
+        self.batch_size = min(base.batch_size, len(self.y))
+        self.order = BatchOrder([s[1] for s in seeds], len(self.y), self.batch_size)
+        self.masks = MaskStream([s[2] for s in seeds], [data.n_inputs] + [base.width] * self.depth, self.cfgs)
+        self.probe_seeds = [s[3] for s in seeds]
+        self.batch: Batch | None = None
+        self.tapped: Tapped | None = None
+        self._work: dict[int, dict] = {}
+        self._pass: dict | None = None
+
+    def configure(self, cfgs: Sequence) -> None:
+        """New live settings (p, input_p, lr) from the same runs' new configs."""
+        self.cfgs = list(cfgs)
+        self.masks.configure(self.cfgs)
+        self.lr = self.cfgs[0].lr
+        for group in self.opt.param_groups:
+            group["lr"] = self.lr
+
+    def module(self, run: int) -> MLP:
+        """Run `run`'s network as an MLP whose parameters are views of the stacked weights (no copy)."""
+        net = self._nets[run]
+        if net.out.weight.data_ptr() != self._weights_t[-1][run].data_ptr():  # still its initial copy
+            for l, layer in enumerate(net.layers):
+                layer.weight = nn.Parameter(self._weights_t[l][run])
+                layer.bias = nn.Parameter(self.biases[l].detach()[run, 0])
+        return net
+
+    # ------------------------------------------------------------------ any pass
+    def forward(self, x, mults, keep: bool = False, models: Sequence[int] | None = None):
+        """Logits (M', N, C) and, if keep, each hidden layer's activations before its multiplier.
+
+        x is (N, in), shared by all runs, or (M', N, in); mults has one entry per layer (input,
+        hidden...): None, or a tensor broadcastable to (M', N, width). models: only these runs.
+        """
+        weights, biases = self.weights, self.biases
+        if models is not None:
+            weights, biases = [w[models] for w in weights], [b[models] for b in biases]
+        if mults[0] is not None:
+            x = x * mults[0]
+        acts, h = [], x
+        for w, b, mult in zip(weights, biases, mults[1:]):
+            h = self.act(_linear(h, w, b))
+            if keep:
+                acts.append(h)
+            if mult is not None:
+                h = h * mult
+        return _linear(h, weights[-1], biases[-1]), acts
+
+    @torch.no_grad()
+    def mc_probs(self, x, passes: int, seed: int = 0, models: Sequence[int] | None = None) -> torch.Tensor:
+        """Monte-Carlo dropout: class probabilities of `passes` stochastic passes, (T, M', N, C).
+
+        Masks come from each run's probe stream with `seed`: training's streams are untouched."""
+        x = torch.as_tensor(np.asarray(x, dtype=np.float32))
+        models = list(range(self.n_models)) if models is None else list(models)
+        rngs = {run: np.random.default_rng([self.probe_seeds[run], seed]) for run in models}
+        return torch.stack([torch.softmax(self.forward(x, self.masks.sample(rngs, len(x), models), models=models)[0], 2)
+                            for _ in range(passes)])
+
+    def probe_multipliers(self, run: int, step: int) -> list:
+        """Training multipliers of one example of `run` outside any batch, per layer (width,) or None:
+        from its probe stream and `step`, apart from the Monte-Carlo passes' and training's streams."""
+        rng = {run: np.random.default_rng([self.probe_seeds[run], step, 1])}
+        return [None if m is None else m[0, 0] for m in self.masks.sample(rng, 1, [run])]
+
+    # ------------------------------------------------------------------ a training iteration
+    @property
+    def tapping(self) -> bool:
+        """Whether the pending training pass (forward done, backward not yet) taps an example."""
+        return self._pass is not None and self._pass["tapped"] is not None
+
+    def _workspace(self, rows: int) -> dict:
+        """Preallocated tensors of one iteration with `rows` examples per run: no allocation (a fresh
+        multi-MB tensor costs page faults) and the same memory every time (cache)."""
+        work = self._work.get(rows)
+        if work is None:
+            m, width, n_in = self.n_models, self.cfgs[0].width, self.data.n_inputs
+            hidden = lambda: [torch.empty(m, rows, width) for _ in range(self.depth)]
+            work = self._work[rows] = {
+                "x_in": torch.empty(m, rows, n_in), "pre": hidden(), "d": hidden(), "g": hidden(),
+                "logits": torch.empty(m, rows, self.data.n_classes),
+                "x_full": self.x.expand(m, -1, -1).contiguous(), "y_full": self.y.expand(m, -1),
+                "minus_one": torch.full((m, rows, 1), -1.0)}
+        return work
+
+    @torch.no_grad()
+    def train_forward(self, tap: tuple[int, int] | None = None) -> np.ndarray:
+        """Draw the next batch and its masks and run the training pass: each run's mean batch loss.
+        The batch is kept in `self.batch`; `train_backward` then applies the update.
+
+        tap=(run, example): if that training example is in that run's batch, `train_backward` leaves
+        its detail in `self.tapped` (else None): `Tapped` of this very pass."""
+        idx = self.order.next()
+        rows = self.batch_size
+        work = self._workspace(rows)
+        if idx is None:
+            x, y = work["x_full"], work["y_full"]
+        else:
+            t = torch.from_numpy(idx)
+            x, y = self.x[t], self.y[t]
+        mults = self.masks.train(rows)
+        self.batch = Batch(idx, x, y, mults)
+        self.tapped, tapped = None, None
+        if tap is not None:
+            run, example = tap
+            found = [example] if idx is None else np.flatnonzero(idx[run] == example)
+            if len(found):
+                tapped = {"at": (run, int(found[0])), "pre": [], "grad": []}
+        relu = self.activation == "relu"
+        h = x if mults[0] is None else torch.mul(x, mults[0], out=work["x_in"])
+        inputs, slopes = [h], []  # slopes: d(layer output after dropout) / d(pre-activation)
+        for l in range(self.depth):
+            pre, d, mult = work["pre"][l], work["d"][l], mults[l + 1]
+            torch.baddbmm(self.biases[l], h, self.weights[l], out=pre)
+            if tapped is not None:  # before the in-place ops below
+                tapped["pre"].append(self.act(pre[tapped["at"]]))
+            if relu:  # mult >= 0, so relu(pre) * mult = relu(pre * mult), nonzero exactly where the slope is
+                h = (pre if mult is None else pre.mul_(mult)).relu_()
+                torch.sign(h, out=d)
+                if mult is not None:
+                    d.mul_(self.masks.train_scale[l + 1])
+            else:
+                a = pre.tanh_()
+                torch.mul(a, a, out=d).neg_().add_(1.0)
+                h = a
+                if mult is not None:
+                    d.mul_(mult)
+                    h = a.mul_(mult)
+            inputs.append(h)
+            slopes.append(d)
+        logits = torch.baddbmm(self.biases[-1], h, self.weights[-1], out=work["logits"])
+        logp = torch.log_softmax(logits, 2)
+        target = y.unsqueeze(2)
+        losses = -logp.gather(2, target).squeeze(2).mean(1)
+        if tapped is not None:
+            tapped["logits"] = logits[tapped["at"]].clone()
+        self._pass = {"work": work, "inputs": inputs, "slopes": slopes, "logp": logp, "target": target,
+                      "rows": rows, "tapped": tapped}
+        return losses.numpy().copy()
+
+    @torch.no_grad()
+    def train_backward(self, dead: np.ndarray | None = None) -> None:
+        """The gradient of each run's mean batch loss of the latest `train_forward`, then one update.
+        Runs marked in `dead` (bool, (M,)) get no gradient."""
+        state, self._pass = self._pass, None
+        work, inputs, slopes, rows = state["work"], state["inputs"], state["slopes"], state["rows"]
+        tapped, mults = state["tapped"], self.batch.mults
+        g = state["logp"].exp_()  # d(mean loss)/d(logits) = (softmax - one-hot) / batch size
+        g.scatter_add_(2, state["target"], work["minus_one"])
+        g.mul_(1.0 / rows)
+        dead = torch.from_numpy(dead) if dead is not None and dead.any() else None
+        if dead is not None:
+            g[dead] = 0.0
+        fused = self._sgd and dead is None
+        for l in range(self.depth, -1, -1):
+            w, w_t, b, g_t = self.weights[l], self._weights_t[l], self.biases[l], g.transpose(1, 2)
+            below = None if l == 0 else torch.bmm(g, w_t, out=work["g"][l - 1])  # with the old weights
+            if fused:  # the weight gradient, transposed (g^T h), goes straight into the weights
+                w_t.baddbmm_(g_t, inputs[l], alpha=-self.lr)
+                b.sub_(g.sum(1, keepdim=True), alpha=self.lr)
+            else:
+                if w.grad is None:
+                    w.grad, b.grad = torch.empty_like(w), torch.empty_like(b)  # same strides as w
+                torch.bmm(g_t, inputs[l], out=w.grad.transpose(1, 2))
+                torch.sum(g, 1, keepdim=True, out=b.grad)
+            if below is not None:
+                if tapped is not None:  # d(the example's own loss)/d(hidden layer l's activations before dropout)
+                    at, mult = tapped["at"], mults[l]
+                    grad = below[at] * rows
+                    tapped["grad"].insert(0, grad if mult is None else grad.mul_(mult[at]))
+                g = below.mul_(slopes[l - 1])  # dropped neurons pass no gradient; survivors scaled as forward
+        if not fused:
+            if dead is not None:
+                for t in self.params:
+                    t.grad[dead] = 0.0
+            self.opt.step()
+        if tapped is not None:
+            self.tapped = Tapped(row=tapped["at"][1], pre=tapped["pre"], grad=tapped["grad"], logits=tapped["logits"])
 
 
-def test_multipliers(ps, mode: str):
-    """Test time: nothing is dropped. Classic mode multiplies by the keep probability 1 - p."""
-    if mode == "inverted":
-        return [None] * len(ps)
-    return [None if p == 0 else 1.0 - p for p in ps]
+_DENORMAL = torch.tensor([1], dtype=torch.int32).view(torch.float32)  # 2^-149, made from its bits
 
 
-test_multipliers.__test__ = False  # named for test *time*; not a pytest test when imported
+@contextmanager
+def flush_denormals() -> Iterator[None]:
+    """Within: floats below 1e-38 (denormals) count as zero, on this thread. Converged runs' gradients
+    and Adam's second moments drift into denormals, which this CPU handles ~50x slower. The thread's
+    own setting is restored afterwards (Hypothesis, for one, refuses to run with it on)."""
+    was_on = (_DENORMAL * 2).item() == 0
+    torch.set_flush_denormal(True)
+    try:
+        yield
+    finally:
+        if not was_on:
+            torch.set_flush_denormal(False)
+
+
+def _linear(h, w, b):
+    """h (M, N, in) or (N, in) shared by the M runs, w (M, in, out), b (M, 1, out): (M, N, out)."""
+    return torch.baddbmm(b, h if h.dim() == 3 else h.expand(len(w), -1, -1), w)

@@ -1,13 +1,19 @@
 """The training engine: trains an MLP with dropout and records what dropout did.
 
-Randomness comes from three independent streams derived from `seed`:
-initial weights, batch order, and dropout masks. So two trainers with the same seed and
+The network is the engine core (`model.Runs`) with one run, the core BatchedTrainer stacks many
+runs in: the same initial weights, batch order, dropout masks, forward and backward pass and
+update. So the same config and seed give the same losses here, in the CLI and in the experiments.
+
+Randomness comes from four independent streams derived from `seed` (`model.run_seeds`): initial
+weights, batch order, dropout masks, and probe passes. So two trainers with the same seed and
 different p start from identical weights and see identical batches, and the same config
 reproduces bit for bit.
 
 Each example in a batch draws its own mask, as in PyTorch; a frame shows the mask of one
-tracked training example. Its detail (masks, activations, gradients, output) is taken from the
-training pass itself, before that iteration's update; the test-time metrics after the update.
+tracked training example. Its detail (masks, activations, gradients, output) is that of the
+training pass itself, with the weights before that iteration's update (or, when the example is not
+in the batch, of a probe pass with masks from the probe stream); the test-time metrics are taken
+after the update. Step 0, the untrained network, is recorded when the Trainer is made.
 
 Recording is cheap: the detail of the tracked example and the test-time metrics are computed
 only for the last iteration of each `step(n)` call.
@@ -20,6 +26,7 @@ from __future__ import annotations
 
 import math
 import threading
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -27,36 +34,34 @@ import torch.nn.functional as F
 
 from .config import FIELD, Config
 from .data import Dataset, make_dataset
+from .dropout import layer_multipliers
 from .frame import Frame, LayerFrame
-from .model import MLP, draw_masks, run_seeds, test_multipliers, train_multipliers
+from .model import MLP, Runs, flush_denormals
 
 TRACKED = 0  # the training example each frame follows
 
 
-def _make_optimizer(name, params, lr):
-    # foreach: one kernel per operation for all parameters; PyTorch only picks it by itself on GPU
-    if name == "sgd":
-        return torch.optim.SGD(params, lr=lr, foreach=True)
-    return torch.optim.Adam(params, lr=lr, foreach=True)
+@dataclass(frozen=True)
+class TrackedDetail:
+    """The tracked example in one training pass, with the weights before that pass's update."""
+    in_batch: bool       # False: not in this batch; a probe pass with its own masks
+    x: torch.Tensor      # (n_inputs,) its input, before input dropout
+    mults: list          # per layer (input, hidden...): its training multipliers (width,), or None
+    pre: list            # per hidden layer: activations before dropout (width,)
+    grad: list           # per hidden layer: d(its own loss)/d(pre); exactly 0 where dropped
+    logits: torch.Tensor  # (n_classes,) of the thinned pass
 
 
 class Trainer:
     def __init__(self, cfg: Config, data: Dataset | None = None):
         self.cfg = cfg
         self.data = data or make_dataset(cfg.dataset, cfg.n_train, cfg.noise, cfg.data_seed)
-        init_seed, order_seed, mask_seed, probe_seed = run_seeds(cfg.seed)
+        self.runs = Runs([cfg], self.data)
+        self.params = self.runs.params
         d = self.data
-        self.model = MLP.for_run(cfg, d, init_seed)
-        self.params = list(self.model.parameters())
-        self.opt = _make_optimizer(cfg.optimizer, self.params, cfg.lr)
-        self._order_rng = np.random.default_rng(order_seed)
-        self._mask_gen = torch.Generator().manual_seed(mask_seed)
-        self._probe_seed = probe_seed
-        self._x, self._y = torch.from_numpy(d.x_train), torch.from_numpy(d.y_train)
-        self._xs, self._ys = torch.from_numpy(d.x_test), torch.from_numpy(d.y_test)
-        self._x_eval = torch.cat([self._x, self._xs])  # one test-time pass scores both sets
-        self._y_eval = torch.cat([self._y, self._ys])
-        self._queue = np.empty(0, dtype=np.int64)
+        self._x, self._y = self.runs.x, self.runs.y
+        self._x_eval = torch.cat([self._x, torch.from_numpy(d.x_test)])  # one test-time pass scores both sets
+        self._y_eval = torch.cat([self._y, torch.from_numpy(d.y_test)])
         self._snapshot = [p.detach().clone() for p in self.params]  # weights before the latest update
         self._verified = [p.detach().clone() for p in self.params]  # weights of the latest finite frame
         self._verified_step = 0
@@ -64,12 +69,22 @@ class Trainer:
         self.step_count = 0
         self.diverged = False
         self.history: list[dict] = []  # scalar metrics of every recorded frame
-        self._frame: Frame | None = None
+        self._frame = self._record()
+        self._keep(self._frame)
 
     # ----------------------------------------------------------------- settings
     @property
     def batch_size(self) -> int:
-        return min(self.cfg.batch_size, len(self._y))
+        return self.runs.batch_size
+
+    @property
+    def opt(self) -> torch.optim.Optimizer:
+        return self.runs.opt
+
+    @property
+    def model(self) -> MLP:
+        """The network as an nn.Module; its parameters are views of the current weights."""
+        return self.runs.module(0)
 
     def set_p(self, p: float) -> None:
         """Change the drop probability from the next iteration; weights and optimizer state are kept."""
@@ -82,69 +97,38 @@ class Trainer:
                 raise ValueError(f"{name} cannot change during a run; start a new Trainer")
         with self._lock:
             self.cfg = self.cfg.replace(**changes)
-            for group in self.opt.param_groups:
-                group["lr"] = self.cfg.lr
+            self.runs.configure([self.cfg])
 
     # ----------------------------------------------------------------- training
     @property
     def frame(self) -> Frame:
         """The latest frame (at step 0, the untrained network)."""
-        with self._lock:
-            if self._frame is None:
-                self._record(None, None, None, None)
-            return self._frame
+        return self._frame
 
     def step(self, n: int = 1) -> Frame:
         """Run n training iterations and return the Frame of the last one."""
         if n < 1:
             raise ValueError(f"n={n} is out of range: expected an integer of at least 1")
-        with self._lock:
+        with self._lock, flush_denormals():
             for i in range(n):
                 if self.diverged:
                     break
                 self._iterate(record=(i == n - 1))
-            return self.frame
-
-    def _next_batch(self):
-        n, b = len(self._y), self.batch_size
-        if b == n:
-            return None  # full batch, in data order
-        if len(self._queue) < b:
-            self._queue = np.concatenate([self._queue, self._order_rng.permutation(n)])
-        idx, self._queue = self._queue[:b], self._queue[b:]
-        return idx
-
-    def _ps(self):
-        return [self.cfg.input_p] + [self.cfg.p] * self.cfg.depth
-
-    def _train_multipliers(self, batch: int, gen: torch.Generator):
-        ps = self._ps()
-        shapes = [(batch, self._x.shape[1])] + [(batch, self.cfg.width)] * self.cfg.depth
-        return train_multipliers(draw_masks(shapes, ps, gen), ps, self.cfg.mode)
+            return self._frame
 
     def _iterate(self, record: bool):
-        idx = self._next_batch()
-        x, y = (self._x, self._y) if idx is None else (self._x[idx], self._y[idx])
-        mult = self._train_multipliers(len(y), self._mask_gen)
-        logits, pres = self.model(x, mult, keep_pre=record)
-        if record:
-            for h in pres:
-                h.retain_grad()
-        loss = F.cross_entropy(logits, y)
-        loss_value = loss.item()
-        if not math.isfinite(loss_value):
-            self._diverge(f"the training loss became {loss_value}", self.step_count + 1)
+        loss = float(self.runs.train_forward(tap=(0, TRACKED) if record else None)[0])
+        if not math.isfinite(loss):
+            self._diverge(f"the training loss became {loss}", self.step_count + 1)
             return
-        self.opt.zero_grad(set_to_none=True)
-        loss.backward()
         with torch.no_grad():
             torch._foreach_copy_(self._snapshot, self.params)
-        # before the update: the detail shows the weights this batch was trained with
-        detail = self._tracked_detail((idx, x, mult, pres, logits)) if record else None
-        self.opt.step()
+        # the detail shows the weights this batch was trained with: a probe pass runs before the update
+        probe = self._probe_detail() if record and not self.runs.tapping else None
+        self.runs.train_backward()
         self.step_count += 1
         if record:
-            frame = self._record(detail, loss_value, None, None, store=False)
+            frame = self._record(detail=probe or self._batch_detail(), train_loss=loss)
             problem = _non_finite(frame)
             if problem:  # the update itself broke the weights; without this the chart would get a NaN
                 self._diverge(problem, self.step_count)
@@ -158,81 +142,77 @@ class Trainer:
         opt = self.cfg.optimizer
         hint = (f"lower the learning rate (now {self.cfg.lr:g})" +
                 (" or switch the optimizer to adam" if opt == "sgd" else ""))
-        kept = "The weights from before that update are kept"
-        frame = self._record(None, None, True, "", store=False)
+
+        def message(kept: str) -> str:
+            return (f"Training diverged at iteration {iteration}: {what}. {kept}. "
+                    f"To continue, {hint}, then start a new run.")
+
+        frame = self._record(diverged=True, message=message("The weights from before that update are kept"))
         if _non_finite(frame):  # even those are too far gone at test time: go back to the last good frame
             with torch.no_grad():
                 torch._foreach_copy_(self.params, self._verified)
-            kept = f"The weights of iteration {self._verified_step}, the last with finite losses, are kept"
-            frame = self._record(None, None, True, "", store=False)
-        frame.message = (f"Training diverged at iteration {iteration}: {what}. {kept}. "
-                         f"To continue, {hint}, then start a new run.")
+            frame = self._record(diverged=True, message=message(
+                f"The weights of iteration {self._verified_step}, the last with finite losses, are kept"))
         self._keep(frame)
 
     # ----------------------------------------------------------------- recording
-    def _tracked_detail(self, batch):
-        """Masks, activations and gradients of the tracked example for this iteration.
+    def _batch_detail(self) -> TrackedDetail:
+        """The tracked example's detail as the latest training pass computed it (it was in the batch)."""
+        batch, tapped = self.runs.batch, self.runs.tapped
+        return TrackedDetail(in_batch=True, x=batch.x[0, tapped.row],
+                             mults=[None if m is None else m[0, tapped.row] for m in batch.mults],
+                             pre=tapped.pre, grad=tapped.grad, logits=tapped.logits)
 
-        If it is in the batch, read them off the batch (its loss gradient is B times its share of
-        the mean batch loss's). Otherwise run it alone with masks from a separate probe stream,
-        so the training streams are untouched.
-        """
-        if batch is not None:
-            idx, x, mult, pres, logits = batch
-            rows = [TRACKED] if idx is None else np.flatnonzero(idx == TRACKED)
-            if len(rows):
-                r, b = int(rows[0]), len(x)
-                return True, x[r], [None if m is None else m[r] for m in mult], \
-                    [h[r].detach() for h in pres], [h.grad[r] * b for h in pres], logits[r].detach()
-        gen = torch.Generator().manual_seed(self._probe_seed + self.step_count)
-        x = self._x[TRACKED:TRACKED + 1]
-        mult = self._train_multipliers(1, gen)
-        with torch.enable_grad():
-            logits, pres = self.model(x, mult, keep_pre=True)
-            grads = torch.autograd.grad(F.cross_entropy(logits, self._y[TRACKED:TRACKED + 1]), pres)
-        return False, x[0], [None if m is None else m[0] for m in mult], \
-            [h[0].detach() for h in pres], [g[0] for g in grads], logits[0].detach()
+    def _probe_detail(self) -> TrackedDetail:
+        """The tracked example alone, with the current weights and masks from the probe stream (so
+        the training streams are untouched): for frames whose batch does not hold it."""
+        x, mults = self._x[TRACKED], self.runs.probe_multipliers(0, self.step_count)
+        with torch.enable_grad():  # its own loss, backpropagated to each hidden layer
+            logits, pres = self.runs.forward(x[None], mults, keep=True)
+            grads = torch.autograd.grad(F.cross_entropy(logits[0], self._y[TRACKED:TRACKED + 1]), pres)
+        return TrackedDetail(in_batch=False, x=x, mults=mults, pre=[h[0, 0].detach() for h in pres],
+                             grad=[g[0, 0] for g in grads], logits=logits[0, 0].detach())
 
-    def _record(self, detail, train_loss, diverged, message, store: bool = True) -> Frame:
-        cfg, ps = self.cfg, self._ps()
+    def _record(self, *, detail: TrackedDetail | None = None, train_loss: float | None = None,
+                diverged: bool = False, message: str = "") -> Frame:
+        """The frame of the current weights. detail: the tracked example's, else a probe pass's;
+        train_loss: the batch's, else (no iteration yet, or diverged) the clean training loss."""
+        cfg = self.cfg
+        factors = layer_multipliers(cfg.input_p, cfg.p, cfg.depth, cfg.mode)  # input, hidden...
         if detail is None:
-            detail = self._tracked_detail(None)
-        in_batch, x, mult, pres, grads, out_logits = detail
-        n, tmult = len(self._y), test_multipliers(ps, cfg.mode)
+            detail = self._probe_detail()
+        n = len(self._y)
         with torch.inference_mode():  # one test-time pass over training and test sets together
-            eval_logits, eval_pres = self.model(self._x_eval, tmult, keep_pre=True)
+            eval_logits, eval_pres = self.runs.forward(self._x_eval, self.runs.masks.test_mults, keep=True)
+            eval_logits = eval_logits[0]
             losses = F.cross_entropy(eval_logits, self._y_eval, reduction="none")
             right = (eval_logits.argmax(1) == self._y_eval).float()
             clean_train_loss, test_loss, train_acc, test_acc = torch.stack(
                 [losses[:n].mean(), losses[n:].mean(), right[:n].mean(), right[n:].mean()]).tolist()
             test_output = torch.softmax(eval_logits[TRACKED], 0).numpy()
-            test_pre = torch.stack([h[TRACKED] for h in eval_pres]).numpy()
+            test_pre = torch.stack([h[0, TRACKED] for h in eval_pres]).numpy()
         if train_loss is None:
             train_loss = clean_train_loss
         with torch.no_grad():  # every layer at once: (depth, width) arrays, one conversion each
-            pre = torch.stack(pres).numpy()
-            grad = torch.stack([g.detach() for g in grads]).numpy()
-            keep = np.ones(pre.shape, bool) if mult[1] is None else torch.stack(mult[1:]).ne(0).numpy()
-        scale = 1.0 / (1.0 - cfg.p) if cfg.mode == "inverted" else 1.0
-        test_scale = 1.0 if tmult[1] is None else float(tmult[1])
-        post = pre * keep * np.float32(scale)
-        test_post = test_pre * np.float32(test_scale)
-        layers = [LayerFrame(mask=keep[l], pre=pre[l], post=post[l], scale=scale, grad=grad[l], p=cfg.p,
-                             test_pre=test_pre[l], test_post=test_post[l], test_scale=test_scale)
-                  for l in range(cfg.depth)]
-        frame = Frame(
+            pre = torch.stack(detail.pre).numpy()
+            grad = torch.stack(detail.grad).numpy()
+            hidden = detail.mults[1:]
+            keep = np.ones(pre.shape, bool) if hidden[0] is None else torch.stack(hidden).ne(0).numpy()
+        layers = []
+        for l, f in enumerate(factors[1:]):
+            layers.append(LayerFrame(
+                mask=keep[l], pre=pre[l], post=pre[l] * keep[l] * np.float32(f.train), scale=f.train,
+                grad=grad[l], p=cfg.p, test_pre=test_pre[l], test_post=test_pre[l] * np.float32(f.test),
+                test_scale=f.test))
+        return Frame(
             step=self.step_count, p=cfg.p, input_p=cfg.input_p, mode=cfg.mode, lr=cfg.lr,
             train_loss=float(train_loss), test_loss=test_loss, train_acc=train_acc, test_acc=test_acc,
             clean_train_loss=clean_train_loss, diverged=bool(diverged or self.diverged),
-            layers=layers, tracked_index=TRACKED, tracked_in_batch=in_batch,
-            x=x.numpy().copy(), y=int(self._y[TRACKED]),
-            output=torch.softmax(out_logits.detach(), 0).numpy(), test_output=test_output,
-            input_mask=None if cfg.input_p == 0 else (mult[0] != 0).numpy(),
-            input_scale=1.0 / (1.0 - cfg.input_p) if cfg.mode == "inverted" else 1.0,
-            message=message or "")
-        if store:
-            self._keep(frame)
-        return frame
+            layers=layers, tracked_index=TRACKED, tracked_in_batch=detail.in_batch,
+            x=detail.x.numpy().copy(), y=int(self._y[TRACKED]),
+            output=torch.softmax(detail.logits, 0).numpy(), test_output=test_output,
+            input_mask=None if detail.mults[0] is None else (detail.mults[0] != 0).numpy(),
+            input_scale=factors[0].train, message=message)
 
     def _keep(self, frame: Frame) -> None:
         self._frame = frame
@@ -249,20 +229,15 @@ class Trainer:
         """Class probabilities at test time (no dropout).
 
         With samples=T > 0, Monte-Carlo dropout: T stochastic passes with fresh masks (from their own
-        stream, so training is unaffected); returns (mean, std) of the probabilities over the passes.
+        stream, so training is unaffected; the same as BatchedTrainer.mc_probs for this seed);
+        returns (mean, std) of the probabilities over the passes.
         """
         x = torch.as_tensor(np.asarray(x, dtype=np.float32))
-        ps = self._ps()
         with self._lock:
             if samples <= 0:
-                logits, _ = self.model(x, test_multipliers(ps, self.cfg.mode))
-                return torch.softmax(logits, 1).numpy()
-            gen = torch.Generator().manual_seed(self._probe_seed ^ (seed + 1) * 7919)
-            runs = []
-            for _ in range(samples):
-                mult = self._train_multipliers(len(x), gen)
-                runs.append(torch.softmax(self.model(x, mult)[0], 1))
-            stack = torch.stack(runs)
+                logits, _ = self.runs.forward(x, self.runs.masks.test_mults)
+                return torch.softmax(logits[0], 1).numpy()
+            stack = self.runs.mc_probs(x, samples, seed)[:, 0]
             return stack.mean(0).numpy(), stack.std(0, correction=0).numpy()
 
 

@@ -1,5 +1,6 @@
 """The dropout engine: what the frames record is what training did, and the dropout maths is right."""
 import copy
+import dataclasses
 import math
 
 import numpy as np
@@ -8,8 +9,8 @@ import torch
 import torch.nn.functional as F
 
 from dropviz import Config, Trainer
-from dropviz.model import MLP, draw_masks, train_multipliers
-from dropviz.model import test_multipliers as test_time_multipliers
+from dropviz.data import Dataset
+from dropviz.model import MaskStream, Runs
 
 ACT = {"relu": torch.relu, "tanh": torch.tanh}
 
@@ -39,20 +40,37 @@ def replay(model, frame, activation="relu"):
 def step_with_weights_before(trainer):
     """One iteration, and a copy of the model as it was when that iteration's batch went through."""
     before = copy.deepcopy(trainer.model)
-    return trainer.step(1), before
+    frame = trainer.step(1)
+    assert not all(torch.equal(a, b) for a, b in zip(before.parameters(), trainer.model.parameters()))
+    return frame, before
+
+
+def runs_on(cfg, n=8):
+    """The engine core for `cfg` on n copies of one 2-D point (a fixed input for expectations)."""
+    x = np.tile(np.float32([[0.7, -0.4]]), (n, 1))
+    y = np.zeros(n, np.int64)
+    return Runs([cfg], Dataset(x, y, x, y, 2))
+
+
+def sample(stream, rows, seed=1):
+    """Training multipliers of `rows` examples of the one run of `stream`, from a fresh stream."""
+    return stream.sample({0: np.random.default_rng(seed)}, rows, [0])
 
 
 # ------------------------------------------------------------------ masks
 @pytest.mark.parametrize("p", [0.1, 0.5, 0.9])
-def test_draw_masks_keeps_each_neuron_with_probability_one_minus_p(p):
-    gen = torch.Generator().manual_seed(1)
-    mask = draw_masks([(2000, 256)], [p], gen)[0]
-    assert set(mask.unique().tolist()) <= {0.0, 1.0}
+def test_masks_keep_each_neuron_with_probability_one_minus_p(p):
+    stream = MaskStream([0], [2, 256], [Config(p=p)])
+    mults = sample(stream, 2000)
+    assert mults[0] is None  # input_p = 0: nothing drawn
+    mult = mults[1][0]
+    assert set(mult.unique().tolist()) <= {0.0, np.float32(1 / (1 - p))}
+    mask = (mult != 0).float()
     n = mask.numel()
     assert abs((1 - mask.mean().item()) - p) < binomial_bound(p, n)
     # each example (row) draws its own mask
     assert len({tuple(row) for row in mask[:50].tolist()}) == 50
-    assert draw_masks([(3, 4)], [0.0], gen) == [None]
+    assert sample(MaskStream([0], [2, 4], [Config(p=0.0)]), 3) == [None, None]
 
 
 def test_recorded_mask_rate_matches_p_over_many_iterations():
@@ -68,7 +86,7 @@ def test_recorded_mask_rate_matches_p_over_many_iterations():
 def test_set_p_changes_the_rate_and_keeps_weights_and_optimizer_state():
     trainer = Trainer(Config(p=0.5, width=64, optimizer="adam", lr=0.01))
     trainer.step(5)
-    weights = [w.clone() for w in trainer.params]
+    weights = [w.detach().clone() for w in trainer.params]
     adam_steps = [trainer.opt.state[w]["step"].item() for w in trainer.params]
     trainer.set_p(0.1)
     assert trainer.cfg.p == 0.1
@@ -184,41 +202,40 @@ def test_test_time_uses_no_mask(mode):
 
 def test_inverted_scaling_keeps_each_neurons_expected_output():
     p, n = 0.6, 40000
-    model = MLP(2, 64, 1, 2, "relu", torch.Generator().manual_seed(3))
     x = torch.tensor([[0.7, -0.4]]).expand(n, 2)
-    gen = torch.Generator().manual_seed(4)
     for mode, expected_scale in [("inverted", 1.0), ("classic", 1 - p)]:
-        mult = train_multipliers(draw_masks([(n, 2), (n, 64)], [0.0, p], gen), [0.0, p], mode)
+        runs = runs_on(Config(p=p, mode=mode, width=64, depth=1, seed=3))
+        mult = sample(runs.masks, n, seed=4)
         with torch.no_grad():
-            _, (h,) = model(x, mult, keep_pre=True)
-            post = h * mult[1]
-        clean = h[0]
+            _, (h,) = runs.forward(x, mult, keep=True)
+            post = h[0] * mult[1][0]
+        clean = h[0, 0]
         mean = post.mean(0)
         # std of one neuron's training output: h * sqrt(p(1-p)) / keep^(inverted)
         sd = clean * math.sqrt(p * (1 - p)) / ((1 - p) if mode == "inverted" else 1.0)
         assert torch.all((mean - clean * expected_scale).abs() <= 5 * sd / math.sqrt(n) + 1e-6)
         # and the test-time multiplier is exactly that expectation
-        tm = test_time_multipliers([0.0, p], mode)[1]
-        assert (1.0 if tm is None else tm) == pytest.approx(expected_scale)
+        tm = runs.masks.test_mults[1]
+        assert (1.0 if tm is None else tm.item()) == pytest.approx(expected_scale)
 
 
 def test_classic_and_inverted_give_the_same_expected_test_time_output():
     p, n = 0.5, 40000
-    model = MLP(2, 32, 1, 2, "tanh", torch.Generator().manual_seed(5))
     x = torch.tensor([[0.3, 0.9]])
-    gen = torch.Generator().manual_seed(6)
+    runs = {mode: runs_on(Config(p=p, mode=mode, activation="tanh", width=32, depth=1, seed=5))
+            for mode in ("inverted", "classic")}
     with torch.no_grad():
-        for mode in ("inverted", "classic"):
-            test_logits, _ = model(x, test_time_multipliers([0.0, p], mode))
-            mult = train_multipliers(draw_masks([(n, 2), (n, 32)], [0.0, p], gen), [0.0, p], mode)
-            train_logits, _ = model(x.expand(n, 2), mult)
-            mean, sd = train_logits.mean(0), train_logits.std(0)
-            assert torch.all((mean - test_logits[0]).abs() < 5 * sd / math.sqrt(n)), mode
+        for mode, r in runs.items():
+            test_logits, _ = r.forward(x, r.masks.test_mults)
+            train_logits, _ = r.forward(x.expand(n, 2), sample(r.masks, n, seed=6))
+            mean, sd = train_logits[0].mean(0), train_logits[0].std(0)
+            assert torch.all((mean - test_logits[0, 0]).abs() < 5 * sd / math.sqrt(n)), mode
         # the two modes are one network parametrised two ways: classic weights W act as inverted W * keep
-        inverted = copy.deepcopy(model)
-        inverted.out.weight.mul_(1 - p)
-        classic_out, _ = model(x, test_time_multipliers([0.0, p], "classic"))
-        inverted_out, _ = inverted(x, test_time_multipliers([0.0, p], "inverted"))
+        inverted, classic = runs["inverted"], runs["classic"]
+        assert all(torch.equal(a, b) for a, b in zip(inverted.params, classic.params))  # same seed
+        inverted.weights[-1].mul_(1 - p)
+        classic_out, _ = classic.forward(x, classic.masks.test_mults)
+        inverted_out, _ = inverted.forward(x, inverted.masks.test_mults)
         torch.testing.assert_close(classic_out, inverted_out)
 
 
@@ -269,7 +286,7 @@ def test_initial_weights_and_batches_do_not_depend_on_p():
     base = Config(n_train=100, batch_size=16, p=0.0)
     trainers = [Trainer(base.replace(**c)) for c in ({}, {"p": 0.7}, {"input_p": 0.5, "mode": "classic"})]
     assert all(params_equal(trainers[0], t) for t in trainers[1:])
-    batches = [[t._next_batch().tolist() for _ in range(20)] for t in trainers]
+    batches = [[t.runs.order.next().tolist() for _ in range(20)] for t in trainers]
     assert batches[0] == batches[1] == batches[2]
 
 
@@ -288,6 +305,19 @@ def test_divergence_is_caught_and_freezes_the_run():
     later = trainer.step(20)
     assert later.step == frame.step and later.diverged
     assert all(torch.equal(a, b) for a, b in zip(weights, trainer.params))
+
+
+def test_step_0_is_recorded_when_made_and_reading_the_frame_changes_nothing():
+    trainer = Trainer(Config(p=0.5, width=16))
+    assert [h["step"] for h in trainer.history] == [0]
+    first = trainer.frame
+    assert trainer.frame is first and trainer.frame.step == 0 and len(trainer.history) == 1
+    trainer.step(3)
+    assert trainer.frame is trainer.frame and [h["step"] for h in trainer.history] == [0, 3]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        trainer.frame.message = "changed"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        trainer.frame.layers[0].p = 0.1
 
 
 def test_digits_trains_well_above_chance():

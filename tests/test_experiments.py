@@ -54,13 +54,12 @@ def test_batched_matches_trainer_one_by_one_without_dropout(optimizer, batch_siz
 def test_each_model_and_example_draws_its_own_mask_with_drop_probability_p():
     cfgs = [TINY.replace(width=200, p=p, seed=s) for p, s in ((0.2, 0), (0.7, 0), (0.7, 1), (0.0, 2))]
     bt = BatchedTrainer(cfgs)
-    keeps = bt._draw_keeps(bt._mask_rngs, 300)
-    hidden = keeps[1].float()  # (models, examples, neurons)
-    assert keeps[0] is None  # input_p = 0 everywhere: nothing drawn
+    mults = bt.runs.masks.train(300)
+    hidden = (mults[1] != 0).float()  # (models, examples, neurons)
+    assert mults[0] is None  # input_p = 0 everywhere: nothing drawn
     np.testing.assert_allclose(hidden.mean((1, 2)).numpy(), [0.8, 0.3, 0.3, 1.0], atol=0.01)
     assert not torch.equal(hidden[1], hidden[2])  # same p, other seed: other masks
     assert (hidden[1, 0] != hidden[1, 1]).any()  # each example its own mask
-    mults = bt._mults(keeps, bt._train_scale)
     np.testing.assert_allclose(mults[1][1].unique().numpy(), [0.0, 1 / 0.3])  # survivors x 1/(1-p)
 
 
@@ -71,16 +70,15 @@ def test_manual_backward_equals_autograd_with_dropout_and_dropped_neurons_get_no
         a, b = BatchedTrainer(group), BatchedTrainer(group)  # same seeds: same batches, same masks
         before = [w.detach().clone() for w in a.weights]
         a.step(1)
-        idx = b._next_batch()
-        x, y = b._x[idx], b._y[idx]
-        keeps = b._draw_keeps(b._mask_rngs, y.shape[1])
-        logits, _ = b._forward(x, b._mults(keeps, b._train_scale))
+        b.runs.train_forward()  # only to draw the same batch and masks
+        x, y, mults = b.runs.batch.x, b.runs.batch.y, b.runs.batch.mults
+        logits, _ = b.runs.forward(x, mults)
         loss = torch.nn.functional.cross_entropy(logits.flatten(0, 1), y.flatten(), reduction="none")
         loss.view(y.shape).mean(1).sum().backward()
         for w0, w1, wb in zip(before, a.weights, b.weights):  # SGD with lr 1: the update is -gradient
             torch.testing.assert_close(w0 - w1.detach(), wb.grad, rtol=1e-4, atol=1e-6)
         # a hidden-2 neuron dropped for every example of the batch: its incoming weights did not move
-        dropped = ~keeps[2].any(1)  # (models, width)
+        dropped = ~(mults[2] != 0).any(1)  # (models, width)
         assert dropped.any()
         delta = (before[1] - a.weights[1].detach()).abs().sum(1)  # (models, width) change into each neuron
         assert torch.all(delta[dropped] == 0) and torch.all(delta[~dropped].sum() > 0)
