@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from dropviz import Config, Trainer  # noqa: E402
+from dropviz import Config, Trainer
 
 ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh}
 CASES = {

@@ -22,6 +22,7 @@ import torch
 from .batched import BatchedTrainer, shared_key
 from .config import DIGITS_MAX_TRAIN, FIELD, RUN_FIELD, Config
 from .data import Dataset, make_dataset
+from .dropout import multipliers
 
 CHUNK = 25  # iterations between progress reports and cancel checks
 P_VALUES = tuple(round(0.1 * i, 1) for i in range(10))
@@ -149,7 +150,7 @@ def p_sweep(base: Config, ps: Sequence[float] = P_VALUES, seeds: int = 3, steps:
     if constant_pn:
         kept = base.width * (1 - max(ps))
         for p in ps:
-            width = int(min(FIELD["width"].hi, max(1, round(kept / (1 - p)))))
+            width = int(min(FIELD["width"].hi, max(1, round(kept / multipliers(p, base.mode).keep))))
             for s in _seeds(base, seeds):
                 cfgs.append(base.replace(p=p, seed=s, width=width))
                 variants.append("constant (1-p) x width")

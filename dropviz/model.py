@@ -110,7 +110,10 @@ class MaskStream:
         m = len(table)
         self.table = table  # table[run][layer]: dropout.Multipliers
         self.ps = np.array([[f.p for f in row] for row in table], dtype=np.float64)
-        col = lambda l, key: torch.tensor([getattr(row[l], key) for row in table], dtype=torch.float32).view(m, 1, 1)
+
+        def col(l, key):  # one factor per run, shaped to broadcast over (M, rows, width)
+            return torch.tensor([getattr(row[l], key) for row in table], dtype=torch.float32).view(m, 1, 1)
+
         self.train_scale = [col(l, "train") for l in range(depth + 1)]  # (M, 1, 1) per layer
         self.test_mults = [None if all(row[l].test == 1 for row in table) else col(l, "test")
                            for l in range(depth + 1)]
@@ -300,7 +303,10 @@ class Runs:
         work = self._work.get(rows)
         if work is None:
             m, width, n_in = self.n_models, self.cfgs[0].width, self.data.n_inputs
-            hidden = lambda: [torch.empty(m, rows, width) for _ in range(self.depth)]
+
+            def hidden():
+                return [torch.empty(m, rows, width) for _ in range(self.depth)]
+
             work = self._work[rows] = {
                 "x_in": torch.empty(m, rows, n_in), "pre": hidden(), "d": hidden(), "g": hidden(),
                 "logits": torch.empty(m, rows, self.data.n_classes),

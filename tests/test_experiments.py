@@ -65,7 +65,8 @@ def test_each_model_and_example_draws_its_own_mask_with_drop_probability_p():
 
 def test_manual_backward_equals_autograd_with_dropout_and_dropped_neurons_get_no_gradient():
     cfgs = [TINY.replace(p=p, input_p=0.2, seed=s, mode=m, optimizer="sgd", lr=1.0, activation=act, batch_size=2)
-            for p, s, m, act in ((0.5, 0, "inverted", "relu"), (0.3, 1, "classic", "relu"), (0.6, 2, "inverted", "tanh"))]
+            for p, s, m, act in ((0.5, 0, "inverted", "relu"), (0.3, 1, "classic", "relu"),
+                                 (0.6, 2, "inverted", "tanh"))]
     for group in ([cfgs[0], cfgs[1]], [cfgs[2]]):
         a, b = BatchedTrainer(group), BatchedTrainer(group)  # same seeds: same batches, same masks
         before = [w.detach().clone() for w in a.weights]

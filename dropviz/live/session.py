@@ -86,7 +86,6 @@ class LiveSession:
         self.twin = Trainer(twin_config(cfg), data=self.trainer.data)
         self.p_changes: list[tuple[int, float]] = []
         self.recent: deque[Frame] = deque([self.trainer.frame], maxlen=RECENT_FRAMES)
-        self.twin.frame  # noqa: B018 - record step 0 so both histories start together
         self.message = ""
         self.run_id += 1
 
