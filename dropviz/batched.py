@@ -20,7 +20,7 @@ import torch.nn.functional as F
 
 from .config import FIELDS, Config
 from .data import Dataset, make_dataset
-from .model import Runs, flush_denormals
+from .model import Runs, blown_up, flush_denormals
 
 PER_MODEL = ("p", "input_p", "mode", "seed")  # the settings that may differ between the models
 SHARED = tuple(f.name for f in FIELDS if f.name not in PER_MODEL)
@@ -77,7 +77,7 @@ class BatchedTrainer:
 
     def _iterate(self) -> np.ndarray:
         values = self.runs.train_forward()
-        bad = ~np.isfinite(values) & ~self.diverged
+        bad = blown_up(values) & ~self.diverged
         if bad.any():
             self.diverged |= bad
             self.diverged_at[bad] = self.step_count + 1

@@ -32,6 +32,19 @@ ACTIVATIONS = {"relu": torch.relu, "tanh": torch.tanh}
 _BIG = 2.0**64  # see MaskStream.rule
 
 
+# A cross-entropy this large means logits ~10^4 apart (chance level is ln(classes) < 2.4): the run has blown
+# up, even while the numbers are still finite. Both engines stop a run here, before its charts read 10^30.
+LOSS_LIMIT = 1e4
+
+
+def blown_up(loss):
+    """True (elementwise, for an array of losses) where a training loss is NaN, infinite or past LOSS_LIMIT."""
+    loss = np.asarray(loss)
+    with np.errstate(invalid="ignore"):
+        out = ~np.isfinite(loss) | (np.abs(loss) > LOSS_LIMIT)
+    return bool(out) if out.ndim == 0 else out
+
+
 def run_seeds(seed: int) -> tuple[int, int, int, int]:
     """A run's four independent seeds: initial weights, batch order, dropout masks, probe passes.
 

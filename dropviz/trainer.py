@@ -36,7 +36,7 @@ from .config import FIELD, Config
 from .data import Dataset, make_dataset
 from .dropout import layer_multipliers
 from .frame import Frame, LayerFrame
-from .model import MLP, Runs, flush_denormals
+from .model import MLP, Runs, blown_up, flush_denormals
 
 TRACKED = 0  # the training example each frame follows
 
@@ -118,8 +118,8 @@ class Trainer:
 
     def _iterate(self, record: bool):
         loss = float(self.runs.train_forward(tap=(0, TRACKED) if record else None)[0])
-        if not math.isfinite(loss):
-            self._diverge(f"the training loss became {loss}", self.step_count + 1)
+        if blown_up(loss):
+            self._diverge(f"its training loss {_size(loss)}")
             return
         with torch.no_grad():
             torch._foreach_copy_(self._snapshot, self.params)
@@ -131,23 +131,26 @@ class Trainer:
             frame = self._record(detail=probe or self._batch_detail(), train_loss=loss)
             problem = _non_finite(frame)
             if problem:  # the update itself broke the weights; without this the chart would get a NaN
-                self._diverge(problem, self.step_count)
+                self.step_count -= 1  # the weights go back to the iteration before: so does the counter
+                self._diverge(f"after its update {problem}")
             else:
                 self._keep(frame)
 
-    def _diverge(self, what: str, iteration: int):
+    def _diverge(self, what: str):
+        """Stop the run at the iteration the counter shows (`step_count`): the next one failed, as `what` says."""
         with torch.no_grad():
             torch._foreach_copy_(self.params, self._snapshot)  # the weights from before the bad update
         self.diverged = True
         opt = self.cfg.optimizer
         hint = (f"lower the learning rate (now {self.cfg.lr:g})" +
                 (" or switch the optimizer to adam" if opt == "sgd" else ""))
+        shown = self.step_count
 
         def message(kept: str) -> str:
-            return (f"Training diverged at iteration {iteration}: {what}. {kept}. "
+            return (f"Training diverged after iteration {shown}: in iteration {shown + 1} {what}. {kept}. "
                     f"To continue, {hint}, then start a new run.")
 
-        frame = self._record(diverged=True, message=message("The weights from before that update are kept"))
+        frame = self._record(diverged=True, message=message(f"The weights of iteration {shown} are kept"))
         if _non_finite(frame):  # even those are too far gone at test time: go back to the last good frame
             with torch.no_grad():
                 torch._foreach_copy_(self.params, self._verified)
@@ -242,11 +245,20 @@ class Trainer:
 
 
 def _non_finite(frame: Frame) -> str:
-    """What in the frame is not finite (NaN or infinite), or "" when everything is."""
+    """What in the frame has blown up (NaN, infinite, or a loss past LOSS_LIMIT), or "" when nothing has."""
     for name in ("train_loss", "clean_train_loss", "test_loss"):
-        if not math.isfinite(getattr(frame, name)):
-            return f"the {name.replace('_', ' ')} became {getattr(frame, name)}"
+        if blown_up(getattr(frame, name)):
+            return f"the {name.replace('_', ' ')} {_size(getattr(frame, name))}"
     arrays = [frame.output, frame.test_output] + [a for l in frame.layers for a in (l.pre, l.grad, l.test_pre)]
     if not all(np.isfinite(a).all() for a in arrays):
         return "the activations became infinite"
     return ""
+
+
+def _size(value: float) -> str:
+    """A blown-up loss in words a class can read: 'became infinite', 'grew to about 10^30'."""
+    if math.isnan(value):
+        return "became undefined (NaN)"
+    if math.isinf(value):
+        return "became infinite"
+    return f"grew to about 10^{math.floor(math.log10(abs(value)))}"

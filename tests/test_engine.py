@@ -2,6 +2,7 @@
 import copy
 import dataclasses
 import math
+import re
 
 import numpy as np
 import pytest
@@ -9,8 +10,9 @@ import torch
 import torch.nn.functional as F
 
 from dropviz import Config, Trainer
+from dropviz.batched import BatchedTrainer
 from dropviz.data import Dataset
-from dropviz.model import MaskStream, Runs
+from dropviz.model import LOSS_LIMIT, MaskStream, Runs, blown_up
 
 ACT = {"relu": torch.relu, "tanh": torch.tanh}
 
@@ -305,6 +307,32 @@ def test_divergence_is_caught_and_freezes_the_run():
     later = trainer.step(20)
     assert later.step == frame.step and later.diverged
     assert all(torch.equal(a, b) for a, b in zip(weights, trainer.params))
+
+
+@pytest.mark.parametrize("lr", [5.0, 50.0])
+def test_divergence_message_names_the_iteration_on_the_counter_and_no_raw_numbers(lr):
+    trainer = Trainer(Config(optimizer="sgd", lr=lr, width=64))
+    frame = trainer.step(300)
+    assert frame.diverged and frame.step == trainer.step_count
+    assert frame.message.startswith(f"Training diverged after iteration {frame.step}: in iteration {frame.step + 1} ")
+    assert f"The weights of iteration {frame.step} are kept" in frame.message
+    assert not re.search(r"\d[eE][+-]?\d", frame.message)  # "about 10^7", never 2.64e+30
+    assert trainer.history[-1]["step"] == frame.step  # the chart ends where the counter stopped
+
+
+def test_a_loss_past_the_limit_counts_as_blown_up_in_both_engines():
+    assert blown_up(float("nan")) and blown_up(float("inf")) and blown_up(2.64e30)
+    assert not blown_up(LOSS_LIMIT) and not blown_up(0.0)
+    assert blown_up(np.array([0.1, 1e5, np.nan])).tolist() == [False, True, True]
+    cfgs = [Config(optimizer="sgd", lr=5.0, width=64, p=p) for p in (0.0, 0.5)]
+    batched = BatchedTrainer(cfgs)
+    batched.step(300)
+    for i, cfg in enumerate(cfgs):
+        alone = Trainer(cfg)
+        alone.step(300)
+        assert bool(batched.diverged[i]) == alone.diverged
+        if alone.diverged:  # the iteration whose loss blew up, in both engines
+            assert batched.diverged_at[i] == alone.step_count + 1
 
 
 def test_step_0_is_recorded_when_made_and_reading_the_frame_changes_nothing():
