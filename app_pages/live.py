@@ -20,7 +20,7 @@ from dropviz import figures  # noqa: E402
 from dropviz.config import FIELD, FIELDS, Config  # noqa: E402
 from dropviz.live import PAGE_KEY, LivePage, LiveSession, live_payload  # noqa: E402
 from dropviz.live.component import live_view  # noqa: E402
-from dropviz.live.session import SPEED_NAMES  # noqa: E402
+from dropviz.live.session import SPEED_BY_NAME, SPEED_NAMES  # noqa: E402
 from dropviz.presets import PRESETS  # noqa: E402
 
 # Seconds between redraws of the Plotly panels while playing at frame speeds (None: only when paused).
@@ -99,7 +99,8 @@ def sidebar() -> None:
                  help="Named starting points, each showing one lesson about dropout.")
     if st.session_state["w_preset"] in PRESETS:
         preset = PRESETS[st.session_state["w_preset"]]
-        sb.caption(f"{preset.description} Visible after about {preset.steps} iterations.")
+        speed = SPEED_BY_NAME[st.session_state["w_speed"]]
+        sb.caption(preset.caption(speed.per_tick / speed.interval))
     sb.select_slider("Speed", SPEED_NAMES, key="w_speed",
                      help="From slow motion (one iteration a second, for explaining) to many iterations "
                           "per displayed frame. Applies without a reset.")

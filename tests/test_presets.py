@@ -59,3 +59,28 @@ def test_deep_preset_trains():
 def test_preset_is_valid_in_the_url_round_trip(name):
     cfg = PRESETS[name].config
     assert Config.from_query(cfg.to_query()) == (cfg, [])
+
+
+def test_each_lesson_is_visible_from_the_iteration_its_caption_names():
+    """The sidebar's 'visible after about N iterations' holds from N on, on every seed."""
+    every = 25
+    for name, preset in PRESETS.items():
+        cfgs = [preset.config.replace(p=p, seed=s) for p in (preset.config.p, 0.0) for s in SEEDS]
+        runs = train_all(cfgs, preset.visible_at + 300, record_every=every)
+        for drop, twin in zip(runs[:len(SEEDS)], runs[len(SEEDS):]):
+            later = [(d, t) for d, t in zip(drop.curve, twin.curve) if d[0] >= preset.visible_at]
+            assert later, name
+            for d, t in later:  # curve rows: (step, train_loss, test_loss, train_acc, test_acc)
+                if name == "Overfitting without dropout":
+                    assert t[2] > d[2], (name, d[0])  # the twin's test loss is above the dropout run's
+                elif name == "Too much dropout":
+                    assert d[1] > t[1] + 0.1, (name, d[0])  # training loss stays well above the twin's
+                else:
+                    assert d[3] > 0.9, (name, d[0])  # the deep network has learnt the spiral
+
+
+def test_preset_caption_names_iterations_and_seconds():
+    preset = PRESETS["Overfitting without dropout"]
+    text = preset.caption(iterations_per_second=75)
+    assert text.startswith(preset.description)
+    assert "about 400 iterations (about 5 s at this speed)" in text
