@@ -1,9 +1,9 @@
 """Experiments page: layout and wiring only. The work is dropviz.experiments, the charts
-dropviz.figures_experiments.
+dropviz.figures.experiments.
 
-An experiment runs in a background thread owned by this session; a fragment with run_every polls
-its progress and offers Cancel (a threading.Event the experiment checks between short chunks).
-When nothing runs, no fragment has a timer.
+An experiment runs as a dropviz.job.Job (one at a time per server, later ones wait in line); a
+fragment with run_every polls its progress and offers Cancel (a waiting job leaves the line at once,
+a running one stops at its next short chunk). When nothing runs or waits, no fragment has a timer.
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ import streamlit as st  # noqa: E402
 
 from dropviz.config import DATASETS, FIELD, Config  # noqa: E402
 from dropviz.experiments import EXPERIMENTS  # noqa: E402
-from dropviz.figures_experiments import FIGURES  # noqa: E402
+from dropviz.figures.experiments import FIGURES  # noqa: E402
 from dropviz.job import Job  # noqa: E402
 from dropviz.presets import PRESETS  # noqa: E402
 
@@ -107,8 +107,9 @@ def _poll(job: Job) -> None:
     elapsed = time.perf_counter() - job.started
     st.progress(job.fraction, text=f"{EXPERIMENTS[job.name].title}: {job.message} ({elapsed:.0f} s)")
     if st.button("Cancel", key="x_cancel", type="secondary"):
-        job.stop.set()
-        job.message = "cancelling..."
+        job.cancel()
+        if not job.running:  # it was waiting: gone at once
+            st.rerun(scope="app")
 
 
 def results(job: Job) -> None:

@@ -16,10 +16,10 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from dropviz.batched import BatchedTrainer  # noqa: E402
-from dropviz.config import Config  # noqa: E402
-from dropviz.data import make_dataset  # noqa: E402
-from dropviz.trainer import Trainer  # noqa: E402
+from dropviz.batched import BatchedTrainer
+from dropviz.config import Config
+from dropviz.data import make_dataset
+from dropviz.trainer import Trainer
 
 PS = [round(0.1 * i, 1) for i in range(10)]
 SEEDS = (0, 1, 2)

@@ -53,6 +53,23 @@ class Field:
         if problem:
             raise ValueError(f"{self.name}={value!r} {problem}")
 
+    def checked(self, value: Any) -> Any:
+        """`value` as this field's type (3.0 -> 3 for an int field), after `check`."""
+        self.check(value)
+        return self.kind(value)
+
+    def read(self, text: str) -> tuple[Any, str]:
+        """Parse and check text from a URL or the command line: (value, "") or (text, why not).
+
+        The reason has the wording of `problem`, so `--steps=0` on the command line and `steps=0`
+        in Python read alike.
+        """
+        try:
+            value = self.parse(text)
+        except ValueError:
+            return text, self.problem(str(text))  # a string is never a number: "is not valid: expected ..."
+        return value, self.problem(value)
+
     def problem(self, value: Any) -> str:
         """Why `value` is not allowed ("is out of range: expected ..."), or "" if it is.
 
@@ -91,6 +108,17 @@ FIELDS: tuple[Field, ...] = (
     Field("data_seed", int, 0, "seed of the generated data set and train/test split", lo=0, hi=2**31 - 1),
 )
 FIELD = {f.name: f for f in FIELDS}
+
+# How much work to do, rather than what to train: the experiments' and the CLI's counts, checked
+# and worded like the Config fields (`steps=0 is out of range: expected an integer from 1 to 1000000`).
+RUN_FIELDS: tuple[Field, ...] = (
+    Field("steps", int, 1500, "training iterations per network", lo=1, hi=1_000_000),
+    Field("seeds", int, 3, "seeds per setting", lo=1, hi=50),
+    Field("passes", int, 100, "Monte-Carlo passes T at test time", lo=1, hi=1000),
+    Field("every", int, 0, "iterations per progress update and recorded frame (0: about 1% of --steps)",
+          lo=0, hi=1_000_000),
+)
+RUN_FIELD = {f.name: f for f in RUN_FIELDS}
 
 
 @dataclass(frozen=True)

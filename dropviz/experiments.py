@@ -2,7 +2,7 @@
 
 Each experiment takes a base Config (the live view's settings) and its own parameters, trains its
 networks together with the BatchedTrainer, and returns a tidy pandas DataFrame: the CSV that the
-page and the CLI offer, and the input of its figure in figures_experiments.py.
+page and the CLI offer, and the input of its figure in figures/experiments.py.
 
 progress(fraction, message) is called as the work advances; cancel is a callable returning True,
 or a threading.Event, checked between short chunks of training: when set, Cancelled is raised.
@@ -12,20 +12,18 @@ from __future__ import annotations
 import inspect
 import time
 from collections import defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
 import torch
 
 from .batched import BatchedTrainer, shared_key
-from .config import DIGITS_MAX_TRAIN, FIELD, Config
+from .config import DIGITS_MAX_TRAIN, FIELD, RUN_FIELD, Config
 from .data import Dataset, make_dataset
 
 CHUNK = 25  # iterations between progress reports and cancel checks
-MAX_SEEDS = 50  # seeds per setting
-MAX_STEPS = 1_000_000  # training iterations per network
 P_VALUES = tuple(round(0.1 * i, 1) for i in range(10))
 N_VALUES = (5, 10, 20, 40, 80, 160, 320, 1280)  # from too few to learn anything to plenty
 Progress = Callable[[float, str], None]
@@ -61,12 +59,6 @@ def dropout_p(base: Config, p: float | None) -> float:
     return float(p)
 
 
-def _positive(name: str, value: int, hi: int) -> int:
-    if isinstance(value, bool) or not float(value).is_integer() or not 1 <= value <= hi:
-        raise ValueError(f"{name}={value!r} is out of range: expected an integer from 1 to {hi}")
-    return int(value)
-
-
 @dataclass
 class Run:
     """One trained network: its config, final test-time metrics, and (if recorded) its curve."""
@@ -85,7 +77,7 @@ def train_all(cfgs: Sequence[Config], steps: int, progress: Progress | None = No
     data(cfg), if given, supplies a group's data set instead of the config's own.
     """
     progress = progress or _noop
-    steps = _positive("steps", steps, MAX_STEPS)
+    steps = RUN_FIELD["steps"].checked(steps)
     groups: dict[tuple, list[int]] = defaultdict(list)
     for i, cfg in enumerate(cfgs):
         groups[(shared_key(cfg), None if labels is None else labels[i])].append(i)
@@ -135,7 +127,7 @@ def _rows(runs: Sequence[Run], *fields: str, **extra) -> list[dict]:
 
 
 def _seeds(base: Config, seeds: int) -> list[int]:
-    return [base.seed + i for i in range(_positive("seeds", seeds, MAX_SEEDS))]
+    return [base.seed + i for i in range(RUN_FIELD["seeds"].checked(seeds))]
 
 
 # ---------------------------------------------------------------------- 1. choosing p
@@ -201,7 +193,7 @@ def mc_vs_scaling(base: Config, passes: int = 100, seeds: int = 3, steps: int = 
     part = "data":  x1, x2, label (training points, for the map)
     """
     p = dropout_p(base, p)
-    passes = _positive("passes", passes, 1000)
+    passes = RUN_FIELD["passes"].checked(passes)
     progress = progress or _noop
     cfgs = [base.replace(p=p, seed=s) for s in _seeds(base, seeds)]
     runs, where = train_all(cfgs, steps, progress, cancel, span=(0.0, 0.8), keep_trainers=True)

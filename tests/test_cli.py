@@ -1,18 +1,29 @@
-"""The command line: flags from FIELDS, JSON output, one-line errors with status 2."""
+"""The command line: flags from FIELDS, JSON output and CSVs, one-line errors with status 2.
+
+Everything runs in this process through `main([...])`, except one `python -m dropviz` run per
+command, which checks the real entry point (each costs a fresh interpreter importing torch).
+"""
 import argparse
+import ast
+import io
 import json
 import math
+import re
 import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from dropviz import FIELDS, Config, Trainer
 from dropviz.cli import add_config_flags, build_parser, config_from_args, main
+from dropviz.cli.progress import ProgressBar
+from dropviz.presets import PRESETS
 
 ROOT = Path(__file__).resolve().parents[1]
 KEYS = {"step", "train_loss", "clean_train_loss", "test_loss", "train_acc", "test_acc", "diverged", "config"}
+DATA_SIZE_COLUMNS = {"n_train", "p", "seed", "train_loss", "test_loss", "train_acc", "test_acc", "diverged"}
 
 
 def run(capsys, *argv):
@@ -21,6 +32,24 @@ def run(capsys, *argv):
     return status, out, err
 
 
+def fails(capsys, *argv) -> str:
+    """The one line a bad command line writes to stderr, after checking status 2 and no stdout."""
+    with pytest.raises(SystemExit) as exit_:
+        main(list(argv))
+    assert exit_.value.code == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.endswith("\n") and err.count("\n") == 1, err
+    assert err.startswith("dropviz: error: ")
+    return err.rstrip("\n")
+
+
+def python_m_dropviz(*args):
+    return subprocess.run([sys.executable, "-m", "dropviz", *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120)
+
+
+# ---------------------------------------------------------------------- train
 def test_json_has_the_final_metrics_of_the_same_training(capsys):
     status, out, _ = run(capsys, "--p", "0.2", "--n-train", "30", "--input-p", "0.1", "--steps", "25", "--json")
     assert status == 0
@@ -36,19 +65,23 @@ def test_json_has_the_final_metrics_of_the_same_training(capsys):
 
 def test_every_config_field_is_a_flag_with_its_range_in_help():
     parser = build_parser()
-    train = parser._subparsers._group_actions[0].choices["train"]
-    text = " ".join(train.format_help().split())
-    for field in FIELDS:
-        assert "--" + field.name.replace("_", "-") in text
-        assert field.allowed() in text
-    assert "--steps" in text and "an integer from 1 to 1000000" in text
+    commands = parser._subparsers._group_actions[0].choices
+    for name in ("train", "experiment"):
+        text = " ".join(commands[name].format_help().split())
+        for field in FIELDS:
+            assert "--" + field.name.replace("_", "-") in text
+            assert field.allowed() in text
+        assert "--steps" in text and "an integer from 1 to 1000000" in text
+        assert "%%" not in text
+    assert "--seeds" in " ".join(commands["experiment"].format_help().split())
 
 
 def test_readable_summary_and_progress_bar(capsys):
     status, out, err = run(capsys, "--steps", "200", "--optimizer", "sgd", "--lr", "0.1")
     assert status == 0
     assert "200 iterations" in out and "test loss" in out and "accuracy" in out
-    assert "200/200" in err and "#" * 30 in err  # the bar goes to stderr, full at the end
+    assert "200/200" in err and "#" * 30 in err and "100%" in err  # the bar goes to stderr, full at the end
+    assert len(err.splitlines()) <= 10  # not a terminal: a line per tenth of the run at most
 
 
 def test_diverged_run_reports_it(capsys):
@@ -59,26 +92,10 @@ def test_diverged_run_reports_it(capsys):
     assert all(math.isfinite(result[k]) for k in ("train_loss", "test_loss", "clean_train_loss"))
 
 
-@pytest.mark.parametrize("argv, expected", [
-    (["--p", "1.5"], "--p=1.5 is out of range: expected a number from 0 to 0.95"),
-    (["--p", "1"], "--p=1 is out of range: expected a number from 0 to 0.95 (at p = 1 no neuron survives"),
-    (["--depth", "abc"], "--depth=abc is not valid: expected an integer from 1 to 8"),
-    (["--width", "2.5"], "--width=2.5 is not valid: expected an integer from 1 to 256"),
-    (["--dataset", "unknown"], "--dataset=unknown is not valid: expected one of moons, circles"),
-    (["--n-train", "3"], "--n-train=3 is out of range: expected an integer from 4 to 2000"),
-    (["--steps", "0"], "--steps=0 is out of range: expected an integer from 1 to 1000000"),
-    (["--dataset", "digits", "--n-train", "1500"], "--n-train=1500 is out of range for digits"),
-    (["--lr"], "--lr"),
-    (["--bogus", "3"], "unrecognized arguments: --bogus 3; allowed flags: --activation, --batch-size"),
-])
-def test_bad_flags_exit_2_with_one_line(capsys, argv, expected):
-    with pytest.raises(SystemExit) as exit_:
-        main(["train", *argv])
-    assert exit_.value.code == 2
-    out, err = capsys.readouterr()
-    assert out == ""
-    assert err.endswith("\n") and err.count("\n") == 1
-    assert err.startswith("dropviz: error: ") and expected in err
+def test_preset_flag_starts_from_the_preset_and_flags_override_it(capsys):
+    status, out, _ = run(capsys, "--preset", "Deep network", "--p", "0.3", "--steps", "5", "--json")
+    assert status == 0
+    assert json.loads(out)["config"] == PRESETS["Deep network"].config.replace(p=0.3).to_dict()
 
 
 def test_config_flags_are_reusable_by_other_subcommands():
@@ -91,24 +108,124 @@ def test_config_flags_are_reusable_by_other_subcommands():
         config_from_args(parser.parse_args(["--dataset", "digits", "--n-train", "1500"]))
 
 
-def test_python_m_dropviz_end_to_end():
-    ok = subprocess.run([sys.executable, "-m", "dropviz", "train", "--dataset", "moons", "--p", "0.5",
-                         "--steps", "20", "--json"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+def test_python_m_dropviz_train_end_to_end():
+    ok = python_m_dropviz("train", "--dataset", "moons", "--p", "0.5", "--steps", "20", "--json")
     assert ok.returncode == 0, ok.stderr
     assert json.loads(ok.stdout)["step"] == 20
-    bad = subprocess.run([sys.executable, "-m", "dropviz", "train", "--p", "1.5"],
-                         cwd=ROOT, capture_output=True, text=True, timeout=120)
-    assert bad.returncode == 2 and bad.stdout == ""
-    assert bad.stderr == "dropviz: error: --p=1.5 is out of range: expected a number from 0 to 0.95 " \
-                         "(at p = 1 no neuron survives and the scale 1/(1-p) is undefined)\n"
 
 
-def test_preset_flag_starts_from_the_preset_and_flags_override_it(capsys):
-    from dropviz.presets import PRESETS
-    status, out, _ = run(capsys, "--preset", "Deep network", "--p", "0.3", "--steps", "5", "--json")
-    assert status == 0
-    assert json.loads(out)["config"] == PRESETS["Deep network"].config.replace(p=0.3).to_dict()
-    with pytest.raises(SystemExit) as exit_:
-        main(["train", "--preset", "Nope"])
-    assert exit_.value.code == 2
-    assert "--preset='Nope' is not valid: expected one of 'Overfitting without dropout'" in capsys.readouterr().err
+# ---------------------------------------------------------------------- experiment
+def test_python_m_dropviz_experiment_writes_the_csv(tmp_path):
+    out = tmp_path / "sweep.csv"
+    result = python_m_dropviz("experiment", "data-size", "--width", "8", "--n-train", "20", "--seeds", "1",
+                              "--steps", "20", "--csv", str(out))
+    assert result.returncode == 0, result.stderr
+    df = pd.read_csv(out)
+    assert set(df.columns) >= DATA_SIZE_COLUMNS and sorted(df["p"].unique()) == [0.0, 0.5]
+    assert "100%" in result.stderr  # the progress bar
+    assert f"rows written to {out}" in result.stdout
+
+
+def test_experiment_preset_with_flags_on_top(tmp_path, capsys):
+    out = tmp_path / "p.csv"
+    status = main(["experiment", "p-sweep", "--preset", "Too much dropout", "--width", "6", "--seeds", "1",
+                   "--steps", "10", "--csv", str(out)])
+    stdout, stderr = capsys.readouterr()
+    assert status == 0, stderr
+    assert (pd.read_csv(out)["width"] == 6).all() and "n=200" in stdout and "sgd" in stdout
+    assert "1 seed," in stdout and "10 iterations" in stdout
+
+
+# ---------------------------------------------------------------------- bad input, both commands
+@pytest.mark.parametrize("argv, expected", [
+    (["train", "--p", "1.5"], "--p=1.5 is out of range: expected a number from 0 to 0.95 "
+                              "(at p = 1 no neuron survives and the scale 1/(1-p) is undefined)"),
+    (["train", "--depth", "abc"], "--depth=abc is not valid: expected an integer from 1 to 8"),
+    (["train", "--width", "2.5"], "--width=2.5 is not valid: expected an integer from 1 to 256"),
+    (["train", "--n-train", "3"], "--n-train=3 is out of range: expected an integer from 4 to 2000"),
+    (["train", "--every", "-1"], "--every=-1 is out of range: expected an integer from 0 to 1000000"),
+    (["train", "--dataset", "digits", "--n-train", "1500"],
+     "--n-train=1500 is out of range for digits: expected an integer from 4 to 1300"),
+    (["experiment", "cost", "--p", "1.5"], "--p=1.5 is out of range: expected a number from 0 to 0.95 (at p = 1"),
+    (["experiment", "cost", "--seeds", "0"], "--seeds=0 is out of range: expected an integer from 1 to 50"),
+    (["experiment", "cost", "--seeds", "abc"], "--seeds=abc is not valid: expected an integer from 1 to 50"),
+    (["experiment", "bogus"], "experiment='bogus' is not valid: expected one of 'p-sweep', 'data-size', "
+                              "'mc-vs-scaling', 'sparsity', 'cost'"),
+])
+def test_bad_input_exits_2_with_one_line_naming_the_flag_and_its_range(capsys, tmp_path, argv, expected):
+    csv = ["--csv", str(tmp_path / "x.csv")] if argv[0] == "experiment" else []
+    assert fails(capsys, *argv, *csv).startswith(f"dropviz: error: {expected}")
+    assert not (tmp_path / "x.csv").exists()
+
+
+@pytest.mark.parametrize("argv", [["train"], ["experiment", "cost", "--csv", "x.csv"]])
+@pytest.mark.parametrize("bad, expected", [
+    (["--steps", "0"], "--steps=0 is out of range: expected an integer from 1 to 1000000"),
+    (["--steps", "2.5"], "--steps=2.5 is not valid: expected an integer from 1 to 1000000"),
+    (["--preset", "Nope"], "--preset='Nope' is not valid: expected one of 'Overfitting without dropout', "
+                           "'Too much dropout', 'Deep network'"),
+    (["--dataset", "unknown"], "--dataset=unknown is not valid: expected one of moons, circles, xor, spiral, "
+                               "gaussian, digits"),
+])
+def test_the_same_mistake_reads_the_same_in_both_commands(capsys, argv, bad, expected):
+    assert fails(capsys, *argv, *bad) == f"dropviz: error: {expected}"
+
+
+def test_the_python_api_words_a_count_like_the_command_line(capsys):
+    from dropviz.experiments import p_sweep
+    with pytest.raises(ValueError) as error:
+        p_sweep(Config(), steps=0)
+    assert "--" + str(error.value) == fails(capsys, "train", "--steps", "0").removeprefix("dropviz: error: ")
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["train", "--lr"], "argument --lr: expected one argument"),
+    (["train", "--bogus", "3"], "unrecognized arguments: --bogus 3; allowed flags: --activation, --batch-size"),
+    (["train", "--seeds", "3"], "unrecognized arguments: --seeds 3; allowed flags:"),
+    (["bogus"], "invalid choice: 'bogus' (choose from 'train', 'experiment')"),
+    ([], "the following arguments are required: {train,experiment}"),
+])
+def test_argparse_mistakes_are_one_line_too(capsys, argv, expected):
+    assert expected in fails(capsys, *argv)
+
+
+@pytest.mark.parametrize("where", ["missing/dir/x.csv", "."])
+def test_experiment_refuses_an_unwritable_csv_before_training(capsys, tmp_path, where):
+    target = str(tmp_path / where)
+    line = fails(capsys, "experiment", "cost", "--steps", "100000", "--csv", target)  # would take minutes
+    assert line.startswith(f"dropviz: error: --csv={target} cannot be written")
+
+
+# ---------------------------------------------------------------------- progress bar and module layout
+class Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_progress_bar_redraws_in_place_on_a_terminal_and_writes_a_line_per_tenth_in_a_log():
+    fractions = [i / 100 for i in range(101)]
+    tty, log = Terminal(), io.StringIO()
+    for stream in (tty, log):
+        bar = ProgressBar(stream)
+        for f in fractions:
+            bar.update(f, f"step {f:.2f}")
+        bar.close()
+    assert tty.getvalue().count("\r") == len(fractions) and tty.getvalue().count("\n") == 1
+    lines = log.getvalue().splitlines()
+    assert [int(re.search(r"\] +(\d+)%", line).group(1)) for line in lines] == list(range(10, 101, 10))
+    assert "\r" not in log.getvalue() and lines[-1].startswith("[" + "#" * 30 + "] 100%")
+
+
+def test_cli_modules_import_downward_only():
+    """__init__ -> train, experiment -> flags, progress: no cycle, no lazy import."""
+    allowed = {"__init__": {"train", "experiment", "flags", "progress"}, "train": {"flags", "progress"},
+               "experiment": {"flags", "progress"}, "flags": set(), "progress": set()}
+    for path in (ROOT / "dropviz" / "cli").glob("*.py"):
+        tree = ast.parse(path.read_text())
+        local = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                local |= {node.module} if node.module else {a.name for a in node.names}
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                assert node.col_offset == 0, f"{path.name}: a lazy import"
+        assert local <= allowed[path.stem], f"{path.name} imports {local - allowed[path.stem]}"

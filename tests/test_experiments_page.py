@@ -32,3 +32,22 @@ def test_bad_url_parameters_warn_and_fall_back():
     assert not at.exception
     assert any("p=1.5" in w.value and "0 to 0.95" in w.value for w in at.warning)
     assert "p=0.5" in at.caption[0].value
+
+
+def test_a_run_waits_for_another_experiment_and_can_be_cancelled():
+    from dropviz.job import WAITING, Job
+    other = Job("p-sweep", Config(width=12, n_train=24), {"seeds": 3, "steps": 100_000}).start()  # another visitor's
+    try:
+        at = AppTest.from_file(PAGE, default_timeout=30).run()
+        at.button(key="x_run").click().run()
+        assert not at.exception
+        job = at.session_state["x_job"]
+        assert job.waiting
+        assert WAITING in at.get("progress")[0].proto.text
+        at.button(key="x_cancel").click().run()
+        assert not at.exception
+        assert job.cancelled and not job.running and other.running
+        assert any("Cancelled after" in i.value for i in at.info)
+    finally:
+        other.cancel()
+        assert other.wait(30)

@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-TEXTS = ["README.md", "app_pages/live.py", "app_pages/experiments.py", "dropviz/live/live_view.js", "dropviz/config.py",
-         "dropviz/presets.py", "dropviz/live/payload.py", "dropviz/experiments.py",
-         "dropviz/figures_experiments.py", *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "dropviz/figures").glob("*.py"))]
+# every file a user reads text from: the README, the pages, the package's Python and the live view's JavaScript
+TEXTS = ["README.md", *sorted(str(p.relative_to(ROOT)) for d in ("app_pages", "dropviz") for pattern in ("*.py", "*.js")
+                              for p in (ROOT / d).rglob(pattern))]
 # "multiplied by p", "scaled down by p", "rescaled by a factor of p", "times p": wrong when p is the drop
 # probability. A quoted phrase (the README naming what some texts say) is not a claim.
 WRONG = re.compile(r'(?<!")\b(?:multipl\w*|(?:re)?scal\w*)\s+(?:down\s+|up\s+)?by\s+(?:a\s+factor\s+(?:of\s+)?)?p\b'

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from plotly.subplots import make_subplots
 
-from .figures.style import BAD, FONT, GOOD, GRID, INK, MUTED, SMALL, TEST, TITLE, TRAIN, FAMILY
+from .style import BAD, FAMILY, FONT, GOOD, GRID, INK, MUTED, SMALL, TEST, TITLE, TRAIN
 
 NO_DROPOUT = "#5a5a5a"
 DROPOUT = "#1b7f3a"
