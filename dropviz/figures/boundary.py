@@ -56,17 +56,23 @@ def boundary_figure(data: Dataset, grid_x, grid_y, probs, frame: Frame, extent, 
                    hovertemplate="training point, class %{text}<extra></extra>", text=data.y_train,
                    marker=dict(size=11, color=[CLASS_COLORS[c] for c in data.y_train],
                                line=dict(color="white", width=1.2))),
-        dict(type="scatter", x=[tracked[0]], y=[tracked[1]], mode="markers", name=f"tracked example #{frame.tracked_index}",
+        dict(type="scatter", x=[tracked[0]], y=[tracked[1]], mode="markers",
+                   name=f"tracked example #{frame.tracked_index}",
                    hoverinfo="name", marker=dict(size=26, color="rgba(0,0,0,0)", symbol="circle",
                                                  line=dict(color=INK, width=4))),
     ]
     x0, x1, y0, y1 = extent
-    title = f"Test-time prediction, iteration {frame.step} · test accuracy {frame.test_acc:.0%}"
-    layout = base_layout(title, height, "boundary",
+    # short title, the accuracy under it: the panel can be ~600 px wide, and Streamlit draws titles in bold
+    layout = base_layout(f"Test-time prediction, iteration {frame.step}", height, "boundary",
+                         subtitle=f"test accuracy {frame.test_acc:.0%}",
                          xaxis=axis("x1", range=[x0, x1], showgrid=False, zeroline=False, constrain="domain"),
                          yaxis=axis("x2", range=[y0, y1], showgrid=False, zeroline=False, scaleanchor="x",
                                     constrain="domain"),
-                         margin=dict(l=70, r=20, t=70, b=60), showlegend=True,
-                         legend=dict(orientation="h", x=0.5, xanchor="center", y=-0.14, yanchor="top",
-                                     font=dict(size=SMALL)))
+                         margin=dict(l=70, r=20, t=85, b=10, pad=0), showlegend=True,
+                         # under the axis title: a legend with yref "container" adds its height to the margin
+                         legend=dict(orientation="h", x=0.5, xanchor="center", y=0, yanchor="bottom",
+                                     yref="container", font=dict(size=SMALL)))
+    layout["title"].update(y=1, yref="container", yanchor="top", pad=dict(t=10, b=0, l=0, r=0))
+    for ax in ("xaxis", "yaxis"):
+        layout[ax]["title"]["standoff"] = 6  # near its tick labels, whatever the theme underneath says
     return figure(traces, layout)

@@ -168,7 +168,7 @@ def curves_figure(runs: list[dict], height: int = 600) -> go.Figure:
                          shapes=shapes + legend, annotations=notes, showlegend=True,
                          # below the axis titles: a legend with yref "container" adds its height to the margin
                          legend=dict(orientation="h", x=0, xanchor="left", y=0, yanchor="bottom", yref="container",
-                                     font=dict(size=SMALL), groupclick="togglegroup", traceorder="normal", entrywidth=0),
+                                     font=dict(size=SMALL), groupclick="togglegroup", traceorder="normal"),
                          margin=dict(l=70, r=20, t=TOP_PX, b=10, pad=0))
     layout["title"].update(y=1, yref="container", yanchor="top", pad=dict(t=10, b=0, l=0, r=0))
     return figure(traces, layout)
