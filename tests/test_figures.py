@@ -303,3 +303,12 @@ def test_earlier_runs_are_named_in_the_legend_not_on_the_curves():
     assert not [a for a in fig.layout.annotations if "earlier" in a.text or "moons" in a.text]
     ghost = [tr for tr in fig.data if tr.legendgroup == "run0"]
     assert len(ghost) == 4 and all("moons n=40 2x256 relu p=0.3" in tr.hovertemplate for tr in ghost)
+
+
+def test_log_axis_ticks_are_few_and_inside_the_data():
+    from dropviz.figures.experiments import log_ticks
+    assert log_ticks(range(1, 101)) == [1, 10, 100]
+    assert log_ticks([0.27, 2.0]) == [0.5, 1, 2]
+    narrow = log_ticks([0.31, 0.72])
+    assert 3 <= len(narrow) <= 6 and all(0.29 <= t <= 0.76 for t in narrow)
+    assert log_ticks([]) == [1.0]

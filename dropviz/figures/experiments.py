@@ -17,11 +17,11 @@ LINE = 4
 
 
 TITLE_PX = 90     # from the top: the title and its subtitle (one line each: keep them short)
-SUBPLOT_PX = 34   # then the subplot titles
+SUBPLOT_PX = 34   # then the subplot titles, per line: a 3-panel chart's are 2 lines (a panel is ~200 px wide)
 STANDOFF = 8      # px between an axis title and its tick labels (Streamlit's theme would put 20-24)
 
 
-def _layout(fig, title: str, height: int, subtitle: str = "", subplot_titles: bool = True):
+def _layout(fig, title: str, height: int, subtitle: str = "", subplot_lines: int = 1):
     """Title and subtitle from the top edge, subplot titles under them, the legend at the bottom under the
     axis titles (a legend with yref "container" adds its height to the bottom margin, whatever its rows).
 
@@ -32,7 +32,7 @@ def _layout(fig, title: str, height: int, subtitle: str = "", subplot_titles: bo
         title_dict["subtitle"] = dict(text=subtitle, font=dict(size=SMALL, color=MUTED))
     fig.update_layout(
         title=title_dict, font=dict(family=FAMILY, size=FONT, color=INK), height=height,
-        margin=dict(l=80, r=30, t=TITLE_PX + (SUBPLOT_PX if subplot_titles else 0), b=10, pad=0),
+        margin=dict(l=80, r=30, t=TITLE_PX + SUBPLOT_PX * subplot_lines, b=10, pad=0),
         paper_bgcolor="white", plot_bgcolor="white",
         legend=dict(orientation="h", x=0, xanchor="left", y=0, yanchor="bottom", yref="container",
                     font=dict(size=SMALL)),
@@ -119,7 +119,7 @@ def p_sweep_figure(df: pd.DataFrame):
     fig.update_yaxes(rangemode="tozero", row=1)
     return _layout(fig, "Choosing p: final loss and accuracy at test time", 640,
                    f"each point: networks trained with that p (drop probability); mean and range over {seeds} seeds",
-                   subplot_titles=len(variants) > 1)
+                   subplot_lines=int(len(variants) > 1))
 
 
 # ---------------------------------------------------------------------- 2. amount of data
@@ -170,9 +170,9 @@ def mc_vs_scaling_figure(df: pd.DataFrame):
     titles = []
     for column, label, _, tol in panels:
         t = matching_passes(curve, column, tol)
-        titles.append(f"{label.split(' (')[0]}: MC matches " + (f"from T = {t}" if t else "at no T"))
+        titles.append(f"{label.split(' (')[0]}:<br>MC matches " + (f"from T = {t}" if t else "at no T"))
     if has_map:
-        titles.append("Monte-Carlo std of P(class 1)")
+        titles.append("Monte-Carlo spread:<br>std of P(class 1)")
     fig = make_subplots(rows=1, cols=len(titles), horizontal_spacing=0.12, subplot_titles=titles)
     for c, (column, label, fmt, tol) in enumerate(panels, start=1):
         x, m, lo, hi = _stats(curve, "T", f"mc_{column}")
@@ -202,7 +202,7 @@ def mc_vs_scaling_figure(df: pd.DataFrame):
     fig.update_annotations(font_size=SMALL)
     return _layout(fig, f"Test-time rule (p = {p:g}): averaging T passes vs weight scaling", 600,
                    "Monte-Carlo dropout keeps dropping at test time and averages T passes; "
-                   f"mean and range over {curve['seed'].nunique()} seeds")
+                   f"mean and range over {curve['seed'].nunique()} seeds", subplot_lines=2)
 
 
 # ---------------------------------------------------------------------- 4. sparsity
@@ -252,9 +252,9 @@ def cost_figure(df: pd.DataFrame):
     drop = curve[curve["p"] == p]
     ends = drop[(drop["run"] == "seed") & (drop["step"] == drop["step"].max())]["test_loss"]
     fig = make_subplots(rows=1, cols=3, horizontal_spacing=0.11, column_widths=[0.22, 0.39, 0.39],
-                        subplot_titles=(f"time per iteration: {ms[p] / ms[0.0]:.2g}x",
-                                        f"to the target loss: {more}",
-                                        f"test loss: seeds end {ends.max() - ends.min():.2g} apart"))
+                        subplot_titles=(f"time per iteration:<br>{ms[p] / ms[0.0]:.2g}x with dropout",
+                                        f"to the target loss:<br>{more}",
+                                        f"test loss:<br>seeds end {ends.max() - ends.min():.2g} apart"))
     for q, color, name in arms:
         fig.add_bar(x=[name], y=[ms[q]], marker_color=color, showlegend=False, text=[f"{ms[q]:.2f} ms"],
                     textposition="outside", cliponaxis=False, row=1, col=1)
@@ -274,8 +274,11 @@ def cost_figure(df: pd.DataFrame):
                             textfont=dict(color=color, size=SMALL),
                             hovertext=f"{name}: {its[q].mean():.0f} iterations ({reached} of {len(its[q])} seeds)",
                             row=1, col=2)
-    fig.add_hline(y=goal, line=dict(color=BAD, width=2, dash="dot"), row=1, col=2,
-                  annotation_text=f"target {goal:g}", annotation_position="top right")
+    fig.add_hline(y=goal, line=dict(color=BAD, width=2, dash="dot"), row=1, col=2)
+    # on a log axis an annotation's y is log10 of the value (add_hline's own annotation missed that)
+    fig.add_annotation(x=1, xref="x2 domain", y=np.log10(goal), yref="y2", xanchor="right", yanchor="bottom",
+                       text=f"target {goal:g}", showarrow=False, font=dict(color=BAD, size=SMALL),
+                       bgcolor="rgba(255,255,255,0.8)")
     plotted = np.r_[seeds.groupby(["p", "step"])["train_loss"].agg(["min", "max"]).to_numpy().ravel(), goal]
     plotted = plotted[np.isfinite(plotted) & (plotted > 0)]
     # an explicit range: autorange pads a log axis for the diamonds' labels by far too much (up to 3x)
@@ -295,7 +298,7 @@ def cost_figure(df: pd.DataFrame):
     fig.update_xaxes(title_text="iteration", row=1, col=3)
     fig.update_yaxes(title_text="test loss", row=1, col=3)
     return _layout(fig, "Cost of dropout: speed, iterations needed, run-to-run spread", 540,
-                   f"without (p = 0) and with dropout (p = {p:g}); {seeds['seed'].nunique()} seeds")
+                   f"without (p = 0) and with dropout (p = {p:g}); {seeds['seed'].nunique()} seeds", subplot_lines=2)
 
 
 FIGURES = {"p-sweep": p_sweep_figure, "data-size": data_size_figure, "mc-vs-scaling": mc_vs_scaling_figure,
