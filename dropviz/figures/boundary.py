@@ -6,7 +6,7 @@ import plotly.graph_objects as go
 
 from ..data import Dataset
 from ..frame import Frame
-from .style import INK, SMALL, TEST, TRAIN, axis, base_layout, figure
+from .style import INK, SMALL, TEST, TRAIN, base_layout, figure, ink_axis
 
 CLASS_COLORS = (TRAIN, TEST)
 # class 0 blue .. 0.5 white .. class 1 orange, pale so the points stay visible on top
@@ -65,14 +65,12 @@ def boundary_figure(data: Dataset, grid_x, grid_y, probs, frame: Frame, extent, 
     # short title, the accuracy under it: the panel can be ~600 px wide, and Streamlit draws titles in bold
     layout = base_layout(f"Test-time prediction, iteration {frame.step}", height, "boundary",
                          subtitle=f"test accuracy {frame.test_acc:.0%}",
-                         xaxis=axis("x1", range=[x0, x1], showgrid=False, zeroline=False, constrain="domain"),
-                         yaxis=axis("x2", range=[y0, y1], showgrid=False, zeroline=False, scaleanchor="x",
+                         xaxis=ink_axis("x1", range=[x0, x1], showgrid=False, zeroline=False, constrain="domain"),
+                         yaxis=ink_axis("x2", range=[y0, y1], showgrid=False, zeroline=False, scaleanchor="x",
                                     constrain="domain"),
                          margin=dict(l=70, r=20, t=85, b=10, pad=0), showlegend=True,
                          # under the axis title: a legend with yref "container" adds its height to the margin
                          legend=dict(orientation="h", x=0.5, xanchor="center", y=0, yanchor="bottom",
-                                     yref="container", font=dict(size=SMALL)))
+                                     yref="container", font=dict(size=SMALL, color=INK)))
     layout["title"].update(y=1, yref="container", yanchor="top", pad=dict(t=10, b=0, l=0, r=0))
-    for ax in ("xaxis", "yaxis"):
-        layout[ax]["title"]["standoff"] = 6  # near its tick labels, whatever the theme underneath says
     return figure(traces, layout)

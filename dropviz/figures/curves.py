@@ -6,7 +6,7 @@ import math
 import plotly.graph_objects as go
 
 from .labels import ACCURACY_TITLE, ITERATION, LOSS_TITLE, MEASURED, SERIES, gap_text, p_change_text, run_title
-from .style import INK, P_CHANGE_LINE, RUN_STYLES, SMALL, axis, base_layout, figure
+from .style import INK, P_CHANGE_LINE, RUN_STYLES, SMALL, base_layout, figure, ink_axis
 
 # The notes at the p-change markers sit inside each panel (loss: from the top down, accuracy: from the bottom
 # up, where the curves rarely are), never in the panel titles' band above it. Notes that would touch are
@@ -161,24 +161,19 @@ def curves_figure(runs: list[dict], height: int = 600) -> go.Figure:
         notes.append(dict(xref=f"{x} domain", yref="paper", x=0, y=1, xanchor="left", yanchor="bottom",
                           showarrow=False, text=text, font=dict(size=SMALL + 1, color=INK)))
     layout = base_layout("Loss and accuracy", height, "curves", subtitle=MEASURED, hovermode="closest",
-                         xaxis=_axis(ITERATION, domain=[0.0, 0.45], rangemode="tozero"),
-                         yaxis=_axis("", rangemode="tozero"),
-                         xaxis2=_axis(ITERATION, domain=[0.57, 1.0], anchor="y2", rangemode="tozero"),
-                         yaxis2=_axis("", anchor="x2", range=[0, 1.02], tickformat=".0%"),
+                         xaxis=ink_axis(ITERATION, domain=[0.0, 0.45], rangemode="tozero"),
+                         yaxis=ink_axis("", rangemode="tozero"),
+                         xaxis2=ink_axis(ITERATION, domain=[0.57, 1.0], anchor="y2", rangemode="tozero"),
+                         yaxis2=ink_axis("", anchor="x2", range=[0, 1.02], tickformat=".0%"),
                          shapes=shapes + legend, annotations=notes, showlegend=True,
                          # below the axis titles: a legend with yref "container" adds its height to the margin
                          legend=dict(orientation="h", x=0, xanchor="left", y=0, yanchor="bottom", yref="container",
-                                     font=dict(size=SMALL), groupclick="togglegroup", traceorder="normal"),
+                                     font=dict(size=SMALL, color=INK), groupclick="togglegroup",
+                                     traceorder="normal"),
                          margin=dict(l=70, r=20, t=TOP_PX, b=10, pad=0))
     layout["title"].update(y=1, yref="container", yanchor="top", pad=dict(t=10, b=0, l=0, r=0))
     return figure(traces, layout)
 
-
-def _axis(title: str, **extra) -> dict:
-    """An axis whose title sits close to its tick labels (Streamlit's theme would put it 20-24 px off)."""
-    ax = axis(title, **extra)
-    ax["title"]["standoff"] = 6
-    return ax
 
 
 def _gap_note(runs: list[dict]) -> dict | None:

@@ -18,7 +18,7 @@ LINE = 4
 
 TITLE_PX = 90     # from the top: the title and its subtitle (one line each: keep them short)
 SUBPLOT_PX = 34   # then the subplot titles, per line: a 3-panel chart's are 2 lines (a panel is ~200 px wide)
-STANDOFF = 8      # px between an axis title and its tick labels (Streamlit's theme would put 20-24)
+STANDOFF = 8      # px between an axis title and its tick labels (Streamlit's theme: 20-24, and grey text)
 
 
 def _layout(fig, title: str, height: int, subtitle: str = "", subplot_lines: int = 1):
@@ -35,11 +35,11 @@ def _layout(fig, title: str, height: int, subtitle: str = "", subplot_lines: int
         margin=dict(l=80, r=30, t=TITLE_PX + SUBPLOT_PX * subplot_lines, b=10, pad=0),
         paper_bgcolor="white", plot_bgcolor="white",
         legend=dict(orientation="h", x=0, xanchor="left", y=0, yanchor="bottom", yref="container",
-                    font=dict(size=SMALL)),
+                    font=dict(size=SMALL, color=INK)),
         hoverlabel=dict(font=dict(size=SMALL)), template={})
     for update in (fig.update_xaxes, fig.update_yaxes):
-        update(gridcolor=GRID, linecolor=MUTED, showline=True, ticks="outside", tickfont=dict(size=SMALL),
-               title_font=dict(size=FONT), title_standoff=STANDOFF, automargin=True)
+        update(gridcolor=GRID, linecolor=MUTED, showline=True, ticks="outside", tickfont=dict(size=SMALL, color=INK),
+               title_font=dict(size=FONT, color=INK), title_standoff=STANDOFF, automargin=True)
     fig.update_annotations(font_size=FONT, selector=lambda a: a.font.size is None)
     return fig
 

@@ -12,7 +12,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from ..frame import Frame
-from .style import DROPPED, MUTED, SIGNED_SCALE, SMALL, axis, base_layout, figure, nice_ceil, shown_count
+from .style import DROPPED, INK, MUTED, SIGNED_SCALE, SMALL, base_layout, figure, ink_axis, nice_ceil, shown_count
 
 DECADES = 4      # relative sizes from 1 down to 10^-DECADES get distinct colours; smaller ones get the palest
 FLOOR = 0.35     # the palest colour of a nonzero gradient, as a fraction of the way from white to full colour
@@ -99,25 +99,19 @@ def _bars(frame, layer, max_neurons, height):
         note += f" · first {shown} drawn"
     layout = base_layout(f"Gradients, layer {layer + 1}, iteration {frame.step}", height, "gradient",
                          subtitle=f"{note}<br>{SCALE_NOTE}",
-                         xaxis=_axis("neuron", range=[-0.6, shown - 0.4], fixedrange=True),
-                         yaxis=_axis("d loss / d activation", range=[-top * 1.1, top * 1.1], fixedrange=True,
+                         xaxis=ink_axis("neuron", range=[-0.6, shown - 0.4], fixedrange=True),
+                         yaxis=ink_axis("d loss / d activation", range=[-top * 1.1, top * 1.1], fixedrange=True,
                                     exponentformat="e"),
                          showlegend=True, legend=_legend(), margin=dict(l=80, r=20, t=105, b=10, pad=0))
     _title_at_top(layout)
     return figure(traces, layout)
 
 
-def _axis(title: str, **extra) -> dict:
-    """An axis whose title sits close to its tick labels (Streamlit's theme would put it 20-24 px off)."""
-    ax = axis(title, **extra)
-    ax["title"]["standoff"] = 6
-    return ax
-
 
 def _legend() -> dict:
     """Under the plot, below the axis title (its height is added to the bottom margin)."""
     return dict(orientation="h", x=0, xanchor="left", y=0, yanchor="bottom", yref="container",
-                font=dict(size=SMALL))
+                font=dict(size=SMALL, color=INK))
 
 
 def _title_at_top(layout: dict) -> None:
@@ -156,11 +150,11 @@ def _heatmap(frame, max_neurons, height):
     more = f" (first {shown} of {width})" if shown < width else ""
     layout = base_layout(f"Gradients, iteration {frame.step}", height, "gradient",
                          subtitle=f"from the tracked example's loss to each neuron<br>{SCALE_NOTE}",
-                         xaxis=_axis("hidden layer, its largest |gradient| below", tickvals=layers,
+                         xaxis=ink_axis("hidden layer, its largest |gradient| below", tickvals=layers,
                                     ticktext=[f"{n}<br>{top:.0e}" if top else f"{n}<br>0"
                                               for n, top in zip(layers, largest)],
                                     showgrid=False, fixedrange=True),
-                         yaxis=_axis(f"neuron{more}", autorange="reversed", showgrid=False, fixedrange=True,
+                         yaxis=ink_axis(f"neuron{more}", autorange="reversed", showgrid=False, fixedrange=True,
                                     title_standoff=6),
                          showlegend=True, legend=_legend(), margin=dict(l=80, r=20, t=105, b=10, pad=0))
     _title_at_top(layout)
