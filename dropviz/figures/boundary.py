@@ -6,7 +6,7 @@ import plotly.graph_objects as go
 
 from ..data import Dataset
 from ..frame import Frame
-from .style import INK, SMALL, TEST, TRAIN, axis, base_layout, figure
+from .style import INK, SMALL, TEST, TRAIN, base_layout, figure, ink_axis
 
 CLASS_COLORS = (TRAIN, TEST)
 # class 0 blue .. 0.5 white .. class 1 orange, pale so the points stay visible on top
@@ -56,17 +56,21 @@ def boundary_figure(data: Dataset, grid_x, grid_y, probs, frame: Frame, extent, 
                    hovertemplate="training point, class %{text}<extra></extra>", text=data.y_train,
                    marker=dict(size=11, color=[CLASS_COLORS[c] for c in data.y_train],
                                line=dict(color="white", width=1.2))),
-        dict(type="scatter", x=[tracked[0]], y=[tracked[1]], mode="markers", name=f"tracked example #{frame.tracked_index}",
+        dict(type="scatter", x=[tracked[0]], y=[tracked[1]], mode="markers",
+                   name=f"tracked example #{frame.tracked_index}",
                    hoverinfo="name", marker=dict(size=26, color="rgba(0,0,0,0)", symbol="circle",
                                                  line=dict(color=INK, width=4))),
     ]
     x0, x1, y0, y1 = extent
-    title = f"Test-time prediction, iteration {frame.step} · test accuracy {frame.test_acc:.0%}"
-    layout = base_layout(title, height, "boundary",
-                         xaxis=axis("x1", range=[x0, x1], showgrid=False, zeroline=False, constrain="domain"),
-                         yaxis=axis("x2", range=[y0, y1], showgrid=False, zeroline=False, scaleanchor="x",
+    # short title, the accuracy under it: the panel can be ~600 px wide, and Streamlit draws titles in bold
+    layout = base_layout(f"Test-time prediction, iteration {frame.step}", height, "boundary",
+                         subtitle=f"test accuracy {frame.test_acc:.0%}",
+                         xaxis=ink_axis("x1", range=[x0, x1], showgrid=False, zeroline=False, constrain="domain"),
+                         yaxis=ink_axis("x2", range=[y0, y1], showgrid=False, zeroline=False, scaleanchor="x",
                                     constrain="domain"),
-                         margin=dict(l=70, r=20, t=70, b=60), showlegend=True,
-                         legend=dict(orientation="h", x=0.5, xanchor="center", y=-0.14, yanchor="top",
-                                     font=dict(size=SMALL)))
+                         margin=dict(l=70, r=20, t=85, b=10, pad=0), showlegend=True,
+                         # under the axis title: a legend with yref "container" adds its height to the margin
+                         legend=dict(orientation="h", x=0.5, xanchor="center", y=0, yanchor="bottom",
+                                     yref="container", font=dict(size=SMALL, color=INK)))
+    layout["title"].update(y=1, yref="container", yanchor="top", pad=dict(t=10, b=0, l=0, r=0))
     return figure(traces, layout)

@@ -29,11 +29,15 @@ def digits_figure(data: Dataset, test_probs, n_show: int = 10, height: int = 480
         ok = bool(right[i])
         notes.append(dict(x=c * cell_w + (w - 1) / 2, y=r * cell_h + h + 0.2, xref="x", yref="y", yanchor="top",
                           showarrow=False, font=dict(size=SMALL + 2, color=GOOD if ok else BAD),
-                          text=f"<b>{pred[i]}</b> ({probs[i, pred[i]]:.0%})" + ("" if ok else f" ✗<br>true: {data.y_test[i]}")))
+                          text=f"<b>{pred[i]}</b> ({probs[i, pred[i]]:.0%})"
+                               + ("" if ok else f" ✗<br>true: {data.y_test[i]}")))
     traces = [dict(type="heatmap", z=canvas, colorscale=INK_SCALE, zmin=0, zmax=1, showscale=False, hoverinfo="skip")]
     acc = float(right.mean()) if len(right) else float("nan")
-    title = f"Test accuracy {acc:.1%} ({int(right.sum())} of {len(right)} test digits) · first {n} shown"
-    layout = base_layout(title, height, "digits", annotations=notes, margin=dict(l=10, r=10, t=70, b=10),
+    # short title, the details under it: the panel can be ~600 px wide, and Streamlit draws titles in bold
+    layout = base_layout(f"Test accuracy {acc:.1%}", height, "digits",
+                         subtitle=f"{int(right.sum())} of {len(right)} test digits right · the first {n} shown",
+                         annotations=notes, margin=dict(l=10, r=10, t=85, b=10),
                          xaxis=hidden_axis(range=[-0.5, PER_ROW * cell_w - GAP - 0.5], constrain="domain"),
                          yaxis=hidden_axis(range=[n_rows * cell_h - 0.5, -0.5], scaleanchor="x", constrain="domain"))
+    layout["title"].update(y=1, yref="container", yanchor="top", pad=dict(t=10, b=0, l=0, r=0))
     return figure(traces, layout)

@@ -16,25 +16,56 @@ DROPOUT = "#1b7f3a"
 LINE = 4
 
 
-TOP, BOTTOM = 135, 80  # px: title, then the legend (up to two rows), then the subplot titles
+TITLE_PX = 90     # from the top: the title and its subtitle (one line each: keep them short)
+SUBPLOT_PX = 34   # then the subplot titles, per line: a 3-panel chart's are 2 lines (a panel is ~200 px wide)
+STANDOFF = 8      # px between an axis title and its tick labels (Streamlit's theme: 20-24, and grey text)
 
 
-def _layout(fig, title: str, height: int):
-    plot_height = height - TOP - BOTTOM
+def _layout(fig, title: str, height: int, subtitle: str = "", subplot_lines: int = 1):
+    """Title and subtitle from the top edge, subplot titles under them, the legend at the bottom under the
+    axis titles (a legend with yref "container" adds its height to the bottom margin, whatever its rows).
+
+    At 1280 px the charts are 900 (sidebar open) to 1200 px wide: every title must fit in 900 px."""
+    title_dict = dict(text=title, font=dict(size=TITLE, color=INK), x=0.01, xanchor="left", y=1, yanchor="top",
+                      yref="container", pad=dict(t=10, b=0, l=0, r=0))
+    if subtitle:
+        title_dict["subtitle"] = dict(text=subtitle, font=dict(size=SMALL, color=MUTED))
     fig.update_layout(
-        title=dict(text=title, font=dict(size=TITLE, color=INK), x=0.01, xanchor="left", y=1, yanchor="top",
-                   yref="container", pad=dict(t=12)),
-        font=dict(family=FAMILY, size=FONT, color=INK), height=height,
-        margin=dict(l=80, r=30, t=TOP, b=BOTTOM), paper_bgcolor="white", plot_bgcolor="white",
-        # above the subplot titles, below the figure title: never on top of either
-        legend=dict(orientation="h", yanchor="bottom", y=1 + 40 / plot_height, x=0, font=dict(size=SMALL)),
+        title=title_dict, font=dict(family=FAMILY, size=FONT, color=INK), height=height,
+        margin=dict(l=80, r=30, t=TITLE_PX + SUBPLOT_PX * subplot_lines, b=10, pad=0),
+        paper_bgcolor="white", plot_bgcolor="white",
+        legend=dict(orientation="h", x=0, xanchor="left", y=0, yanchor="bottom", yref="container",
+                    font=dict(size=SMALL, color=INK)),
         hoverlabel=dict(font=dict(size=SMALL)), template={})
-    fig.update_xaxes(gridcolor=GRID, linecolor=MUTED, showline=True, ticks="outside", tickfont=dict(size=SMALL),
-                     title_font=dict(size=FONT), automargin=True)
-    fig.update_yaxes(gridcolor=GRID, linecolor=MUTED, showline=True, ticks="outside", tickfont=dict(size=SMALL),
-                     title_font=dict(size=FONT), automargin=True)
+    for update in (fig.update_xaxes, fig.update_yaxes):
+        update(gridcolor=GRID, linecolor=MUTED, showline=True, ticks="outside", tickfont=dict(size=SMALL, color=INK),
+               title_font=dict(size=FONT, color=INK), title_standoff=STANDOFF, automargin=True)
     fig.update_annotations(font_size=FONT, selector=lambda a: a.font.size is None)
     return fig
+
+
+def log_ticks(values, most: int = 6) -> list[float]:
+    """Three to `most` tick values for a log axis over these values, to label in full at the normal size
+    (plotly's own minor labels, "2" and "5" between the powers of ten, are 3/4 size: too small to read).
+    Powers of ten if they give three, else 1-2-5, else finer: few enough for a 200 px wide panel."""
+    v = np.asarray(values, float)
+    v = v[np.isfinite(v) & (v > 0)]
+    if not v.size:
+        return [1.0]
+    lo, hi = v.min(), v.max()
+    ticks: list[float] = []
+    for mantissas in ((1,), (1, 2, 5), (1, 1.5, 2, 3, 5, 7), (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 7, 8, 9)):
+        ticks = [float(f"{m * 10.0 ** e:.6g}") for e in range(int(np.floor(np.log10(lo))) - 1,
+                                                              int(np.ceil(np.log10(hi))) + 1)
+                 for m in mantissas if lo / 1.05 <= m * 10.0 ** e <= hi * 1.05]
+        if len(ticks) >= 3:
+            break
+    return ticks if len(ticks) <= most else ticks[::-(-len(ticks) // most)]
+
+
+def _log_axis(values) -> dict:
+    ticks = log_ticks(values)
+    return dict(type="log", tickvals=ticks, ticktext=[f"{t:g}" for t in ticks])
 
 
 def _band(fig, x, mean, lo, hi, color, name, row, col, dash=None, show=True):
@@ -86,7 +117,9 @@ def p_sweep_figure(df: pd.DataFrame):
                                ax=-70, ay=-40, xanchor="right", font=dict(color=BAD, size=SMALL), row=1, col=c)
         fig.update_xaxes(title_text="p (drop probability)", row=2, col=c)
     fig.update_yaxes(rangemode="tozero", row=1)
-    return _layout(fig, f"Choosing p: final loss and accuracy (test time), mean and range over {seeds} seeds", 640)
+    return _layout(fig, "Choosing p: final loss and accuracy at test time", 640,
+                   f"each point: networks trained with that p (drop probability); mean and range over {seeds} seeds",
+                   subplot_lines=int(len(variants) > 1))
 
 
 # ---------------------------------------------------------------------- 2. amount of data
@@ -102,14 +135,17 @@ def data_size_figure(df: pd.DataFrame):
     x, m, lo, hi = _stats(paired, "n_train", "gain")
     _band(fig, x, m, lo, hi, GOOD, "gain (same seed)", 1, 2)
     fig.add_hline(y=0, line=dict(color=MUTED, width=2), row=1, col=2)
-    fig.update_xaxes(type="log", title_text="training points (log scale)", tickvals=x, ticktext=[str(int(v)) for v in x])
+    fig.update_xaxes(type="log", title_text="training points (log scale)", tickvals=x,
+                     ticktext=[str(int(v)) for v in x])
     fig.update_yaxes(title_text="test accuracy", tickformat=".0%", row=1, col=1)
     fig.update_yaxes(title_text="accuracy with − without", tickformat="+.1%", row=1, col=2)
     best = int(np.nanargmax(m))
     fig.add_annotation(x=np.log10(x[best]), y=m[best], text=f"largest gain {m[best]:+.1%}<br>at n = {int(x[best])}",
                        showarrow=True, ax=0, ay=-45, font=dict(color=GOOD, size=SMALL), bgcolor="rgba(255,255,255,0.8)",
                        row=1, col=2)
-    return _layout(fig, f"Amount of data: does dropout help? mean and range over {df['seed'].nunique()} seeds", 520)
+    return _layout(fig, "Amount of data: does dropout help?", 520,
+                   f"test accuracy without (p = 0) and with dropout (p = {p:g}); "
+                   f"mean and range over {df['seed'].nunique()} seeds")
 
 
 # ---------------------------------------------------------------------- 3. test-time rule
@@ -134,10 +170,10 @@ def mc_vs_scaling_figure(df: pd.DataFrame):
     titles = []
     for column, label, _, tol in panels:
         t = matching_passes(curve, column, tol)
-        titles.append(f"{label.split(' (')[0]}: MC matches " + (f"from T = {t}" if t else "at no T"))
+        titles.append(f"{label.split(' (')[0]}:<br>MC matches " + (f"from T = {t}" if t else "at no T"))
     if has_map:
-        titles.append("Monte-Carlo std of P(class 1)")
-    fig = make_subplots(rows=1, cols=len(titles), horizontal_spacing=0.09, subplot_titles=titles)
+        titles.append("Monte-Carlo spread:<br>std of P(class 1)")
+    fig = make_subplots(rows=1, cols=len(titles), horizontal_spacing=0.12, subplot_titles=titles)
     for c, (column, label, fmt, tol) in enumerate(panels, start=1):
         x, m, lo, hi = _stats(curve, "T", f"mc_{column}")
         _band(fig, x, m, lo, hi, TEST, "Monte-Carlo average of T passes", 1, c, show=(c == 1))
@@ -146,7 +182,7 @@ def mc_vs_scaling_figure(df: pd.DataFrame):
         t = matching_passes(curve, column, tol)
         if t:
             fig.add_vline(x=t, line=dict(color=GOOD, width=3, dash="dot"), row=1, col=c)
-        fig.update_xaxes(type="log", title_text="T (passes, log scale)", row=1, col=c)
+        fig.update_xaxes(title_text="T (passes, log scale)", row=1, col=c, **_log_axis(curve["T"]))
         fig.update_yaxes(title_text=label.split(" (")[0], tickformat=fmt, row=1, col=c)
     fig.add_scatter(x=[None], y=[None], mode="lines", line=dict(color=TRAIN, width=LINE, dash="dash"),
                     name="weight scaling (one deterministic pass)", row=1, col=1)
@@ -155,7 +191,8 @@ def mc_vs_scaling_figure(df: pd.DataFrame):
         xs, ys = np.sort(grid["x1"].unique()), np.sort(grid["x2"].unique())
         z = grid.pivot_table(index="x2", columns="x1", values="mc_std").reindex(index=ys, columns=xs).to_numpy()
         fig.add_heatmap(x=xs, y=ys, z=z, colorscale="Viridis", zmin=0, showlegend=False, row=1, col=c,
-                        colorbar=dict(title=dict(text="std", font=dict(size=SMALL)), tickfont=dict(size=SMALL), len=0.9))
+                        colorbar=dict(title=dict(text="std", font=dict(size=SMALL)), tickfont=dict(size=SMALL),
+                                      len=0.9))
         for label, color in ((0, "#ffffff"), (1, "#ff7f0e")):
             pts = data[data["label"] == label]
             fig.add_scatter(x=pts["x1"], y=pts["x2"], mode="markers", name=f"training class {label}",
@@ -163,8 +200,9 @@ def mc_vs_scaling_figure(df: pd.DataFrame):
         fig.update_xaxes(title_text="x1", range=[xs[0], xs[-1]], row=1, col=c)
         fig.update_yaxes(title_text="x2", range=[ys[0], ys[-1]], row=1, col=c)
     fig.update_annotations(font_size=SMALL)
-    return _layout(fig, f"Test-time rule (p = {p:g}): Monte-Carlo average of T passes vs weight scaling, "
-                        f"{curve['seed'].nunique()} seeds", 600)
+    return _layout(fig, f"Test-time rule (p = {p:g}): averaging T passes vs weight scaling", 600,
+                   "Monte-Carlo dropout keeps dropping at test time and averages T passes; "
+                   f"mean and range over {curve['seed'].nunique()} seeds", subplot_lines=2)
 
 
 # ---------------------------------------------------------------------- 4. sparsity
@@ -189,11 +227,15 @@ def sparsity_figure(df: pd.DataFrame, layer: int | None = None):
         fig.add_bar(x=(edges[:-1] + edges[1:]) / 2, y=counts / max(counts.sum(), 1), width=np.diff(edges),
                     legendgroup=name, showlegend=False, marker=dict(color=color, opacity=0.6), row=1, col=2)
     fig.update_layout(barmode="overlay")
-    fig.update_yaxes(type="log", title_text="fraction of activations", dtick=1, exponentformat="power", row=1, col=1)
-    fig.update_yaxes(title_text="fraction of neurons", row=1, col=2)
+    shares = hist["fraction"][hist["fraction"] > 0]
+    powers = [10.0 ** k for k in range(int(np.floor(np.log10(shares.min()))) if len(shares) else -4, 1)]
+    fig.update_yaxes(type="log", title_text="share of activations (log)", tickvals=powers,
+                     ticktext=[f"{100 * v:g}%" for v in powers], row=1, col=1)
+    fig.update_yaxes(title_text="share of neurons", tickformat=".0%", row=1, col=2)
     fig.update_xaxes(title_text="activation", row=1, col=1)
     fig.update_xaxes(title_text="mean |activation| over the test set", row=1, col=2)
-    return _layout(fig, "Sparsity: hidden activations at test time, with and without dropout", 520)
+    return _layout(fig, "Sparsity: hidden activations at test time", 520,
+                   f"without (p = 0) and with dropout (p = {p:g}), all {summary['seed'].nunique()} seeds pooled")
 
 
 # ---------------------------------------------------------------------- 5. cost
@@ -209,10 +251,10 @@ def cost_figure(df: pd.DataFrame):
         more = f"reached by {its[0.0].notna().sum()} vs {its[p].notna().sum()} of {len(its[p])} seeds"
     drop = curve[curve["p"] == p]
     ends = drop[(drop["run"] == "seed") & (drop["step"] == drop["step"].max())]["test_loss"]
-    fig = make_subplots(rows=1, cols=3, horizontal_spacing=0.08, column_widths=[0.22, 0.39, 0.39],
-                        subplot_titles=(f"time per iteration: {ms[p] / ms[0.0]:.2g}x",
-                                        f"to the target loss: {more}",
-                                        f"test loss: seeds end {ends.max() - ends.min():.2g} apart"))
+    fig = make_subplots(rows=1, cols=3, horizontal_spacing=0.11, column_widths=[0.22, 0.39, 0.39],
+                        subplot_titles=(f"time per iteration:<br>{ms[p] / ms[0.0]:.2g}x with dropout",
+                                        f"to the target loss:<br>{more}",
+                                        f"test loss:<br>seeds end {ends.max() - ends.min():.2g} apart"))
     for q, color, name in arms:
         fig.add_bar(x=[name], y=[ms[q]], marker_color=color, showlegend=False, text=[f"{ms[q]:.2f} ms"],
                     textposition="outside", cliponaxis=False, row=1, col=1)
@@ -232,11 +274,18 @@ def cost_figure(df: pd.DataFrame):
                             textfont=dict(color=color, size=SMALL),
                             hovertext=f"{name}: {its[q].mean():.0f} iterations ({reached} of {len(its[q])} seeds)",
                             row=1, col=2)
-    fig.add_hline(y=goal, line=dict(color=BAD, width=2, dash="dot"), row=1, col=2,
-                  annotation_text=f"target {goal:g}", annotation_position="top right")
-    fig.update_yaxes(type="log", title_text="training loss (test time)", row=1, col=2)
+    fig.add_hline(y=goal, line=dict(color=BAD, width=2, dash="dot"), row=1, col=2)
+    # on a log axis an annotation's y is log10 of the value (add_hline's own annotation missed that)
+    fig.add_annotation(x=1, xref="x2 domain", y=np.log10(goal), yref="y2", xanchor="right", yanchor="bottom",
+                       text=f"target {goal:g}", showarrow=False, font=dict(color=BAD, size=SMALL),
+                       bgcolor="rgba(255,255,255,0.8)")
+    plotted = np.r_[seeds.groupby(["p", "step"])["train_loss"].agg(["min", "max"]).to_numpy().ravel(), goal]
+    plotted = plotted[np.isfinite(plotted) & (plotted > 0)]
+    # an explicit range: autorange pads a log axis for the diamonds' labels by far too much (up to 3x)
+    span = dict(range=[np.log10(plotted.min() / 1.3), np.log10(plotted.max() * 1.1)]) if plotted.size else {}
+    fig.update_yaxes(title_text="training loss (test time)", row=1, col=2, **_log_axis(plotted), **span)
     fig.update_xaxes(title_text="iteration", row=1, col=2)
-    for i, (seed, c) in enumerate(drop[drop["run"] == "seed"].groupby("seed")):
+    for i, (_, c) in enumerate(drop[drop["run"] == "seed"].groupby("seed")):
         fig.add_scatter(x=c["step"], y=c["test_loss"], mode="lines", line=dict(color=DROPOUT, width=2.5),
                         opacity=0.85, name=f"p = {p:g}, seeds", legendgroup="seeds", showlegend=(i == 0), row=1, col=3)
     first_seed = int(drop["seed"].min())
@@ -248,7 +297,8 @@ def cost_figure(df: pd.DataFrame):
     fig.update_annotations(font_size=SMALL)
     fig.update_xaxes(title_text="iteration", row=1, col=3)
     fig.update_yaxes(title_text="test loss", row=1, col=3)
-    return _layout(fig, "Cost of dropout: speed per iteration, iterations needed, and run-to-run spread", 540)
+    return _layout(fig, "Cost of dropout: speed, iterations needed, run-to-run spread", 540,
+                   f"without (p = 0) and with dropout (p = {p:g}); {seeds['seed'].nunique()} seeds", subplot_lines=2)
 
 
 FIGURES = {"p-sweep": p_sweep_figure, "data-size": data_size_figure, "mc-vs-scaling": mc_vs_scaling_figure,

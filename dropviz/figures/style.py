@@ -61,6 +61,18 @@ def axis(title: str = "", **extra) -> dict:
     return ax
 
 
+AXIS_STANDOFF = 6  # px between an axis title and its tick labels
+
+
+def ink_axis(title: str = "", **extra) -> dict:
+    """axis(), also fixing what Streamlit's theme (st.plotly_chart's default) would set underneath: its
+    grey tick labels and axis titles become ink, and the titles sit 6 px from the ticks, not 20-24."""
+    ax = axis(title, **extra)
+    ax["title"].update(standoff=AXIS_STANDOFF, font=dict(size=FONT, color=INK))
+    ax["tickfont"] = dict(ax["tickfont"], color=INK)
+    return ax
+
+
 def hidden_axis(**extra) -> dict:
     ax = dict(visible=False, showgrid=False, zeroline=False, fixedrange=True)
     ax.update(extra)
