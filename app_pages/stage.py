@@ -215,7 +215,9 @@ def top_bar(state: LivePage, hidden: frozenset[str]) -> None:
             st.segmented_control("mode", FIELD["mode"].choices, key="w_mode", on_change=on_widget,
                                  args=(state, "mode"), help=FIELD["mode"].help)
         if "panel" not in hidden:
-            st.selectbox("panel", list(PANELS), key=PANEL_KEY, format_func=PANELS.get, width=190)
+            digits = live.data.image_shape is not None
+            st.selectbox("panel", list(PANELS), key=PANEL_KEY, width=190,
+                         format_func=lambda n: "digits" if digits and n == "boundary" else PANELS[n])
         if "speed" not in hidden:
             st.selectbox("speed", SPEED_NAMES, key="w_speed", on_change=on_widget, args=(state, "speed"),
                          width=215)
@@ -300,8 +302,12 @@ def sized(fig, height: int, scale: float) -> dict:
     out = fig.to_dict()
     layout = out["layout"]
     layout["height"] = height
-    if scale != 1:
+    # bar labels (the rescaling panel's ✕) at the panel's smallest text size, not shrunk to fit their bars
+    layout["uniformtext"] = {"minsize": round(16 * scale), "mode": "show"}
+    if scale != 1:  # bigger text needs bigger margins, or titles run into legends
         _scale_fonts(out, scale)
+        layout["margin"] = {k: round(v * scale) if isinstance(v, (int, float)) else v
+                            for k, v in layout.get("margin", {}).items()}
     if len(_SIZED) > 16:
         _SIZED.clear()
     _SIZED[key] = (fig, out)
