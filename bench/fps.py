@@ -118,8 +118,9 @@ def pause_latency(page, how: str, play: str, repeats: int) -> tuple[list[float],
     """Play, then pause `how`; ms from the press to the counter's last change, and iterations shown after."""
     latencies, extra = [], []
     for _ in range(repeats):
+        page.locator(play).first.filter(has_text="Play").wait_for(timeout=20_000)  # paused: the next press plays
         press(page, play)
-        page.wait_for_function("window.__bench.times.length > 0", timeout=20_000)
+        page.locator(play).first.filter(has_text="Pause").wait_for(timeout=20_000)
         time.sleep(1.2)
         step0 = page.evaluate("window.__bench.step")
         t0 = press(page, how)
@@ -127,6 +128,7 @@ def pause_latency(page, how: str, play: str, repeats: int) -> tuple[list[float],
         last_t, last_step = page.evaluate("[window.__bench.times.at(-1), window.__bench.step]")
         latencies.append(max(0.0, last_t - t0))
         extra.append(last_step - step0)
+        page.locator(play).first.filter(has_text="Play").wait_for(timeout=20_000)
     return latencies, extra
 
 
