@@ -15,15 +15,33 @@ function typing(event) {
 }
 
 export default function (component) {
-  const { data, parentElement, setTriggerValue } = component;
+  const { data, parentElement, setTriggerValue, setStateValue } = component;
   const state = parentElement.__keys || (parentElement.__keys = {});
   state.map = (data && data.keys) || {};
   state.send = setTriggerValue;
+  // the window's size in CSS pixels, for Python to size what it draws (Plotly panels); again on resize
+  state.report = () => {
+    const size = [window.innerWidth, window.innerHeight];
+    if (state.size && state.size[0] === size[0] && state.size[1] === size[1]) return;
+    state.size = size;
+    setStateValue("viewport", size);
+  };
+  if (data && data.viewport) {
+    if (!state.sized) {
+      state.sized = true;
+      state.report();
+      window.addEventListener("resize", () => { clearTimeout(state.resizeTimer); state.resizeTimer = setTimeout(state.report, 400); });
+    }
+  }
   if (state.listener) return;
   state.count = 0;
   state.listener = (event) => {
     if (event.ctrlKey || event.metaKey || event.altKey || event.repeat && event.key === " ") return;
     if (typing(event)) return;
+    // a focused slider (an input of type range, or a role="slider" element) keeps its arrow keys
+    const target = event.composedPath ? event.composedPath()[0] : event.target;
+    const slider = target && (target.type === "range" || (target.closest && target.closest('[role="slider"]')));
+    if (event.key.startsWith("Arrow") && slider) return;
     const action = state.map[event.key];
     if (!action) return;
     event.preventDefault();  // Space and PageDown would scroll the page

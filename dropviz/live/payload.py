@@ -28,6 +28,8 @@ from .session import LiveSession
 COMPACT_DEPTH = 4  # deeper networks say a layer's p and factor once for all layers: per column they overlap
 LEGEND_TRAIN = ("Filled = kept, colour = activation (dark = 0, yellow = high). Empty with red ✕ = dropped this "
                 "iteration: sends 0, gets no gradient.")
+LEGEND_TRAIN_SHORT = "Filled = kept (colour = activation). Empty with red ✕ = dropped: sends 0, gets no gradient."
+LEGEND_TEST_SHORT = "Test time: nothing dropped. Colour = activation (dark = 0, yellow = high)."
 LEGEND_TEST = "Test time: nothing is dropped, every neuron is active. Colour = activation (dark = 0, yellow = high)."
 LOOK = {  # the same in every payload: the palette and styles of dropviz/figures/style.py
     "font": FAMILY, "colors": PALETTE,
@@ -99,6 +101,7 @@ def frame_payload(live: LiveSession, frame, twin, test_time: bool, max_neurons: 
         "twin": f"p = 0 twin: test loss {twin.test_loss:.3f} · accuracy {_percent(twin.test_acc)}",
         "tracked": tracked,
         "legend": LEGEND_TEST if test_time else LEGEND_TRAIN,
+        "legend_short": LEGEND_TEST_SHORT if test_time else LEGEND_TRAIN_SHORT,  # the presenter view's one line
         "gap": gap_text(frame.test_loss, twin.test_loss),
         "compact": compact, "shared": shared, "shared_note": shared_note,
         "image": image is not None,
@@ -177,16 +180,19 @@ def curves_payload(live: LiveSession) -> dict:
     """Loss curves of this run, its p = 0 twin (dashed) and the ghosts (faded), with their words and styles."""
     series, legend = [], [{"text": name, **_line(RUN_STYLES["main"], color), "width": LEGEND_SWATCH}
                           for _, _, name, color in SERIES]
+    ghosts = []
     for run in live.runs():
         style = run["style"]
         rows = thin(run["history"])
-        for n, (key, _, name, color) in enumerate(SERIES):
+        for key, _, name, color in SERIES:
             pts = [(r["step"], r[key]) for r in rows if math.isfinite(r[key])]
-            label = _short_label(run_title(run)) if style == "ghost" and n == 0 else ""
-            series.append({"run": style, "name": name, **_line(RUN_STYLES[style], color), "label": label,
+            series.append({"run": style, "name": name, **_line(RUN_STYLES[style], color),
                            "x": [s for s, _ in pts], "y": _round([v for _, v in pts], 4)})
-        if style != "ghost":
-            legend.append({"text": run_title(run), **_line(RUN_STYLES[style], INK)})
-    return {"title": LOSS_TITLE, "subtitle": MEASURED, "x_title": ITERATION, "legend": legend, "series": series,
+        # an earlier run is named in the legend, beside its faded swatch: a label on the chart sat over the curves
+        item = {"text": _short_label(run_title(run)), **_line(RUN_STYLES[style], INK)}
+        (ghosts if style == "ghost" else legend).append(item)
+    return {"title": LOSS_TITLE, "subtitle": MEASURED, "x_title": ITERATION, "legend": legend + ghosts,
+            "gap_widest": gap_text(0.0, 9.999),  # the widest the gap line gets, to lay the chart out once
+            "series": series,
             "markers": [{"step": s, "text": p_change_text(p), **_line(P_CHANGE_LINE, INK)} for s, p in live.p_changes]}
 
