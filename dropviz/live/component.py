@@ -2,7 +2,7 @@
 
 Its JavaScript (live_view.js, beside this file) ships with the app: no npm build, nothing from a CDN.
 It draws only what dropviz/live/payload.py sends. Registered once per process here, in an imported
-module, not in the re-executed page script. The only module of dropviz that imports Streamlit.
+module, not in the re-executed page script.
 """
 from __future__ import annotations
 
@@ -11,21 +11,31 @@ from pathlib import Path
 import streamlit as st
 
 JS = (Path(__file__).resolve().parent / "live_view.js").read_text(encoding="utf-8")
+# The panes get their size here; the JavaScript lays the SVGs out in that many CSS pixels, with text
+# in CSS pixels, so text keeps its size when the pane is small and grows with browser zoom.
 CSS = """
-.dropviz-live { display: flex; flex-wrap: wrap; gap: 1rem; align-items: flex-start; }
+.dropviz-live { display: flex; flex-wrap: wrap; gap: 0.8rem; align-items: flex-start; }
 .dropviz-live .diagram { flex: 3 1 560px; min-width: 0; }
 .dropviz-live .curves { flex: 2 1 380px; min-width: 0; }
-svg { display: block; max-height: 72vh; }  /* small screens: the whole diagram stays in view */
+.dropviz-live.present { flex-direction: column; flex-wrap: nowrap; gap: 0.3rem; }
+.dropviz-live.present .diagram { flex: none; width: 100%; height: max(330px, calc(55vh - 40px)); }
+.dropviz-live.present .curves { flex: none; width: 100%; height: max(240px, calc(45vh - 70px)); }
+svg { display: block; }
 """
 
 _mount = st.components.v2.component("dropviz.live_view", js=JS, css=CSS)
 
 
-def live_view(payload: dict, key: str = "live_view", on_ready=None):
+def live_view(payload: dict, key: str = "live_view", on_ready=None, on_pull=None):
     """Show frames; the element keeps its identity (key) so the browser updates it in place.
 
-    With payload["request_panels"], the browser calls on_ready once its first frame is drawn.
+    With payload["request_panels"], the browser calls on_ready once its first frame is drawn. With
+    payload["pull"], the browser asks for each next frame while playing: on_pull runs (as a widget
+    callback) for each request; the element's state holds the request's number under "pull".
     """
-    if on_ready is None:
-        return _mount(key=key, data=payload, height="content")
-    return _mount(key=key, data=payload, height="content", on_ready_change=on_ready)
+    callbacks = {}
+    if on_ready is not None:
+        callbacks["on_ready_change"] = on_ready
+    if on_pull is not None:
+        callbacks["on_pull_change"] = on_pull
+    return _mount(key=key, data=payload, height="content", **callbacks)

@@ -15,10 +15,24 @@ function typing(event) {
 }
 
 export default function (component) {
-  const { data, parentElement, setTriggerValue } = component;
+  const { data, parentElement, setTriggerValue, setStateValue } = component;
   const state = parentElement.__keys || (parentElement.__keys = {});
   state.map = (data && data.keys) || {};
   state.send = setTriggerValue;
+  // the window's size in CSS pixels, for Python to size what it draws (Plotly panels); again on resize
+  state.report = () => {
+    const size = [window.innerWidth, window.innerHeight];
+    if (state.size && state.size[0] === size[0] && state.size[1] === size[1]) return;
+    state.size = size;
+    setStateValue("viewport", size);
+  };
+  if (data && data.viewport) {
+    if (!state.sized) {
+      state.sized = true;
+      state.report();
+      window.addEventListener("resize", () => { clearTimeout(state.resizeTimer); state.resizeTimer = setTimeout(state.report, 400); });
+    }
+  }
   if (state.listener) return;
   state.count = 0;
   state.listener = (event) => {

@@ -35,10 +35,13 @@ _mount = st.components.v2.component("dropviz.keys", js=(Path(__file__).resolve()
     encoding="utf-8"))
 
 
-def keyboard(on_action: Callable[[str], None], key: str = "keys", actions: tuple[str, ...] | None = None) -> None:
+def keyboard(on_action: Callable[[str], None], key: str = "keys", actions: tuple[str, ...] | None = None,
+             viewport: bool = False) -> None:
     """Listen for the presentation keys; `on_action(name)` runs (as a widget callback) for each press.
 
     actions: the actions this page handles (default: all); the other keys keep their browser meaning.
+    viewport: also report the window's size in CSS pixels, [width, height], under
+    st.session_state[key]["viewport"] (once, and again after a resize).
     """
     keys = {k: a for k, a in KEYS.items() if actions is None or a in actions}
 
@@ -47,7 +50,8 @@ def keyboard(on_action: Callable[[str], None], key: str = "keys", actions: tuple
         if value:
             on_action(str(value).split("#", 1)[0])
 
-    _mount(key=key, data={"keys": keys}, height=0, on_action_change=callback)
+    _mount(key=key, data={"keys": keys, "viewport": viewport}, height=0, on_action_change=callback,
+           on_viewport_change=lambda: None)
 
 
 def key_help(actions: tuple[str, ...] | None = None) -> str:

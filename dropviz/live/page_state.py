@@ -30,6 +30,8 @@ class LivePage:
     epoch: int = 0                       # full runs so far; a new one makes the browser drop frames not yet shown
     panels_ready: bool = False           # the browser drew the first frame: the Plotly panels may follow
     figures: dict[str, Drawn] = field(default_factory=dict)  # per panel, the figure last sent
+    pulled: int = 0                      # the browser's last frame request answered (the stage's live view)
+    rerun_page: bool = False             # a pulled frame diverged: the next fragment run reruns the page
 
     @classmethod
     def from_query(cls, params: dict) -> LivePage:

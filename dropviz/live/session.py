@@ -77,6 +77,7 @@ class LiveSession:
         self.playing = False
         self.speed = speed if speed in SPEED_BY_NAME else DEFAULT_SPEED
         self.run_id = 0
+        self.play_id = 0  # counts presses of Play: the browser pulls frames only for the play it was told of
         self._start(cfg or Config())
 
     # ------------------------------------------------------------------ runs
@@ -95,6 +96,11 @@ class LiveSession:
         if self.trainer.step_count > 0:
             self.ghosts.append({"label": self.cfg.label(), "history": list(self.trainer.history),
                                 "style": "ghost"})
+
+    def clear_ghosts(self) -> None:
+        """Forget the earlier runs (the faded curves); this run and its twin stay."""
+        with self._lock:
+            self.ghosts.clear()
 
     def reset(self) -> None:
         """Start the same setup again from iteration 0; the old run stays as a ghost."""
@@ -156,6 +162,8 @@ class LiveSession:
 
     def play(self) -> None:
         with self._lock:
+            if not self.playing:
+                self.play_id += 1
             self.playing = not self.trainer.diverged
 
     def pause(self) -> None:
@@ -167,8 +175,20 @@ class LiveSession:
 
     def step_once(self) -> Frame:
         """The Step button: pause, then exactly one iteration."""
-        self.pause()
-        return self.step(1)
+        with self._lock:
+            self.pause()
+            return self.step(1)
+
+    def pull(self) -> Frame | None:
+        """The browser asks for the next frame while playing: one tick, computed now, or None when paused.
+
+        Nothing is computed ahead: the frame returned is the engine's state, which the browser shows and
+        Pause, Step and every panel continue from.
+        """
+        with self._lock:
+            if not self.playing:
+                return None
+            return self.tick()
 
     def set_speed(self, name: str) -> None:
         if name not in SPEED_BY_NAME:

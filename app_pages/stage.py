@@ -1,0 +1,304 @@
+"""The stage: the live view with its playback, a compact top bar of controls and ONE detail panel, sized to
+fit one 1280x720 projector screen. The live page's presenter view (?present=1) and the Lesson page draw it.
+
+Contract (kept stable for app_pages/lesson.py):
+
+    stage(state, panel, *, hidden=frozenset(), extra_keys=None) -> str
+
+- state: the page's LivePage (dropviz.live.LivePage). stage reads and changes only this object (its
+  LiveSession `state.live`, its figure cache and its pull counter), never st.session_state[PAGE_KEY].
+- panel: the detail panel to show, one of PANELS ("boundary": decision boundary, or digits for the
+  digits data set; "rescale"; "gradient"). Unless "panel" is hidden, the top bar lets the presenter
+  choose another; the choice lives in st.session_state[PANEL_KEY] and stage returns the panel shown.
+  Call stage with the same `panel` on every run; a new value (e.g. the next lesson step) replaces the
+  presenter's choice.
+- hidden: names from CONTROLS whose widgets are left out of the top bar; their keys are off too.
+- extra_keys: called as extra_keys(action) for key presses stage does not handle ("next" and "prev":
+  PageDown and PageUp), as a widget callback (before the rerun it triggers; no st.rerun needed). Without
+  it those keys keep their browser meaning.
+
+Widgets it makes, by key: play, step, reset, w_p, w_input_p, w_mode, w_speed, w_test_time, w_panel,
+w_layer_<depth>, stage_keys (the keyboard) and live_view; fragments: "stage_live", "stage_panel". The
+caller must not make widgets with these keys. p, input_p, mode and speed apply at once to state.live.
+Test time (st.session_state["w_test_time"]) is the one setting kept outside `state`.
+
+While playing, the browser pulls frames one at a time (dropviz/live/live_view.js): after drawing a frame
+and waiting out the speed's interval, it asks; the "stage_live" fragment, which holds only the live
+view, runs one LiveSession.pull() and returns that frame. Pause (button or Space) stops the asking in the
+browser at once, so nothing is computed ahead: the iteration on screen is the engine's, and Step and
+every panel continue from it. A frame already asked for is shown when it comes.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import streamlit as st
+
+from dropviz import figures
+from dropviz.config import FIELD
+from dropviz.live import LivePage, live_payload
+from dropviz.live.component import live_view
+from dropviz.live.keys import P_STEP, key_help, keyboard
+from dropviz.live.session import SPEED_NAMES
+
+# Controls of the top bar, by the name hide= uses, with what they are
+CONTROLS: dict[str, str] = {
+    "play": "Play/Pause", "step": "Step +1", "reset": "Reset", "p": "p (drop probability)",
+    "input_p": "input dropout", "test_time": "test-time switch", "mode": "mode", "panel": "panel choice",
+    "speed": "speed",
+}
+PANELS: dict[str, str] = {"boundary": "decision boundary", "rescale": "rescaling", "gradient": "gradients"}
+DEFAULT_PANEL = "boundary"
+PANEL_KEY = "w_panel"
+TEST_TIME_KEY = "w_test_time"
+KEYS_KEY = "stage_keys"
+LIVE_FRAGMENT, PANEL_FRAGMENT = "stage_live", "stage_panel"
+PANELS_EVERY = 3.0  # seconds between redraws of the detail panel while playing at frame speeds
+SLOW_MOTION = 0.5   # seconds per iteration from which the panel follows every frame
+BASE = (1280, 720)  # the projector the stage is laid out for; larger windows scale the panel's text
+KEY_ACTIONS = {"play_pause": "play", "step": "step", "p_up": "p", "p_down": "p", "test_time": "test_time"}
+PLOT_CONFIG = {"displayModeBar": False}
+
+# Scoped to pages that draw the stage (the top bar's container class): Streamlit's running indicator,
+# Stop button, toolbar and menu are hidden, the page's padding shrinks so everything fits one screen.
+STAGE_CSS = """<style>
+body:has(.st-key-stage_bar) [data-testid="stStatusWidget"],
+body:has(.st-key-stage_bar) [data-testid="stToolbar"],
+body:has(.st-key-stage_bar) [data-testid="stToolbarActions"],
+body:has(.st-key-stage_bar) [data-testid="stMainMenu"],
+body:has(.st-key-stage_bar) [data-testid="stDecoration"],
+body:has(.st-key-stage_bar) [data-testid="stAppDeployButton"] { display: none !important; }
+body:has(.st-key-stage_bar) header[data-testid="stHeader"] { background: transparent; height: 0; }
+body:has(.st-key-stage_bar) .stMainBlockContainer { padding: 0.3rem 0.8rem 0 3.2rem; max-width: none; }
+body:has(.st-key-stage_bar) .stMain [data-testid="stVerticalBlock"] { gap: 0.25rem; }
+.st-key-stage_bar { gap: 0.6rem; align-items: flex-end; }
+.st-key-stage_bar [data-testid="stWidgetLabel"] p { font-size: 0.85rem; }
+.st-key-stage_bar .stSlider { min-width: 9rem; }
+.st-key-stage_help p { font-size: 0.8rem; margin: 0; }
+</style>"""
+
+
+def clamp_p(value: float) -> float:
+    f = FIELD["p"]
+    return round(min(f.hi, max(f.lo, value)), 2)
+
+
+def viewport() -> tuple[int, int]:
+    """The browser window's size in CSS pixels, as the keyboard element reports it (default: 1280x720)."""
+    value = st.session_state.get(KEYS_KEY)
+    size = value.get("viewport") if value is not None else None
+    try:
+        w, h = (int(v) for v in size)
+        return (w, h) if w > 0 and h > 0 else BASE
+    except (TypeError, ValueError):
+        return BASE
+
+
+# ---------------------------------------------------------------------------- actions
+def _apply(state: LivePage, **changes) -> None:
+    live = state.live
+    live.apply(live.cfg.replace(**changes))
+
+
+def on_play(state: LivePage) -> None:
+    state.live.toggle()
+
+
+def on_step(state: LivePage) -> None:
+    state.live.step_once()
+
+
+def on_reset(state: LivePage) -> None:
+    state.live.reset()
+
+
+def on_widget(state: LivePage, name: str) -> None:
+    value = st.session_state[f"w_{name}"]
+    if name == "speed":
+        state.live.set_speed(value)
+    else:
+        _apply(state, **{name: value})
+
+
+def on_key(state: LivePage, action: str, extra_keys: Callable[[str], None] | None) -> None:
+    """A presentation key (dropviz/live/keys.py): the stage's own actions, the rest to extra_keys."""
+    live = state.live
+    if action == "play_pause":
+        live.toggle()
+    elif action == "step":
+        live.step_once()
+    elif action in ("p_up", "p_down"):
+        p = clamp_p(live.cfg.p + (P_STEP if action == "p_up" else -P_STEP))
+        _apply(state, p=p)
+        st.session_state["w_p"] = p
+    elif action == "test_time":
+        st.session_state[TEST_TIME_KEY] = not st.session_state.get(TEST_TIME_KEY, False)
+    elif extra_keys is not None:
+        extra_keys(action)
+
+
+def on_pull(state: LivePage) -> None:
+    """The browser asks for the next frame while playing: compute exactly one, now."""
+    value = st.session_state.get("live_view")
+    request = value.get("pull") if value is not None else None
+    try:
+        state.pulled = max(state.pulled, int(request))
+    except (TypeError, ValueError):
+        return
+    live = state.live
+    before = live.diverged
+    live.pull()
+    if live.diverged and not before:
+        state.rerun_page = True  # the top bar and the message need the whole page
+    elif live.playing and live.interval >= SLOW_MOTION:
+        st.rerun([LIVE_FRAGMENT, PANEL_FRAGMENT])  # slow motion: the panel follows every iteration
+
+
+# ---------------------------------------------------------------------------- drawing
+def _sync_widgets(state: LivePage, panel: str) -> None:
+    """Widgets show the session's settings (a key, the URL or another page may have changed them)."""
+    cfg = state.live.cfg
+    for name in ("p", "input_p", "mode"):
+        if st.session_state.get(f"w_{name}") != getattr(cfg, name):
+            st.session_state[f"w_{name}"] = getattr(cfg, name)
+    if st.session_state.get("w_speed") != state.live.speed:
+        st.session_state["w_speed"] = state.live.speed
+    if st.session_state.get("_stage_panel_given") != panel or st.session_state.get(PANEL_KEY) not in PANELS:
+        st.session_state[PANEL_KEY] = panel if panel in PANELS else DEFAULT_PANEL
+        st.session_state["_stage_panel_given"] = panel
+
+
+def top_bar(state: LivePage, hidden: frozenset[str]) -> None:
+    live = state.live
+    f_p, f_in = FIELD["p"], FIELD["input_p"]
+    with st.container(key="stage_bar", horizontal=True, vertical_alignment="bottom"):
+        if "play" not in hidden:
+            st.button("❚❚ Pause" if live.playing else "▶ Play", on_click=on_play, args=(state,), type="primary",
+                      disabled=live.diverged, key="play", help="Space")
+        if "step" not in hidden:
+            st.button("Step +1", on_click=on_step, args=(state,), disabled=live.diverged, key="step",
+                      help="Exactly one training iteration (pauses first). Keys: . or →")
+        if "reset" not in hidden:
+            st.button("Reset", on_click=on_reset, args=(state,), key="reset",
+                      help="Start again from iteration 0; the old run stays on the loss chart as a ghost.")
+        if "p" not in hidden:
+            st.slider("p: drop probability", min_value=f_p.lo, max_value=f_p.hi, step=P_STEP, key="w_p",
+                      on_change=on_widget, args=(state, "p"), help=f"{f_p.help}. Keys: ↑ / ↓")
+        if "input_p" not in hidden:
+            st.slider("input dropout", min_value=f_in.lo, max_value=f_in.hi, step=P_STEP, key="w_input_p",
+                      on_change=on_widget, args=(state, "input_p"), help=f_in.help)
+        if "test_time" not in hidden:
+            st.toggle("test time", key=TEST_TIME_KEY, help="The network as it runs at test time: nothing "
+                      "dropped. Key: t")
+        if "mode" not in hidden:
+            st.segmented_control("mode", FIELD["mode"].choices, key="w_mode", on_change=on_widget,
+                                 args=(state, "mode"), help=FIELD["mode"].help)
+        if "panel" not in hidden:
+            st.selectbox("panel", list(PANELS), key=PANEL_KEY, format_func=PANELS.get, width=230)
+        if "speed" not in hidden:
+            st.selectbox("speed", SPEED_NAMES, key="w_speed", on_change=on_widget, args=(state, "speed"),
+                         width=260)
+
+
+def _live(state: LivePage, test_time: bool) -> None:
+    """The "stage_live" fragment: the live view alone, so a pulled frame costs one light rerun."""
+    if state.rerun_page:
+        state.rerun_page = False
+        st.rerun()
+    live = state.live
+    payload = live_payload(live, None, test_time, state.epoch)
+    payload.update(pull=True, present=True, playing=live.playing, play_id=live.play_id, pulled=state.pulled)
+    live_view(payload, key="live_view", on_pull=lambda: on_pull(state))
+
+
+def _panel(state: LivePage, name: str, test_time: bool) -> None:
+    """The "stage_panel" fragment: one Plotly panel, sized to the window."""
+    live = state.live
+    w, h = viewport()
+    scale = max(1.0, min(w / BASE[0], h / BASE[1]))
+    height = max(300, int(h - 150 * scale))
+    if name == "rescale":
+        depth = live.cfg.depth
+        layer = 1
+        if depth > 1:
+            layer = st.segmented_control("hidden layer", list(range(1, depth + 1)), default=1,
+                                         key=f"w_layer_{depth}", label_visibility="collapsed") or 1
+            height -= int(50 * scale)
+        fig = state.figure("rescale", lambda: figures.rescale_figure(list(live.recent), layer - 1, live.cfg.mode),
+                           (layer,))
+    elif name == "gradient":
+        fig = state.figure("gradient", lambda: figures.gradient_figure(live.frame))
+    elif live.data.image_shape is not None:
+        fig = state.figure("digits", lambda: figures.digits_figure(live.data, live.test_predictions()),
+                           _test_time_p(live))
+    else:
+        fig = state.figure("boundary", lambda: _boundary(live), _test_time_p(live))
+    st.plotly_chart(sized(fig, height, scale), key=f"stage_{name}", config=PLOT_CONFIG, width="stretch")
+
+
+def _test_time_p(live) -> tuple:
+    return (live.cfg.p, live.cfg.input_p) if live.cfg.mode == "classic" else ()
+
+
+def _boundary(live):
+    grid_x, grid_y, probs, extent = live.grid_prediction()
+    return figures.boundary_figure(live.data, grid_x, grid_y, probs, live.frame, extent)
+
+
+_SIZED: dict = {}
+
+
+def sized(fig, height: int, scale: float) -> dict:
+    """The figure as a dict with the given height and every font `scale` times larger (cached)."""
+    key = (id(fig), height, round(scale, 2))
+    if key in _SIZED and _SIZED[key][0] is fig:
+        return _SIZED[key][1]
+    out = fig.to_dict()
+    out["layout"]["height"] = height
+    if scale != 1:
+        _scale_fonts(out, scale)
+    if len(_SIZED) > 16:
+        _SIZED.clear()
+    _SIZED[key] = (fig, out)
+    return out
+
+
+def _scale_fonts(node, scale: float, in_font: bool = False) -> None:
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if k == "size" and in_font and isinstance(v, (int, float)):
+                node[k] = round(v * scale, 1)
+            else:
+                _scale_fonts(v, scale, "font" in k)
+    elif isinstance(node, list):
+        for v in node:
+            _scale_fonts(v, scale, in_font)
+
+
+def stage(state: LivePage, panel: str, *, hidden: frozenset[str] = frozenset(),
+          extra_keys: Callable[[str], None] | None = None) -> str:
+    """Draw the top bar, the live view (with its playback) and one detail panel for `state`; handle the keys.
+
+    Returns the panel shown. See the module's docstring for the contract.
+    """
+    st.html(STAGE_CSS)
+    _sync_widgets(state, panel)
+    actions = tuple(a for a, control in KEY_ACTIONS.items() if control not in hidden)
+    if extra_keys is not None:
+        actions += ("next", "prev")
+    keyboard(lambda action: on_key(state, action, extra_keys), key=KEYS_KEY, actions=actions, viewport=True)
+    top_bar(state, hidden)
+    if state.live.diverged:
+        st.error(state.live.message)
+    shown = st.session_state.get(PANEL_KEY, panel)
+    shown = shown if shown in PANELS else DEFAULT_PANEL
+    test_time = bool(st.session_state.get(TEST_TIME_KEY))
+    left, right = st.columns([1.25, 1], gap="small")
+    with left:
+        st.fragment(key=LIVE_FRAGMENT)(_live)(state, test_time)
+    playing = state.live.playing and state.live.interval < SLOW_MOTION
+    with right:
+        st.fragment(key=PANEL_FRAGMENT, run_every=PANELS_EVERY if playing else None)(_panel)(state, shown, test_time)
+        with st.container(key="stage_help"):
+            st.text(key_help(actions))
+    return shown
