@@ -4,10 +4,13 @@ The step is in the URL (`/Lesson?step=5`, from 1) and the URL follows when the s
 loads its own setup (open_session: its Config, speed and warm-up) into its own LivePage, kept for the
 whole browser session, so going Back returns to where that step's run was. The page's state is one
 Lesson object under st.session_state[LESSON_KEY]; the live page's state (PAGE_KEY) is not touched.
+
+Layout for a 1280x720 projector: on the left the step (number, title, Back/Next, its sentences, the
+question and its answer); on the right the stage (app_pages/stage.py): a top bar of controls, the live
+view and the step's one detail panel. Stage also handles the keys and passes PageDown/PageUp back here.
 """
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass, field
 
@@ -17,15 +20,23 @@ torch.set_num_threads(1)
 
 import streamlit as st  # noqa: E402
 
-from dropviz import figures  # noqa: E402
+from app_pages.stage import PANEL_KEY, TEST_TIME_KEY, stage  # noqa: E402
 from dropviz.lesson import STEPS, LessonStep, open_session  # noqa: E402
-from dropviz.live import LivePage, live_payload  # noqa: E402
-from dropviz.live.component import live_view  # noqa: E402
-from dropviz.live.keys import key_help, keyboard  # noqa: E402
+from dropviz.live import LivePage  # noqa: E402
 
 LESSON_KEY = "lesson_page"
-KEY_ACTIONS = ("play_pause", "step", "next", "prev")
-PLOT_CONFIG = {"displayModeBar": False, "staticPlot": True}
+# the lesson's panel names (dropviz/lesson.py PANELS) -> the stage's
+STAGE_PANEL = {"rescale": "rescale", "gradients": "gradient", "boundary": "boundary"}
+# top-bar controls the lesson leaves out: each step sets its data, mode, speed and panel itself
+HIDDEN = frozenset({"input_p", "mode", "panel", "speed"})
+# The step card at projector size: read from the back row (nothing under 19 px), tight enough for one screen
+CARD_CSS = """<style>
+.st-key-lesson_card { gap: 0.45rem; }
+.st-key-lesson_card p, .st-key-lesson_card button p { font-size: 20px; line-height: 1.35; }
+.st-key-lesson_title p { font-size: 27px; line-height: 1.15; font-weight: 700; margin: 0; }
+.st-key-lesson_step p { font-size: 19px; color: #5a5a5a; margin: 0; }
+.st-key-lesson_question p strong { color: #1b63b5; }
+</style>"""
 MAX_SHOWN = 30  # characters of a bad URL value repeated in its warning
 
 
@@ -56,6 +67,14 @@ class Lesson:
         if self.step in self.pages:
             self.pages[self.step].live.pause()
         self.step, self.answer_shown, self.warning = number, False, ""
+        self.enter()
+
+    def enter(self) -> None:
+        """The step's own view: its panel, and test time on or off as its setup says (widget state: this
+        runs in a callback or before the stage draws its widgets)."""
+        setup = self.current.setup
+        st.session_state[TEST_TIME_KEY] = setup.test_time
+        st.session_state[PANEL_KEY] = STAGE_PANEL[setup.panel]
 
 
 def lesson() -> Lesson:
@@ -92,20 +111,9 @@ def on_answer() -> None:
     lesson().answer_shown = True
 
 
-def on_play_pause() -> None:
-    lesson().page().live.toggle()
-
-
-def on_step() -> None:
-    lesson().page().live.step_once()
-
-
-def on_reset() -> None:
-    lesson().page().live.reset()
-
-
 def on_key(action: str) -> None:
-    {"next": on_next, "prev": on_prev, "play_pause": on_play_pause, "step": on_step}.get(action, lambda: None)()
+    """PageDown / PageUp, passed on by the stage."""
+    {"next": on_next, "prev": on_prev}.get(action, lambda: None)()
 
 
 # ---------------------------------------------------------------------------- the page
@@ -127,112 +135,47 @@ def step_from_query(raw: str, fallback: int) -> tuple[int, str]:
                       f"showing step {fallback}.")
 
 
-def top_bar(state: Lesson) -> None:
+def step_card(state: Lesson) -> None:
+    """The step: its number and title, Back/Next, a bad-URL warning, its sentences, the question, the answer."""
     s = state.current
-    title, back, nxt = st.columns([6, 1, 1], vertical_alignment="center")
-    title.markdown(f"### Step {state.step} of {len(STEPS)} · {s.title}")
-    back.button("← Back", key="back", on_click=on_prev, disabled=state.step == 1, width="stretch")
-    nxt.button("Next →", key="next", on_click=on_next, disabled=state.step == len(STEPS), width="stretch",
-               type="primary")
-
-
-def text_card(state: Lesson) -> None:
-    s = state.current
-    with st.container(key="lesson_text"):
-        st.markdown(s.text)
-    with st.container(key="lesson_question"):
-        st.markdown(f"**Predict first:** {s.question}")
-        if state.answer_shown:
-            st.success(s.answer)
-        else:
-            st.button("Show the answer", key="answer", on_click=on_answer)
-
-
-def controls(page: LivePage) -> None:
-    live = page.live
-    play, step, reset = st.columns(3)
-    play.button("❚❚ Pause" if live.playing else "▶ Play", key="play", on_click=on_play_pause, type="primary",
-                disabled=live.diverged, width="stretch")
-    step.button("Step +1", key="step", on_click=on_step, disabled=live.diverged, width="stretch",
-                help="Exactly one training iteration (pauses first).")
-    reset.button("Reset", key="reset", on_click=on_reset, width="stretch",
-                 help="Start this step's run again from iteration 0.")
-
-
-def live_part(state: Lesson) -> None:
-    page = state.page()
-    live = page.live
-    pairs = live.play_frames() if live.playing else None
-    live_view(live_payload(live, pairs, state.current.setup.test_time, page.epoch), key=f"live_view_{state.step}")
-
-
-def panel_part(state: Lesson) -> None:
-    page, setup = state.page(), state.current.setup
-    live = page.live
-    try:
-        if setup.panel == "gradients":
-            fig = page.figure("gradient", lambda: figures.gradient_figure(live.frame, height=380), ())
-        elif setup.panel == "rescale":
-            fig = page.figure("rescale", lambda: figures.rescale_figure(list(live.recent), 0, live.cfg.mode,
-                                                                         height=380), ())
-        elif live.data.image_shape is not None:
-            fig = page.figure("digits", lambda: figures.digits_figure(live.data, live.test_predictions(),
-                                                                       height=380), ())
-        else:
-            def boundary():
-                grid_x, grid_y, probs, extent = live.grid_prediction()
-                return figures.boundary_figure(live.data, grid_x, grid_y, probs, live.frame, extent, height=380)
-            fig = page.figure("boundary", boundary, ())
-    except Exception as err:  # noqa: BLE001 - one broken panel must not take the page down
-        st.error(f"The panel could not be drawn: {type(err).__name__}: {err}")
-        return
-    st.plotly_chart(fig, key=f"panel_{state.step}", config=PLOT_CONFIG, width="stretch")
-
-
-def fragment(body, every: float | None):
-    """body as a fragment rerunning every `every` seconds (None: on demand); an error pauses, in words."""
-    @functools.wraps(body)
-    def guarded():
-        try:
-            body()
-        except Exception as err:  # noqa: BLE001 - st.rerun/st.stop raise BaseException and pass through
-            lesson().page().live.pause()
-            st.error(f"Something went wrong: {type(err).__name__}: {err}. Training is paused; press Play "
-                     "to continue or Reset to start again.")
-    st.fragment(run_every=every)(guarded)()
-
-
-def stage_standin(state: Lesson) -> None:
-    """Until app_pages/stage.py is merged: the live view and the step's panel, as the live page draws them."""
-    page = state.page()
-    page.full_run()
-    controls(page)
-    if page.live.diverged:
-        st.error(page.live.message)
-    keyboard(on_key, key="lesson_keys", actions=KEY_ACTIONS)
-
-    def both():
-        live_part(state)
-        panel_part(state)
-    fragment(both, page.live.rerun_interval if page.live.playing else None)
+    st.html(CARD_CSS)
+    with st.container(key="lesson_card"):
+        with st.container(key="lesson_step"):
+            st.markdown(f"Step {state.step} of {len(STEPS)}")
+        with st.container(key="lesson_title"):
+            st.markdown(s.title)
+        back, nxt = st.columns(2)
+        back.button("← Back", key="back", on_click=on_prev, disabled=state.step == 1, width="stretch",
+                    help="PageUp")
+        nxt.button("Next →", key="next", on_click=on_next, disabled=state.step == len(STEPS), width="stretch",
+                   type="primary", help="PageDown")
+        if state.warning:
+            st.warning(state.warning)
+        with st.container(key="lesson_text"):
+            st.markdown(s.text)
+        with st.container(key="lesson_question"):
+            st.markdown(f"**Predict first:** {s.question}")
+            if state.answer_shown:
+                st.success(s.answer)
+            else:
+                st.button("Show the answer", key="answer", on_click=on_answer)
 
 
 def main() -> None:
     st.set_page_config(page_title="dropviz: lesson", layout="wide", initial_sidebar_state="collapsed")
     if LESSON_KEY not in st.session_state:
         st.session_state[LESSON_KEY] = Lesson()
+        lesson().enter()
     state = lesson()
     read_url(state)
     write_url(state)
-    top_bar(state)
-    if state.warning:
-        st.warning(state.warning)
-    text, stage_area = st.columns([1, 2.2])
+    page = state.page()
+    page.full_run()  # a new epoch: the browser drops frames it has not shown yet
+    text, stage_area = st.columns([1, 2.3], gap="medium")
     with text:
-        text_card(state)
-        st.caption(key_help(KEY_ACTIONS))
+        step_card(state)
     with stage_area:
-        stage_standin(state)
+        stage(page, STAGE_PANEL[state.current.setup.panel], hidden=HIDDEN, extra_keys=on_key)
 
 
 def lesson_page() -> None:
