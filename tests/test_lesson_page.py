@@ -180,3 +180,21 @@ def test_leaving_a_playing_step_pauses_it():
     at.button(key="next").click().run()
     assert not lesson(at).pages[6].live.playing
     no_failure(at)
+
+
+def test_the_live_page_and_the_lesson_keep_their_own_runs():
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params.update(p="0.3", speed="10-per-frame")
+    at.run()
+    main = at.session_state["live_page"].live
+    at.query_params.clear()
+    at.query_params["step"] = "5"
+    at.switch_page(LESSON).run()
+    at.button(key="step").click().run()
+    at.query_params.clear()  # the sidebar's link to the live view carries no parameters
+    at.switch_page("app_pages/live.py").run()
+    assert not at.exception
+    assert at.session_state["live_page"].live is main and (main.cfg.p, main.speed) == (0.3, "10 iterations per frame")
+    at.switch_page(LESSON).run()  # back to the lesson: the same step, where its run was
+    assert shown_step(at) == 5 and live(at).step_count == STEPS[4].setup.warmup + 1
+    no_failure(at)
