@@ -34,9 +34,11 @@ CARD_CSS = """<style>
 .st-key-lesson_card { gap: 0.45rem; }
 .st-key-lesson_card p, .st-key-lesson_card button p { font-size: 20px; line-height: 1.35; }
 .st-key-lesson_title p { font-size: 27px; line-height: 1.15; font-weight: 700; margin: 0; }
-.st-key-lesson_step p { font-size: 19px; color: #5a5a5a; margin: 0; }
+.st-key-lesson_nav { gap: 0.5rem; }
+.st-key-lesson_nav [data-testid="stMarkdownContainer"] p { font-size: 19px; color: #5a5a5a; white-space: nowrap; }
 .st-key-lesson_question p strong { color: #1b63b5; }
 </style>"""
+ENTERED = "back"  # a widget of this page only: Streamlit forgets its state once another page has run
 MAX_SHOWN = 30  # characters of a bad URL value repeated in its warning
 
 
@@ -48,6 +50,7 @@ class Lesson:
     answer_shown: bool = False                                # hidden again when the step changes
     warning: str = ""                                         # a bad ?step=, shown until the step changes
     url_step: str | None = None                               # the step this page last wrote into the URL
+    test_time: dict[int, bool] = field(default_factory=dict)  # per step, its test-time switch when last left
 
     @property
     def current(self) -> LessonStep:
@@ -66,14 +69,15 @@ class Lesson:
             return
         if self.step in self.pages:
             self.pages[self.step].live.pause()
+        self.test_time[self.step] = bool(st.session_state.get(TEST_TIME_KEY, self.current.setup.test_time))
         self.step, self.answer_shown, self.warning = number, False, ""
         self.enter()
 
     def enter(self) -> None:
-        """The step's own view: its panel, and test time on or off as its setup says (widget state: this
-        runs in a callback or before the stage draws its widgets)."""
+        """The step's own view: its panel, and its test-time switch as it was left, at first as its setup
+        says (widget state: this runs in a callback or before the stage draws its widgets)."""
         setup = self.current.setup
-        st.session_state[TEST_TIME_KEY] = setup.test_time
+        st.session_state[TEST_TIME_KEY] = self.test_time.get(self.step, setup.test_time)
         st.session_state[PANEL_KEY] = STAGE_PANEL[setup.panel]
 
 
@@ -140,15 +144,13 @@ def step_card(state: Lesson) -> None:
     s = state.current
     st.html(CARD_CSS)
     with st.container(key="lesson_card"):
-        with st.container(key="lesson_step"):
+        with st.container(key="lesson_nav", horizontal=True, vertical_alignment="center"):
             st.markdown(f"Step {state.step} of {len(STEPS)}")
+            st.button("← Back", key="back", on_click=on_prev, disabled=state.step == 1, help="PageUp")
+            st.button("Next →", key="next", on_click=on_next, disabled=state.step == len(STEPS), type="primary",
+                      help="PageDown")
         with st.container(key="lesson_title"):
             st.markdown(s.title)
-        back, nxt = st.columns(2)
-        back.button("← Back", key="back", on_click=on_prev, disabled=state.step == 1, width="stretch",
-                    help="PageUp")
-        nxt.button("Next →", key="next", on_click=on_next, disabled=state.step == len(STEPS), width="stretch",
-                   type="primary", help="PageDown")
         if state.warning:
             st.warning(state.warning)
         with st.container(key="lesson_text"):
@@ -165,8 +167,9 @@ def main() -> None:
     st.set_page_config(page_title="dropviz: lesson", layout="wide", initial_sidebar_state="collapsed")
     if LESSON_KEY not in st.session_state:
         st.session_state[LESSON_KEY] = Lesson()
-        lesson().enter()
     state = lesson()
+    if ENTERED not in st.session_state:  # first run of this page since another page ran: its widgets are new
+        state.enter()
     read_url(state)
     write_url(state)
     page = state.page()
@@ -176,6 +179,7 @@ def main() -> None:
         step_card(state)
     with stage_area:
         stage(page, STAGE_PANEL[state.current.setup.panel], hidden=HIDDEN, extra_keys=on_key)
+    state.test_time[state.step] = bool(st.session_state.get(TEST_TIME_KEY))  # for a return from another page
 
 
 def lesson_page() -> None:

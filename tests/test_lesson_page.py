@@ -134,6 +134,8 @@ def test_each_step_loads_its_own_setup():
         assert (run.cfg.p, run.cfg.mode, run.cfg.dataset) == (setup.config.p, setup.config.mode, setup.config.dataset)
         assert run.speed == SPEED_BY_KEY[setup.speed].label
         assert run.step_count == setup.warmup and not run.playing
+        assert at.toggle(key="w_test_time").value is setup.test_time
+        assert at.session_state["w_panel"] == {"gradients": "gradient"}.get(setup.panel, setup.panel)
         if number < len(STEPS):
             at.button(key="next").click().run()
     no_failure(at)
@@ -197,4 +199,20 @@ def test_the_live_page_and_the_lesson_keep_their_own_runs():
     assert at.session_state["live_page"].live is main and (main.cfg.p, main.speed) == (0.3, "10 iterations per frame")
     at.switch_page(LESSON).run()  # back to the lesson: the same step, where its run was
     assert shown_step(at) == 5 and live(at).step_count == STEPS[4].setup.warmup + 1
+    no_failure(at)
+
+
+def test_each_step_keeps_its_test_time_switch_also_across_pages():
+    at = open_lesson("5")
+    assert at.toggle(key="w_test_time").value  # step 5 opens at test time
+    at.toggle(key="w_test_time").set_value(False).run()
+    at.button(key="next").click().run()
+    assert not at.toggle(key="w_test_time").value  # step 6 opens in training
+    at.button(key="back").click().run()
+    assert not at.toggle(key="w_test_time").value  # step 5 as it was left
+    at.button(key="next").click().run()
+    at.toggle(key="w_test_time").set_value(True).run()
+    at.switch_page("app_pages/live.py").run()
+    at.switch_page(LESSON).run()
+    assert shown_step(at) == 6 and at.toggle(key="w_test_time").value
     no_failure(at)
