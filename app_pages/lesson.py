@@ -31,8 +31,9 @@ STAGE_PANEL = {"rescale": "rescale", "gradients": "gradient", "boundary": "bound
 HIDDEN = frozenset({"input_p", "mode", "panel", "speed"})
 # The step card at projector size: read from the back row (nothing under 19 px), tight enough for one screen
 CARD_CSS = """<style>
-.st-key-lesson_card { gap: 0.45rem; }
-.st-key-lesson_card p, .st-key-lesson_card button p { font-size: 20px; line-height: 1.35; }
+.st-key-lesson_card { gap: 0.55rem; }
+.st-key-lesson_card [data-testid="stMarkdownContainer"] { margin-bottom: 0; }
+.st-key-lesson_card p, .st-key-lesson_card button p { font-size: 20px; line-height: 1.35; margin: 0; }
 .st-key-lesson_title p { font-size: 27px; line-height: 1.15; font-weight: 700; margin: 0; }
 .st-key-lesson_nav { gap: 0.5rem; }
 .st-key-lesson_nav [data-testid="stMarkdownContainer"] p { font-size: 19px; color: #5a5a5a; white-space: nowrap; }
