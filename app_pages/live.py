@@ -1,14 +1,16 @@
 """dropviz live view: page layout and widget wiring only.
 
 Data flows widgets -> Config -> LiveSession (main run + p = 0 twin) -> Frame -> live view and figures.
-While playing, a fragment with run_every steps the session and redraws the browser-side live view
-(counter, network diagram, loss curves); the Plotly panels are redrawn by a slower fragment. When
-paused, no fragment has a timer, so an idle session costs no CPU. The page's state is one LivePage
+While playing, the browser-side live view (counter, network diagram, loss curves) pulls one frame at a
+time: a light fragment holding only the live view steps the session once per request
+(app_pages/stage.py); the Plotly panels are redrawn by a slower fragment. When paused, nothing asks and
+no fragment has a timer, so an idle session costs no CPU. The page's state is one LivePage
 (dropviz/live/page_state.py) under st.session_state[PAGE_KEY]; widgets keep their own keys (w_...).
+
+?present=1 (or the Present button) shows the presenter view instead: app_pages/stage.py's top bar, live
+view and one detail panel on one 1280x720 screen; ?hide= leaves controls out, ?panel= picks the panel.
 """
 from __future__ import annotations
-
-import functools
 
 import torch
 
@@ -16,10 +18,13 @@ torch.set_num_threads(1)
 
 import streamlit as st  # noqa: E402
 
+from app_pages import stage  # noqa: E402
 from dropviz import figures  # noqa: E402
 from dropviz.config import FIELD, FIELDS, Config  # noqa: E402
 from dropviz.live import PAGE_KEY, LivePage, LiveSession, live_payload  # noqa: E402
 from dropviz.live.component import live_view  # noqa: E402
+from dropviz.live.keys import key_help, keyboard  # noqa: E402
+from dropviz.live.page_state import CONTROLS, view_query  # noqa: E402
 from dropviz.live.session import SPEED_NAMES  # noqa: E402
 from dropviz.presets import PRESETS  # noqa: E402
 
@@ -55,17 +60,34 @@ def set_widgets(cfg: Config) -> None:
 
 
 def widget_config() -> tuple[Config | None, str]:
-    values = {f.name: st.session_state[f"w_{f.name}"] for f in FIELDS}
+    cfg = page().live.cfg  # a setting without a widget on this run (the presenter view hides some) stays
+    values = {f.name: st.session_state.get(f"w_{f.name}", getattr(cfg, f.name)) for f in FIELDS}
     try:
         return Config(**values), ""
     except ValueError as err:
         return None, str(err)
 
 
-def write_url(live: LiveSession) -> None:
-    want = {**live.cfg.to_query(), "speed": live.speed_key}
+def page_query(state: LivePage, present: bool | None = None, hidden=None) -> dict[str, str]:
+    """Every setting, the speed and the view, as URL parameters."""
+    live = state.live
+    present = state.present if present is None else present
+    hidden = state.hidden if hidden is None else hidden
+    return {**live.cfg.to_query(), "speed": live.speed_key, **view_query(present, state.panel, hidden)}
+
+
+def write_url(state: LivePage) -> None:
+    want = page_query(state)
     if st.query_params.to_dict() != want:
         st.query_params.from_dict(want)
+
+
+def plain(text: str) -> str:
+    """Text from a visitor (a URL) as Markdown that shows it literally: every punctuation mark escaped."""
+    return "".join("\\" + c if c in PUNCTUATION else c for c in text)
+
+
+PUNCTUATION = set("\\`*_{}[]()<>#+-.!|~$:=&'\"%^@,;/?")
 
 
 # ---------------------------------------------------------------------------- callbacks
@@ -87,27 +109,68 @@ def on_reset() -> None:
     session().reset()
 
 
+def on_clear_ghosts() -> None:
+    session().clear_ghosts()
+
+
+def on_present(present: bool) -> None:
+    page().present = present
+
+
+def on_key(action: str) -> None:
+    stage.on_key(page(), action, None)
+
+
 # ---------------------------------------------------------------------------- sidebar
-def sidebar() -> None:
+def sidebar(present: bool = False) -> None:
+    """The settings; in the presenter view only those its top bar does not hold, and a way back."""
+    sb = st.sidebar
+    if present:
+        sb.button("◀ Leave presenter view", on_click=on_present, args=(False,), key="unpresent", width="stretch",
+                  help="Back to the full page with every panel.")
     # a preset stays selected only while the settings are still the preset's
     chosen = st.session_state.get("w_preset", OWN_SETTINGS)
     current, _ = widget_config()
     if chosen in PRESETS and current != PRESETS[chosen].config:
         st.session_state["w_preset"] = OWN_SETTINGS
-    sb = st.sidebar
     sb.selectbox("Preset", [OWN_SETTINGS, *PRESETS], key="w_preset", on_change=on_preset,
                  help="Named starting points, each showing one lesson about dropout.")
     if st.session_state["w_preset"] in PRESETS:
         preset = PRESETS[st.session_state["w_preset"]]
         sb.caption(f"{preset.description} Visible after about {preset.steps} iterations.")
-    sb.select_slider("Speed", SPEED_NAMES, key="w_speed",
-                     help="From slow motion (one iteration a second, for explaining) to many iterations "
-                          "per displayed frame. Applies without a reset.")
+    if not present:
+        sb.select_slider("Speed", SPEED_NAMES, key="w_speed",
+                         help="From slow motion (one iteration a second, for explaining) to many iterations "
+                              "per displayed frame. Applies without a reset.")
 
     for title, rows in SIDEBAR:
-        sb.subheader(title)
+        rows = [r for r in rows if not (present and r[0] in IN_TOP_BAR)]
+        if rows:
+            sb.subheader(title)
         for name, label, kind in rows:
             _widget(sb, name, label, kind)
+    sb.button("Clear old runs", on_click=on_clear_ghosts, key="clear_ghosts", disabled=not session().ghosts,
+              help="Remove the faded curves of earlier runs from the loss charts.")
+    link_builder(sb)
+
+
+IN_TOP_BAR = ("p", "input_p", "mode")  # the presenter view's top bar holds these (and the speed)
+
+
+def link_builder(parent) -> None:
+    """The classroom link: this setup, the presenter view and the controls to hide, as a URL to copy."""
+    state = page()
+    with parent.expander("Classroom link"):
+        present = st.checkbox("presenter view", value=True, key="link_present")
+        hidden = st.multiselect("hide controls", CONTROLS, default=sorted(state.hidden, key=CONTROLS.index),
+                                key="link_hide", help="Left out of the presenter view's top bar, and their keys.")
+        st.code(classroom_link(page_query(state, present, frozenset(hidden))), language=None, wrap_lines=True)
+
+
+def classroom_link(query: dict[str, str]) -> str:
+    from urllib.parse import urlencode
+    base = (st.context.url or "http://localhost:8501/").split("?", 1)[0]
+    return base + "?" + urlencode(query, safe=",")
 
 
 # Sidebar sections: (Config field, label, widget). Ranges and help come from the FIELDS table.
@@ -142,7 +205,8 @@ def _widget(sb, name, label, kind):
 
 # ---------------------------------------------------------------------------- main area
 def controls(live: LiveSession) -> None:
-    play, step, reset, when = st.columns([1, 1, 1, 2.2], vertical_alignment="center")
+    keyboard(on_key, key=stage.KEYS_KEY, actions=KEY_ACTIONS)
+    play, step, reset, when, present = st.columns([1, 1, 1, 2.2, 1], vertical_alignment="center")
     play.button("❚❚ Pause" if live.playing else "▶ Play", on_click=on_play_pause, width="stretch",
                 type="primary", disabled=live.diverged, key="play")
     step.button("Step +1", on_click=on_step, width="stretch", disabled=live.diverged, key="step",
@@ -150,19 +214,19 @@ def controls(live: LiveSession) -> None:
     reset.button("Reset", on_click=on_reset, width="stretch", key="reset",
                  help="Start again from iteration 0; the old run stays on the loss chart as a ghost.")
     when.toggle("Show test time (nothing dropped)", key="w_test_time")
+    present.button("Present", on_click=on_present, args=(True,), key="present", width="stretch",
+                   help="The presenter view: the live view, the loss curves and one panel on one screen, "
+                        "big enough for the back row.")
     _caption("test_time" if _test_time() else f"network_{live.cfg.mode}", strong=True)
+    st.caption(key_help(KEY_ACTIONS))
+
+
+KEY_ACTIONS = ("play_pause", "step", "p_up", "p_down", "test_time")
 
 
 def live_panel() -> None:
-    """The fast part: the browser-drawn live view. While playing, computes the next rerun's frames."""
-    state = page()
-    live = state.live
-    pairs = None
-    if live.playing:
-        pairs = live.play_frames()
-        if not live.playing:  # diverged: a full run shows the message and stops the timers
-            st.rerun()
-    live_view(live_payload(live, pairs, _test_time(), state.epoch))
+    """The fast part: the browser-drawn live view, which pulls its frames one at a time while playing."""
+    st.fragment(key=stage.LIVE_FRAGMENT)(stage.guarded(page(), stage.live_fragment))(page(), _test_time(), False)
     _caption("network")
     _caption("curves")
 
@@ -267,43 +331,41 @@ def on_panels_ready() -> None:
     page().panels_ready = True
 
 
-def fragment(body, every: float | None):
+def fragment(body, every: float | None, key: str | None = None):
     """Run body as a fragment that reruns on its own every `every` seconds (None: only on demand).
 
     A fragment's own reruns (its timer) do not pass through live_page's try/except: an error there
-    is caught here, pauses training and is shown as a sentence, never a traceback.
+    is caught (stage.guarded), pauses training and is shown as a sentence, never a traceback.
     """
-    @functools.wraps(body)  # the fragment's id is derived from the function's name
-    def guarded():
-        try:
-            body()
-        except Exception as err:  # noqa: BLE001 - st.rerun/st.stop raise BaseException and pass through
-            session().pause()
-            st.error(f"Something went wrong: {type(err).__name__}: {err}. Training is paused; press Play "
-                     "to continue or Reset to start again.")
-    st.fragment(run_every=every)(guarded)()
+    st.fragment(run_every=every, key=key)(stage.guarded(page(), body))()
 
 
 def main(panels_every: float | None = PANELS_EVERY) -> None:
-    st.set_page_config(page_title="dropviz: dropout, live", layout="wide", initial_sidebar_state="expanded")
     if PAGE_KEY not in st.session_state:
         start_page()
     state = page()
     live = state.live
-    if "w_speed" not in st.session_state:  # back from the Experiments page: Streamlit forgot the widgets
-        set_widgets(live.cfg)
+    st.set_page_config(page_title="dropviz: dropout, live", layout="wide",
+                       initial_sidebar_state="collapsed" if state.present else "expanded")
+    if "w_speed" not in st.session_state or "w_dataset" not in st.session_state:
+        set_widgets(live.cfg)  # back from another page, or from the presenter view: Streamlit forgot them
         st.session_state["w_speed"] = live.speed
-    sidebar()
-    live.set_speed(st.session_state["w_speed"])
+    sidebar(state.present)
+    live.set_speed(st.session_state.get("w_speed", live.speed))
     cfg, problem = widget_config()
     if problem:
         st.warning(f"{problem}. Keeping the previous settings.")
     elif live.apply(cfg) != "same":
         state.url_warnings = []
     st.session_state[SHARED_CONFIG] = live.cfg
-    write_url(live)
     for warning in state.url_warnings:
-        st.warning(f"URL parameter ignored: {warning}.")
+        st.warning(plain(f"URL parameter ignored: {warning}."))
+    if state.present:
+        state.full_run()
+        state.panel = stage.stage(state, state.panel, hidden=state.hidden)
+        write_url(state)
+        return
+    write_url(state)
 
     st.markdown("#### dropviz · dropout, live. *p is the probability that a hidden neuron is dropped; "
                 "1−p is the keep probability.*")
@@ -319,20 +381,16 @@ def panels(state: LivePage, panels_every: float | None) -> None:
     """The live view and the Plotly panels, as fragments with the timers the speed asks for.
 
     panels_every: seconds between redraws of the Plotly panels while playing at frame speeds (None: only
-    when paused; 0: with every rerun of the live view, as in slow motion).
+    when paused; 0: with every frame of the live view, as in slow motion).
     """
     live = state.live
     if not state.panels_ready:
         first_view()
-    elif not live.playing:
-        fragment(live_and_detail_panels, None)
-    elif live.interval >= SLOW_MOTION:
-        fragment(live_and_detail_panels, live.interval)
-    elif panels_every == 0:
-        fragment(live_and_detail_panels, live.rerun_interval)
-    else:
-        fragment(live_panel, live.rerun_interval)
-        fragment(detail_panels, panels_every)
+        return
+    state.follow_frames = panels_every == 0
+    live_panel()
+    every = None if not live.playing or live.interval >= SLOW_MOTION or not panels_every else panels_every
+    fragment(detail_panels, every, key=stage.PANEL_FRAGMENT)
 
 
 def live_page(panels_every: float | None = PANELS_EVERY) -> None:

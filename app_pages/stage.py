@@ -30,6 +30,7 @@ every panel continue from it. A frame already asked for is shown when it comes.
 """
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import streamlit as st
@@ -39,16 +40,13 @@ from dropviz.config import FIELD
 from dropviz.live import LivePage, live_payload
 from dropviz.live.component import live_view
 from dropviz.live.keys import P_STEP, key_help, keyboard
+from dropviz.live.page_state import CONTROLS, DEFAULT_PANEL
 from dropviz.live.session import SPEED_NAMES
 
-# Controls of the top bar, by the name hide= uses, with what they are
-CONTROLS: dict[str, str] = {
-    "play": "Play/Pause", "step": "Step +1", "reset": "Reset", "p": "p (drop probability)",
-    "input_p": "input dropout", "test_time": "test-time switch", "mode": "mode", "panel": "panel choice",
-    "speed": "speed",
-}
+# The top bar's controls, by the names hide= takes (CONTROLS, in dropviz/live/page_state.py):
+# play, step, reset, p, input_p, test_time, mode, panel, speed. The panels, by name, as the panel choice says them:
 PANELS: dict[str, str] = {"boundary": "decision boundary", "rescale": "rescaling", "gradient": "gradients"}
-DEFAULT_PANEL = "boundary"
+__all__ = ["CONTROLS", "DEFAULT_PANEL", "PANELS", "stage"]
 PANEL_KEY = "w_panel"
 TEST_TIME_KEY = "w_test_time"
 KEYS_KEY = "stage_keys"
@@ -56,6 +54,18 @@ LIVE_FRAGMENT, PANEL_FRAGMENT = "stage_live", "stage_panel"
 PANELS_EVERY = 3.0  # seconds between redraws of the detail panel while playing at frame speeds
 SLOW_MOTION = 0.5   # seconds per iteration from which the panel follows every frame
 BASE = (1280, 720)  # the projector the stage is laid out for; larger windows scale the panel's text
+# The stage below the top bar: at the left (LEFT of the width) the diagram over the live loss curves (their
+# share of the height: CURVES); at the right the detail panel over its full height, with the key help.
+# Heights in CSS, so the browser lays them out at once; the Plotly panel gets the same height in px from the
+# reported window size.
+TOP_BAR = 92        # px above the stage: the top bar and the page's padding
+MIN_STAGE = 520     # px: a smaller window (or a zoomed one) scrolls rather than squeezing the text
+CURVES = 0.38
+LEFT = 0.53
+MAX_NEURONS = 10  # drawn per layer: bigger neurons on the smaller stage
+HELP = 44           # px of the key help under the panel
+STAGE_HEIGHT = f"max({MIN_STAGE}px, calc(100vh - {TOP_BAR}px))"
+LAYOUT = {"height": STAGE_HEIGHT, "rows": f"1fr {CURVES:.0%}"}
 KEY_ACTIONS = {"play_pause": "play", "step": "step", "p_up": "p", "p_down": "p", "test_time": "test_time"}
 PLOT_CONFIG = {"displayModeBar": False}
 
@@ -71,11 +81,17 @@ body:has(.st-key-stage_bar) [data-testid="stAppDeployButton"] { display: none !i
 body:has(.st-key-stage_bar) header[data-testid="stHeader"] { background: transparent; height: 0; }
 body:has(.st-key-stage_bar) .stMainBlockContainer { padding: 0.3rem 0.8rem 0 3.2rem; max-width: none; }
 body:has(.st-key-stage_bar) .stMain [data-testid="stVerticalBlock"] { gap: 0.25rem; }
-.st-key-stage_bar { gap: 0.6rem; align-items: flex-end; }
+.st-key-stage_panel_box { height: PANEL_H; overflow: hidden; }
+.st-key-stage_bar { gap: 0.5rem; align-items: flex-end; flex-wrap: nowrap; }
 .st-key-stage_bar [data-testid="stWidgetLabel"] p { font-size: 0.85rem; }
-.st-key-stage_bar .stSlider { min-width: 9rem; }
-.st-key-stage_help p { font-size: 0.8rem; margin: 0; }
+.st-key-stage_bar .stSlider { min-width: 7rem; }
+.st-key-stage_bar .st-key-w_p { min-width: 10.5rem; }
+.st-key-stage_bar .stButton button { padding: 0.25rem 0.6rem; }
+.st-key-stage_help p { font-size: 0.85rem; margin: 0; line-height: 1.2; }
 </style>"""
+
+
+STAGE_CSS = STAGE_CSS.replace("PANEL_H", STAGE_HEIGHT)
 
 
 def clamp_p(value: float) -> float:
@@ -150,7 +166,7 @@ def on_pull(state: LivePage) -> None:
     live.pull()
     if live.diverged and not before:
         state.rerun_page = True  # the top bar and the message need the whole page
-    elif live.playing and live.interval >= SLOW_MOTION:
+    elif live.playing and (live.interval >= SLOW_MOTION or state.follow_frames):
         st.rerun([LIVE_FRAGMENT, PANEL_FRAGMENT])  # slow motion: the panel follows every iteration
 
 
@@ -185,7 +201,7 @@ def top_bar(state: LivePage, hidden: frozenset[str]) -> None:
             st.slider("p: drop probability", min_value=f_p.lo, max_value=f_p.hi, step=P_STEP, key="w_p",
                       on_change=on_widget, args=(state, "p"), help=f"{f_p.help}. Keys: ↑ / ↓")
         if "input_p" not in hidden:
-            st.slider("input dropout", min_value=f_in.lo, max_value=f_in.hi, step=P_STEP, key="w_input_p",
+            st.slider("input p", min_value=f_in.lo, max_value=f_in.hi, step=P_STEP, key="w_input_p",
                       on_change=on_widget, args=(state, "input_p"), help=f_in.help)
         if "test_time" not in hidden:
             st.toggle("test time", key=TEST_TIME_KEY, help="The network as it runs at test time: nothing "
@@ -194,20 +210,42 @@ def top_bar(state: LivePage, hidden: frozenset[str]) -> None:
             st.segmented_control("mode", FIELD["mode"].choices, key="w_mode", on_change=on_widget,
                                  args=(state, "mode"), help=FIELD["mode"].help)
         if "panel" not in hidden:
-            st.selectbox("panel", list(PANELS), key=PANEL_KEY, format_func=PANELS.get, width=230)
+            st.selectbox("panel", list(PANELS), key=PANEL_KEY, format_func=PANELS.get, width=190)
         if "speed" not in hidden:
             st.selectbox("speed", SPEED_NAMES, key="w_speed", on_change=on_widget, args=(state, "speed"),
-                         width=260)
+                         width=215)
 
 
-def _live(state: LivePage, test_time: bool) -> None:
-    """The "stage_live" fragment: the live view alone, so a pulled frame costs one light rerun."""
+def guarded(state: LivePage, body: Callable[..., None]) -> Callable[..., None]:
+    """body, for a fragment: an error in its own reruns pauses training and is said in a sentence.
+
+    A fragment's own reruns do not pass through the page's try/except; st.rerun and st.stop raise
+    BaseException and pass through.
+    """
+    @functools.wraps(body)  # a fragment without a key is named after its function
+    def run(*args):
+        try:
+            body(*args)
+        except Exception as err:  # noqa: BLE001 - one broken part must not take the page down
+            state.live.pause()
+            st.error(f"Something went wrong: {type(err).__name__}: {err}. Training is paused; press Play "
+                     "to continue or Reset to start again.")
+    return run
+
+
+def live_fragment(state: LivePage, test_time: bool, present: bool = True) -> None:
+    """The "stage_live" fragment: the live view alone, so a pulled frame costs one light rerun.
+
+    present: laid out for the stage (else for the live page's full view, which calls it too).
+    """
     if state.rerun_page:
         state.rerun_page = False
         st.rerun()
     live = state.live
-    payload = live_payload(live, None, test_time, state.epoch)
-    payload.update(pull=True, present=True, playing=live.playing, play_id=live.play_id, pulled=state.pulled)
+    payload = live_payload(live, None, test_time, state.epoch, **({"max_neurons": MAX_NEURONS} if present else {}))
+    payload.update(pull=True, present=present, playing=live.playing, play_id=live.play_id, pulled=state.pulled)
+    if present:
+        payload["layout"] = LAYOUT
     live_view(payload, key="live_view", on_pull=lambda: on_pull(state))
 
 
@@ -216,7 +254,7 @@ def _panel(state: LivePage, name: str, test_time: bool) -> None:
     live = state.live
     w, h = viewport()
     scale = max(1.0, min(w / BASE[0], h / BASE[1]))
-    height = max(300, int(h - 150 * scale))
+    height = int(max(MIN_STAGE, h - TOP_BAR)) - HELP
     if name == "rescale":
         depth = live.cfg.depth
         layer = 1
@@ -254,7 +292,8 @@ def sized(fig, height: int, scale: float) -> dict:
     if key in _SIZED and _SIZED[key][0] is fig:
         return _SIZED[key][1]
     out = fig.to_dict()
-    out["layout"]["height"] = height
+    layout = out["layout"]
+    layout["height"] = height
     if scale != 1:
         _scale_fonts(out, scale)
     if len(_SIZED) > 16:
@@ -293,12 +332,13 @@ def stage(state: LivePage, panel: str, *, hidden: frozenset[str] = frozenset(),
     shown = st.session_state.get(PANEL_KEY, panel)
     shown = shown if shown in PANELS else DEFAULT_PANEL
     test_time = bool(st.session_state.get(TEST_TIME_KEY))
-    left, right = st.columns([1.25, 1], gap="small")
+    left, right = st.columns([LEFT, 1 - LEFT], gap="small")
     with left:
-        st.fragment(key=LIVE_FRAGMENT)(_live)(state, test_time)
+        st.fragment(key=LIVE_FRAGMENT)(guarded(state, live_fragment))(state, test_time)
     playing = state.live.playing and state.live.interval < SLOW_MOTION
-    with right:
-        st.fragment(key=PANEL_FRAGMENT, run_every=PANELS_EVERY if playing else None)(_panel)(state, shown, test_time)
+    with right, st.container(key="stage_panel_box", gap=None):
+        st.fragment(key=PANEL_FRAGMENT, run_every=PANELS_EVERY if playing else None)(guarded(state, _panel))(
+            state, shown, test_time)
         with st.container(key="stage_help"):
-            st.text(key_help(actions))
+            st.caption(key_help(actions).replace("*", "\\*"))
     return shown

@@ -1,14 +1,23 @@
-"""Measure the live page in headless Chromium: frames/s, iterations/s, slider latency, first frame.
+"""Measure the live page in headless Chromium: frames/s, iterations/s, slider latency, first frame, and
+how immediate Pause, Step and a p change are.
 
-    python bench/fps.py [--seconds 10] [--repeats 5] [--skip-baseline]
+    python bench/fps.py [--seconds 10] [--repeats 5] [--old REF] [--skip-old] [--baseline]
 
-Starts `streamlit run app.py` on a free port, drives it at 1920x1080 and prints medians. The baseline
-is bench/baseline_page.py: the same page, run by the same code, except that while playing its three
-Plotly panels are redrawn with every rerun of the live view (every 0.4 s) instead of every 3 s, the
-choice that keeps the browser free to play frames. Both are watched the same way, from outside: a
-MutationObserver that Playwright injects into the live view's DOM counts the changes of the iteration
-counter's text and reads the p the diagram shows. The product has no hook for this benchmark.
-Timings on a shared 2-core machine are noisy: compare runs made close together.
+Starts `streamlit run app.py` on a free port, drives it at 1920x1080 and prints medians:
+
+- frames/s while playing, iterations/s, the gaps between frames;
+- pause latency: from the Pause press (the button, and Space) to the last change of the counter, and
+  how many iterations were shown after the press (0 = none: the frame on screen was the engine's);
+- step latency: Step pressed (the button, and → where the page has keys) -> the next iteration shown;
+- p-change latency: the p slider moved, or ↑ pressed, while playing -> the new p shown in the diagram.
+
+"old" is the same app at git REF (default main), exported with `git archive` to a temporary folder and
+run the same way in the same session, so both see the same machine load; the table gives new / old.
+--baseline also runs bench/baseline_page.py (the Plotly panels redrawn with every frame).
+Both are watched from outside: a MutationObserver that Playwright injects into the live view's DOM
+counts the changes of the iteration counter's text and reads the p the diagram shows. Presses are
+dispatched inside the page (a click, a keydown), so their time is exact. The product has no hook for
+this benchmark. Timings on a shared 2-core machine are noisy: compare runs made close together.
 """
 from __future__ import annotations
 
@@ -16,7 +25,9 @@ import argparse
 import json
 import os
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -82,10 +93,106 @@ def open_page(browser, port):
     return page, first
 
 
-def measure(script: str, seconds: float, repeats: int) -> dict:
+def press(page, what: str) -> float:
+    """Press a button (a CSS selector: clicked) or a key (a KeyboardEvent key) inside the page; its time."""
+    if what.startswith("."):
+        return page.evaluate(f"""() => {{ const b = document.querySelector({json.dumps(what)});
+            const t = performance.now(); b.dispatchEvent(new PointerEvent('pointerdown', {{bubbles: true}})); b.click();
+            return t; }}""")
+    return page.evaluate(f"""() => {{ const t = performance.now();
+        document.dispatchEvent(new KeyboardEvent('keydown', {{key: {json.dumps(what)}, bubbles: true}}));
+        return t; }}""")
+
+
+def settle(page, quiet: float = 1.0, limit: float = 8.0) -> None:
+    """Wait until the counter has not changed for `quiet` seconds."""
+    end = time.time() + limit
+    while time.time() < end:
+        last = page.evaluate("window.__bench.times.length ? window.__bench.times[window.__bench.times.length - 1] : 0")
+        if page.evaluate("performance.now()") - last > quiet * 1000:
+            return
+        time.sleep(0.1)
+
+
+def pause_latency(page, how: str, play: str, repeats: int) -> tuple[list[float], list[int]]:
+    """Play, then pause `how`; ms from the press to the counter's last change, and iterations shown after."""
+    latencies, extra = [], []
+    for _ in range(repeats):
+        press(page, play)
+        page.wait_for_function("window.__bench.times.length > 0", timeout=20_000)
+        time.sleep(1.2)
+        step0 = page.evaluate("window.__bench.step")
+        t0 = press(page, how)
+        settle(page)
+        last_t, last_step = page.evaluate("[window.__bench.times.at(-1), window.__bench.step]")
+        latencies.append(max(0.0, last_t - t0))
+        extra.append(last_step - step0)
+    return latencies, extra
+
+
+def step_latency(page, how: str, repeats: int) -> list[float]:
+    out = []
+    for _ in range(repeats):
+        before = page.evaluate("window.__bench.step")
+        t0 = press(page, how)
+        page.wait_for_function(f"window.__bench.step !== {before}", timeout=20_000)
+        out.append(page.evaluate("window.__bench.times[window.__bench.times.length - 1]") - t0)
+        time.sleep(0.6)
+    return out
+
+
+def p_latency(page, how: str, repeats: int) -> list[float]:
+    """While playing: the p slider (how="slider") or ↑/↓ keys moved -> the new p in the diagram."""
+    out = []
+    slider = page.get_by_role("slider", name="p: drop probability")
+    for i in range(repeats):
+        before = page.evaluate("window.__bench.p")
+        if how == "slider":
+            slider.focus()
+            t0 = page.evaluate("performance.now()")
+            page.keyboard.press("ArrowRight" if i % 2 == 0 else "ArrowLeft")
+        else:
+            page.evaluate("document.activeElement && document.activeElement.blur()")
+            t0 = press(page, "ArrowUp" if i % 2 == 0 else "ArrowDown")
+        page.wait_for_function(f"window.__bench.p !== {json.dumps(before)}", timeout=20_000)
+        out.append(page.evaluate("window.__bench.pChanges[window.__bench.pChanges.length - 1][0]") - t0)
+        time.sleep(0.7)
+    return out
+
+
+PLAY = ".st-key-play button"
+
+
+def immediacy(browser, port: int, query: str, keys: bool, repeats: int) -> dict:
+    """Pause, Step and p-change latencies on one page (query: its URL parameters)."""
+    page = browser.new_page(viewport={"width": 1920, "height": 1080})
+    page.goto(f"http://127.0.0.1:{port}/{query}")
+    page.wait_for_function(f"({COUNTER})() !== null", timeout=60_000)
+    page.locator(PLAY).first.wait_for(timeout=60_000)
+    time.sleep(2)
+    page.evaluate(WATCH)
+    out = {}
+    out["pause_button"], out["after_button"] = pause_latency(page, PLAY, PLAY, repeats)
+    if keys:
+        out["pause_space"], out["after_space"] = pause_latency(page, " ", PLAY, repeats)
+    out["step_button"] = step_latency(page, ".st-key-step button", repeats)
+    if keys:
+        out["step_key"] = step_latency(page, "ArrowRight", repeats)
+    press(page, PLAY)
+    time.sleep(1.5)
+    out["p_slider"] = p_latency(page, "slider", repeats) if page.get_by_role(
+        "slider", name="p: drop probability").count() else []
+    if keys:
+        out["p_key"] = p_latency(page, "key", repeats)
+    press(page, PLAY)
+    page.close()
+    return out
+
+
+def measure(script: str, seconds: float, repeats: int, cwd: Path = ROOT, present: bool = False) -> dict:
     from playwright.sync_api import sync_playwright
     port = _free_port()
-    proc = start_app(port, script)
+    proc = start_app(port, script, cwd)
     out = {}
     try:
         with sync_playwright() as pw:
@@ -119,6 +226,17 @@ def measure(script: str, seconds: float, repeats: int) -> dict:
             c0 = cpu_seconds(proc.pid)
             time.sleep(2)
             out["playing_cpu"] = (cpu_seconds(proc.pid) - c0) / 2
+            page.get_by_role("button", name="❚❚ Pause").click()
+            time.sleep(1)
+            page.close()
+            keys = (cwd / "dropviz" / "live" / "keys.py").exists() and "stage_keys" in (
+                cwd / "app_pages" / "stage.py").read_text() if (cwd / "app_pages" / "stage.py").exists() else False
+            out["immediacy"] = immediacy(browser, port, "", keys, repeats)
+            if present:
+                out["immediacy_present"] = immediacy(browser, port, "?present=1", True, repeats)
+            page, _ = open_page(browser, port)
+            page.get_by_role("button", name="▶ Play").click()
+            time.sleep(2)
             latencies = {"playing": [], "paused": []}
             slider = page.get_by_role("slider", name="p: drop probability")
             for state in ("playing", "paused"):
@@ -147,6 +265,10 @@ def measure(script: str, seconds: float, repeats: int) -> dict:
     return out
 
 
+def med(values) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
 def report(name: str, r: dict) -> None:
     print(f"{name}:")
     print(f"  displayed frames/s (median)      {r['fps']:6.1f}   frame gap median {r['gap_median']:.0f} ms, "
@@ -158,20 +280,53 @@ def report(name: str, r: dict) -> None:
     print(f"  server CPU paused / playing      {100 * r['paused_cpu']:5.1f}% / {100 * r['playing_cpu']:.0f}% of a core")
 
 
+ROWS = (("pause_button", "Pause button -> counter stops (ms)"), ("after_button", "  iterations shown after it"),
+        ("pause_space", "Space -> counter stops (ms)"), ("after_space", "  iterations shown after it"),
+        ("step_button", "Step button -> next iteration (ms)"), ("step_key", "→ -> next iteration (ms)"),
+        ("p_slider", "p slider while playing -> p shown (ms)"), ("p_key", "↑/↓ while playing -> p shown (ms)"))
+
+
+def table(columns: list[tuple[str, dict]]) -> None:
+    """Medians (and max) of each latency, one column per page; '-' where a page has no such control."""
+    print(f"{'median (max)':40s}" + "".join(f"{name:>22s}" for name, _ in columns))
+    for key, label in ROWS:
+        cells = []
+        for _, r in columns:
+            v = r.get(key)
+            cells.append(f"{med(v):9.0f} ({max(v):5.0f})" if v else "-")
+        print(f"{label:40s}" + "".join(f"{c:>22s}" for c in cells))
+
+
+def export(ref: str) -> Path:
+    """The app at git `ref`, in a temporary folder (git archive: no worktree is made)."""
+    folder = Path(tempfile.mkdtemp(prefix="dropviz-old-"))
+    archive = subprocess.run(["git", "archive", ref], cwd=ROOT, check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    return folder
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seconds", type=float, default=10, help="length of each frame-rate window")
     ap.add_argument("--repeats", type=int, default=5)
-    ap.add_argument("--skip-baseline", action="store_true")
+    ap.add_argument("--old", default="main", help="git ref of the app to compare with (default: main)")
+    ap.add_argument("--skip-old", action="store_true")
+    ap.add_argument("--baseline", action="store_true", help="also run bench/baseline_page.py")
     args = ap.parse_args()
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start")
-    app = measure("app.py", args.seconds, args.repeats)
-    report("app (browser-drawn live view, Plotly panels every 3 s while playing)", app)
-    if not args.skip_baseline:
+    app = measure("app.py", args.seconds, args.repeats, present=True)
+    report("new (frames pulled one at a time)", app)
+    columns = [("new", app["immediacy"]), ("new ?present=1", app["immediacy_present"])]
+    if not args.skip_old:
+        old = measure("app.py", args.seconds, args.repeats, cwd=export(args.old))
+        report(f"old ({args.old}: batches of frames computed ahead)", old)
+        columns.append((f"old ({args.old})", old["immediacy"]))
+        print(f"ratio new / old: frames/s x{app['fps'] / old['fps']:.2f}, iterations/s x{app['its'] / old['its']:.2f}, "
+              f"slider latency x{app['latency'] / old['latency']:.2f}")
+    if args.baseline:
         base = measure(BASELINE, args.seconds, args.repeats)
-        report("baseline (the same page, Plotly panels redrawn with every rerun while playing)", base)
-        print(f"ratio app / baseline: frames/s x{app['fps'] / base['fps']:.1f}, "
-              f"slider latency x{app['latency'] / base['latency']:.2f}")
+        report("baseline (the same page, Plotly panels redrawn with every frame)", base)
+    table(columns)
     print(f"load average {os.getloadavg()[0]:.1f} at end")
 
 

@@ -58,12 +58,13 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_app(port: int, script: str = "app.py") -> subprocess.Popen:
-    """`streamlit run app.py` (or another script) on a free port; returns once the server answers."""
+def start_app(port: int, script: str = "app.py", cwd: Path = ROOT) -> subprocess.Popen:
+    """`streamlit run app.py` (or another script, in another checkout) on a free port; returns once the
+    server answers."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", script, "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     deadline = time.time() + 60
     while time.time() < deadline:
         if proc.poll() is not None:

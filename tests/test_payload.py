@@ -103,7 +103,12 @@ def test_curves_payload_has_main_twin_and_ghost_series():
     assert [(m["step"], m["text"]) for m in curves["markers"]] == [(2, "p → 0.1")]
     main_test = curves["series"][2]
     assert main_test["y"] == [round(h["test_loss"], 4) for h in live.trainer.history]
-    assert curves["series"][0]["label"].startswith("earlier: ") and not curves["series"][1]["label"]
+    # the earlier run is named in the legend (faded swatch), not by a label over the curves
+    ghosts = [item for item in curves["legend"] if item["opacity"] < 1]
+    assert len(ghosts) == 1 and ghosts[0]["text"].startswith("earlier: ") and "label" not in curves["series"][0]
+    live.clear_ghosts()
+    assert [s["run"] for s in curves_payload(live)["series"]] == ["main", "main", "twin", "twin"]
+    assert not [item for item in curves_payload(live)["legend"] if item["opacity"] < 1]
 
 
 def test_thin_keeps_points_in_place_and_the_last_one():
@@ -167,11 +172,12 @@ def test_curves_say_what_the_plotly_curves_say(trained):
         assert sent_line["width"] == trace.line.width and sent_line["opacity"] == trace.opacity
         style = RUN_STYLES[sent_line["run"]]
         assert sent_line["dash"] == style.svg_dash and trace.line.dash == style.plotly(trace.line.color)["dash"]
-        if sent_line["label"]:  # a ghost: its title, cut short in the payload, wrapped in the legend
+        if sent_line["run"] == "ghost":  # its title, cut short in the payload, is in the live legend
             title = trace.legendgrouptitle.text.replace("<br>", " ")
-            assert sent_line["label"] == title or title.startswith(sent_line["label"].rstrip("…"))
+            assert any(item["text"] == title or title.startswith(item["text"].rstrip("…"))
+                       for item in curves["legend"])
     titles = {t.legendgrouptitle.text for t in fig.data}
-    assert [item["text"] for item in curves["legend"][2:]] == [t for t in ("this run (dropout, p = 0.2)",
+    assert [item["text"] for item in curves["legend"][2:4]] == [t for t in ("this run (dropout, p = 0.2)",
                                                                           "twin without dropout (p = 0)")
                                                                 if t in titles]
     assert [item["text"] for item in curves["legend"][:2]] == ["test", "train"] == [t.name for t in fig.data[:4:2]]
@@ -241,7 +247,10 @@ TECHNICAL = {"anchor", "aria", "circle", "counter", "curves", "dasharray", "data
              "end", "family", "fill", "font", "ghost", "hidden", "http", "img", "iteration", "label", "line",
              "linejoin", "live", "middle", "none", "opacity", "org", "path", "points", "polyline", "ready", "rect",
              "rgb", "round", "size", "start", "stroke", "svg", "testid", "text", "transform", "translate",
-             "visibility", "visible", "weight", "width", "www"}
+             "visibility", "visible", "weight", "width", "www",
+             # the pulled playback: its trigger, the key events and buttons that stop it, resizing
+             "pull", "present", "tspan", "dy", "key", "play", "pause", "step", "reset", "st", "button",
+             "pointerdown", "click", "resize"}
 
 
 def test_js_literal_finder():
@@ -269,4 +278,5 @@ def test_the_live_package_imports_no_streamlit_except_its_component():
     code = ("import sys, dropviz.live, dropviz.live.session, dropviz.live.payload, dropviz.live.page_state; "
             "assert 'streamlit' not in sys.modules, 'streamlit imported'")
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
-    assert [f.name for f in (ROOT / "dropviz").rglob("*.py") if "import streamlit" in f.read_text()] == ["component.py"]
+    assert sorted(f.name for f in (ROOT / "dropviz").rglob("*.py") if "import streamlit" in f.read_text()) == [
+        "component.py", "keys.py"]

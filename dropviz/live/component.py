@@ -17,10 +17,10 @@ CSS = """
 .dropviz-live { display: flex; flex-wrap: wrap; gap: 0.8rem; align-items: flex-start; }
 .dropviz-live .diagram { flex: 3 1 560px; min-width: 0; }
 .dropviz-live .curves { flex: 2 1 380px; min-width: 0; }
-.dropviz-live.present { flex-direction: column; flex-wrap: nowrap; gap: 0.3rem; }
-.dropviz-live.present .diagram { flex: none; width: 100%; height: max(330px, calc(55vh - 40px)); }
-.dropviz-live.present .curves { flex: none; width: 100%; height: max(240px, calc(45vh - 70px)); }
-svg { display: block; }
+.dropviz-live.present { display: grid; grid-template-columns: minmax(0, 1fr); row-gap: 4px; }
+.dropviz-live.present .diagram { grid-row: 1; height: 100%; overflow: hidden; }
+.dropviz-live.present .curves { grid-row: 2; height: 100%; overflow: hidden; }
+svg { display: block; max-width: 100%; height: auto; }
 """
 
 _mount = st.components.v2.component("dropviz.live_view", js=JS, css=CSS)

@@ -2,12 +2,17 @@
 // It only draws: every word, number format, colour and line style comes in the data that
 // dropviz/live/payload.py sends (Streamlit Components v2), so the Plotly figures and this view say the
 // same. Streamlit calls this function again with each new `data`; the SVG is built once per network
-// shape and afterwards only its attributes and texts change, so nothing jumps or flickers.
+// shape and pane size and afterwards only its attributes and texts change, so nothing jumps or flickers.
+//
+// Sizes: each SVG is laid out in the CSS pixels of its pane (no viewBox scaling), with text in CSS pixels
+// times U: at least 16 px, larger on windows larger than 1280x720. Text therefore stays readable in a small
+// pane and grows with browser zoom.
 const NS = "http://www.w3.org/2000/svg";
-const W = 1200, H = 730;
-const TOP = 215, BOTTOM = 600;           // neurons live between these y
 
 function rgb(c) { return `rgb(${c[0]},${c[1]},${c[2]})`; }
+
+// text scale: 1 up to a 1280x720 window, then with the window (1.5 at 1920x1080)
+function unit() { return Math.max(1, Math.min(window.innerWidth / 1280, window.innerHeight / 720)); }
 
 // scale: [[position, [r, g, b]], ...] from 0 to 1, as the payload sends it
 function colorAt(scale, t) {
@@ -41,64 +46,146 @@ function el(tag, attrs, parent, text) {
   return e;
 }
 
-function columnYs(n, rows) {
-  const step = (BOTTOM - TOP) / Math.max(rows - 1, 1);
-  return Array.from({ length: n }, (_, i) => (TOP + BOTTOM) / 2 + (i - (n - 1) / 2) * step);
+// the width of a text in px: the sum of its characters' widths, each measured once per size and weight by a
+// scratch element of the svg (measuring whole texts every frame forced a layout each time)
+const WIDTHS = new Map();
+function measure(svg, text, size, weight) {
+  const key = `${size}|${weight || 400}`;
+  let table = WIDTHS.get(key);
+  if (!table) WIDTHS.set(key, table = new Map());
+  let w = 0;
+  for (const ch of String(text)) {
+    let cw = table.get(ch);
+    if (cw === undefined) {
+      if (!svg.__ruler) svg.__ruler = el("text", { x: -9999, y: -9999, visibility: "hidden" }, svg);
+      const r = svg.__ruler;
+      r.setAttribute("font-size", size);
+      r.setAttribute("font-weight", weight || 400);
+      r.textContent = `${ch}${ch}`;
+      cw = r.getComputedTextLength ? r.getComputedTextLength() / 2 : 0;
+      if (!(cw > 0)) cw = ch === " " ? 0.28 * size : 0.56 * size;
+      table.set(ch, cw);
+    }
+    w += cw;
+  }
+  return w;
 }
 
-function shapeKey(d) {
+// words wrapped into lines no wider than max px
+function wrap(svg, text, size, max, weight) {
+  const lines = [];
+  let line = "";
+  String(text || "").split(" ").forEach((word) => {
+    const next = line ? `${line} ${word}` : word;
+    if (line && measure(svg, next, size, weight) > max) { lines.push(line); line = word; } else line = next;
+  });
+  if (line) lines.push(line);
+  return lines;
+}
+
+// a text element showing `lines` one under the other, from baseline y
+function setLines(t, lines, x, lineHeight) {
+  t.textContent = "";
+  lines.forEach((line, k) => el("tspan", { x, dy: k ? lineHeight : 0 }, t, line));
+}
+
+function shapeKey(d, w, h) {
   const cols = d.columns;
   return JSON.stringify([d.image, d.compact, cols[0].values.length, cols.slice(1, -1).map(c => c.act.length),
-                         cols[cols.length - 1].probs.length]);
+                         cols[cols.length - 1].probs.length, w, h, unit()]);
 }
 
-// Build the static skeleton: one <g> per column, edges behind neurons.
-function build(root, d, look) {
+function paneSize(host, present, ratio) {
+  const w = Math.max(320, Math.round(host.clientWidth || 800));
+  const h = present && host.clientHeight > 100 ? Math.round(host.clientHeight)
+    : Math.round(Math.max(380, Math.min(w * ratio, 0.8 * window.innerHeight)));
+  return [w, h];
+}
+
+// Build the static skeleton in a w x h pane: one <g> per column, edges behind neurons.
+function build(root, d, look, w, h, present) {
   root.innerHTML = "";
-  const C = look.colors;
-  const svg = el("svg", { viewBox: `0 0 ${W} ${H}`, width: "100%", role: "img",
+  const C = look.colors, U = unit();
+  const svg = el("svg", { viewBox: `0 0 ${w} ${h}`, width: w, height: h, role: "img",
                           "aria-label": look.aria.diagram, "font-family": look.font }, root);
-  const s = { svg, cols: [], edges: [], texts: {} };
-  s.texts.counter = el("text", { x: 10, y: 56, "font-size": 58, "font-weight": 700, fill: C.ink,
+  const s = { svg, cols: [], edges: [], texts: {}, w, h, U };
+  const pad = 6 * U, small = 16 * U, normal = 18 * U, lh = 21 * U;
+  // header: the counter, the status under it; the metrics at the right
+  const big = Math.round(Math.min(46 * U, Math.max(30 * U, w / 20)));
+  s.texts.counter = el("text", { x: pad, y: big * 0.92, "font-size": big, "font-weight": 700, fill: C.ink,
                                  "data-testid": "iteration-counter" }, svg, "");
-  s.texts.status = el("text", { x: 10, y: 96, "font-size": 24, fill: C.muted }, svg, "");
-  s.texts.metrics = el("text", { x: W - 10, y: 36, "font-size": 24, fill: C.ink, "text-anchor": "end" }, svg, "");
-  s.texts.twin = el("text", { x: W - 10, y: 66, "font-size": 24, fill: C.muted, "text-anchor": "end" }, svg, "");
-  s.texts.tracked = el("text", { x: W - 10, y: 96, "font-size": 20, fill: C.muted, "text-anchor": "end" }, svg, "");
+  // on the stage the status follows the counter on its line (placed when drawn); else under it
+  s.statusInline = present;
+  s.texts.status = el("text", { x: pad, y: present ? big * 0.92 : big + lh, "font-size": normal, fill: C.muted }, svg, "");
+  s.texts.metrics = el("text", { x: w - pad, y: normal, "font-size": normal, fill: C.ink, "text-anchor": "end" }, svg, "");
+  s.texts.twin = el("text", { x: w - pad, y: normal + lh, "font-size": normal, fill: C.muted, "text-anchor": "end" }, svg, "");
+  const headerBottom = present ? big + 8 * U : big + lh + 8 * U;
+
+  // bottom: the legend (wrapped), the tracked example's line
+  s.legendLines = wrap(svg, d.legend, small, w - 2 * pad);
+  s.trackedLines = present ? [] : wrap(svg, d.tracked, small, w - 2 * pad);  // the stage has no room for it
+  s.present = present;
+  s.legendSize = small;
+  const bottomLines = Math.max(present ? 1 : 2, s.legendLines.length) + (present ? 0 : Math.max(1, s.trackedLines.length));
+  s.legend = el("text", { x: pad, y: h - pad - (bottomLines - 1) * lh, "font-size": small, fill: C.muted }, svg, "");
+  s.legendY = h - pad - (bottomLines - 1) * lh;
+  s.lh = lh;
+  s.pad = pad;
+  const bottomTop = h - pad - bottomLines * lh;
 
   const nCols = d.columns.length, imageIn = d.image;
-  const x0 = imageIn ? 150 : 110, x1 = W - 190;  // room right of the outputs for "class 1 100% ← true"
-  const xs = Array.from({ length: nCols }, (_, i) => x0 + (i * (x1 - x0)) / (nCols - 1));
+  const first = d.columns[0], last = d.columns[nCols - 1];
+  // room left of the inputs and right of the outputs for their labels, measured: they always fit
+  const inLabel = imageIn ? 0 : Math.max(0, ...first.labels.map(t => measure(svg, t, small)));
+  const outLabel = Math.max(...last.labels.map(t => measure(svg, t, small, 700)));
   const counts = d.columns.map((col, c) => c === 0 ? (imageIn ? 0 : col.values.length)
                                            : c === nCols - 1 ? col.probs.length : col.act.length);
   const rows = Math.max(...counts, 2);
-  const r = Math.max(7, Math.min(20, ((BOTTOM - TOP) / Math.max(rows - 1, 1)) * 0.36));
+  // column heads: title + two lines; notes under the neurons: up to three lines
+  const headTop = headerBottom + lh;
+  const notesLines = present ? 2 : 3;
+  const top0 = headTop + 2 * lh + 10 * U, bottom0 = bottomTop - notesLines * lh - 6 * U;
+  const r = Math.max(5, Math.min(18 * U, ((bottom0 - top0) / Math.max(rows, 2)) * 0.36));
+  const TOP = top0 + r, BOTTOM = bottom0 - r;
+  const imgSide = imageIn ? Math.min(BOTTOM - TOP + 2 * r, 0.24 * w) : 0;
+  const x0 = imageIn ? pad + imgSide / 2 : pad + inLabel + 10 * U + r;
+  const x1 = w - pad - outLabel - 10 * U - r;
+  const xs = Array.from({ length: nCols }, (_, i) => x0 + (i * (x1 - x0)) / (nCols - 1));
+  const dx = (x1 - x0) / (nCols - 1);
+  const ys = (n) => {
+    const step = (BOTTOM - TOP) / Math.max(rows - 1, 1);
+    return Array.from({ length: n }, (_, i) => (TOP + BOTTOM) / 2 + (i - (n - 1) / 2) * step);
+  };
   // many layers: the payload says the per-layer texts once for all layers, in the middle
   s.compact = d.compact;
   const mid = (xs[1] + xs[nCols - 2]) / 2;
-  s.shared = el("text", { x: mid, y: TOP - 40, "font-size": 21, fill: C.ink, "text-anchor": "middle" }, svg, "");
-  s.sharedNote = el("text", { x: mid, y: BOTTOM + 66, "font-size": 18, fill: C.muted, "text-anchor": "middle" }, svg, "");
+  s.shared = el("text", { x: mid, y: headTop + lh, "font-size": normal, fill: C.ink, "text-anchor": "middle" }, svg, "");
+  s.sharedNote = el("text", { x: mid, y: BOTTOM + r + lh + 4 * U, "font-size": small, fill: C.muted,
+                              "text-anchor": "middle" }, svg, "");
   const edgeG = el("g", { "stroke-width": 1.4 }, svg);
   const nodeG = el("g", {}, svg);
+  // head texts must fit between columns: a title too wide for its column alternates rows with its neighbours
+  const titleW = Math.max(...d.columns.map(col => measure(svg, col.title, normal, 700)));
+  const stagger = titleW > dx - 6 * U;
+  s.colWidth = dx - 6 * U;
 
   for (let c = 0; c < nCols; c++) {
     const col = { x: xs[c], ys: [], nodes: [], crosses: [] };
     if (c === 0 && imageIn) {
-      const side = Math.round(Math.sqrt(d.columns[0].values.length));
-      const px = Math.min(22, (2 * x0 - 40) / side), left = xs[0] - (px * side) / 2;
-      const top = (TOP + BOTTOM) / 2 - (px * side) / 2;
+      const side = Math.round(Math.sqrt(first.values.length));
+      const px = imgSide / side, left = xs[0] - imgSide / 2, top = (TOP + BOTTOM) / 2 - imgSide / 2;
       col.pixels = [];
       for (let i = 0; i < side * side; i++) {
-        const rx = left + (i % side) * px, ry = top + Math.floor(i / side) * px;
+        const rx = left + (i % side) * px, ry = top + Math.floor(i / side) * px, k = px * 0.15;
         const rect = el("rect", { x: rx, y: ry, width: px, height: px, stroke: C.pixel_edge, "stroke-width": 0.5 }, nodeG);
-        const cross = el("path", { d: `M${rx + 3},${ry + 3}L${rx + px - 3},${ry + px - 3}M${rx + px - 3},${ry + 3}L${rx + 3},${ry + px - 3}`,
+        const cross = el("path", { d: `M${rx + k},${ry + k}L${rx + px - k},${ry + px - k}M${rx + px - k},${ry + k}L${rx + k},${ry + px - k}`,
                                     stroke: C.dropped, "stroke-width": 2.5, visibility: "hidden" }, nodeG);
         col.pixels.push(rect); col.crosses.push(cross);
       }
       col.ys = [(TOP + BOTTOM) / 2];
-      col.anchorX = left + px * side;
+      col.anchorX = left + imgSide;
     } else {
-      col.ys = columnYs(counts[c], rows);
+      col.ys = ys(counts[c]);
       col.anchorX = xs[c];
       col.ys.forEach((y) => {
         const circle = el("circle", { cx: xs[c], cy: y, r, "stroke-width": 2.5 }, nodeG);
@@ -109,21 +196,22 @@ function build(root, d, look) {
       });
     }
     const isOut = c === nCols - 1;
-    // the header lines must fit between columns (10 columns at depth 8)
-    const fs = s.compact ? 21 : Math.max(14, Math.min(21, ((x1 - x0) / (nCols - 1)) / 6));
-    col.title = el("text", { x: xs[c], y: TOP - 80, "font-size": fs, "font-weight": 700, fill: C.ink,
+    const down = stagger && c % 2 === 1 ? lh : 0;
+    col.title = el("text", { x: xs[c], y: headTop + down, "font-size": normal, "font-weight": 700, fill: C.ink,
                              "text-anchor": "middle" }, svg, "");
-    col.lines = [TOP - 55, TOP - 30].map(y => el("text", { x: xs[c], y, "font-size": fs, fill: C.ink,
-                                                          "text-anchor": "middle" }, svg, ""));
-    col.notes = [[BOTTOM + 38, 18], [BOTTOM + 62, 18], [BOTTOM + 86, 16]].map(([y, size]) =>
-      el("text", { x: xs[c], y, "font-size": size, fill: C.muted, "text-anchor": "middle" }, svg, ""));
-    if (isOut && s.compact) { col.notes[0].setAttribute("text-anchor", "start"); col.notes[0].setAttribute("x", xs[c] - r); }
+    col.lines = [headTop + lh, headTop + 2 * lh].map(y => el("text", { x: xs[c], y, "font-size": normal, fill: C.ink,
+                                                                      "text-anchor": "middle" }, svg, ""));
+    col.notes = el("text", { x: xs[c], y: BOTTOM + r + lh + 2 * U, "font-size": small, fill: C.muted,
+                             "text-anchor": "middle" }, svg, "");
+    col.notesX = xs[c];
+    if (isOut) { col.notes.setAttribute("text-anchor", "start"); col.notesX = xs[c] - r; }
     if (isOut || (c === 0 && !imageIn)) {
-      col.labels = col.ys.map((y) => el("text", { x: xs[c] + (isOut ? r + 8 : -r - 8), y: y + 6, "font-size": 18,
-                                                  fill: C.ink, "text-anchor": isOut ? "start" : "end" }, svg, ""));
+      col.labels = col.ys.map((y) => el("text", { x: xs[c] + (isOut ? r + 8 * U : -r - 8 * U), y: y + small * 0.35,
+                                                  "font-size": small, fill: C.ink, "text-anchor": isOut ? "start" : "end" }, svg, ""));
     }
     s.cols.push(col);
   }
+  s.notesLines = notesLines;
   // edges between consecutive columns (from the image's right edge for an image input)
   for (let c = 0; c + 1 < nCols; c++) {
     const a = s.cols[c], b = s.cols[c + 1], lines = [];
@@ -132,7 +220,6 @@ function build(root, d, look) {
     }));
     s.edges.push(lines);
   }
-  s.legend = el("text", { x: 10, y: H - 8, "font-size": 18, fill: C.muted }, svg, "");
   return s;
 }
 
@@ -144,21 +231,43 @@ function setNode(n, cross, kept, fill, look) {
   cross.setAttribute("visibility", kept ? "hidden" : "visible");
 }
 
+function setText(t, value) { if (t.textContent !== value) t.textContent = value; }
+
 function draw(s, d, look) {
   const C = look.colors;
-  s.texts.counter.textContent = d.counter;
-  s.texts.status.textContent = d.status;
-  s.texts.metrics.textContent = d.metrics;
-  s.texts.twin.textContent = d.twin;
-  s.texts.tracked.textContent = d.tracked;
-  s.shared.textContent = d.shared;
-  s.sharedNote.textContent = d.shared_note;
-  s.legend.textContent = d.legend;
+  setText(s.texts.counter, d.counter);
+  const cw = measure(s.svg, d.counter, Number(s.texts.counter.getAttribute("font-size")), 700);
+  setText(s.texts.status, d.status);
+  let used = cw;
+  if (s.statusInline) {
+    s.texts.status.setAttribute("x", s.pad + cw + 14 * s.U);
+    used += 14 * s.U + measure(s.svg, d.status, 18 * s.U);
+  }
+  setText(s.texts.metrics, d.metrics);
+  setText(s.texts.twin, d.twin);
+  // the metrics move under the counter's line when they would run into it
+  const mw = Math.max(measure(s.svg, d.metrics, 18 * s.U), measure(s.svg, d.twin, 18 * s.U));
+  s.texts.metrics.style.display = s.texts.twin.style.display = used + mw + 30 * s.U > s.w ? "none" : "";
+  setText(s.shared, d.shared);
+  setText(s.sharedNote, d.shared_note);
+  const bottomKey = `${d.legend}|${d.tracked}`;
+  if (s.bottomKey !== bottomKey) {
+    s.bottomKey = bottomKey;
+    const lines = [...wrap(s.svg, d.legend, s.legendSize, s.w - 2 * s.pad),
+                   ...(s.present ? [] : wrap(s.svg, d.tracked, s.legendSize, s.w - 2 * s.pad))];
+    setLines(s.legend, lines, s.pad, s.lh);
+  }
   d.columns.forEach((data, c) => {
     const col = s.cols[c];
-    col.title.textContent = data.title;
-    col.lines.forEach((t, k) => { t.textContent = data.lines[k]; });
-    col.notes.forEach((t, k) => { t.textContent = data.notes[k]; });
+    setText(col.title, data.title);
+    col.lines.forEach((t, k) => setText(t, data.lines[k]));
+    const key = data.notes.join("|");
+    if (col.notesKey !== key) {  // wrapped to the column's width, at most as many lines as there is room for
+      col.notesKey = key;
+      const max = c === d.columns.length - 1 ? 1e9 : s.colWidth;
+      const lines = data.notes.filter(t => t).flatMap(t => wrap(s.svg, t, s.legendSize, max)).slice(0, s.notesLines);
+      setLines(col.notes, lines, col.notesX, s.lh);
+    }
   });
 
   const keeps = [];
@@ -174,7 +283,7 @@ function draw(s, d, look) {
   } else {
     inCol.nodes.forEach((n, i) => {
       setNode(n, inCol.crosses[i], input.keep[i] === 1, C.input, look);
-      inCol.labels[i].textContent = input.labels[i];
+      setText(inCol.labels[i], input.labels[i]);
     });
     keeps.push(input.keep.map(k => k === 1));
   }
@@ -193,7 +302,7 @@ function draw(s, d, look) {
     n.setAttribute("fill", colorAt(look.activation_scale, out.probs[i]));
     n.setAttribute("stroke", i === out.label ? C.ink : C.muted);
     n.setAttribute("stroke-width", i === out.label ? 4 : 2);
-    outCol.labels[i].textContent = out.labels[i];
+    setText(outCol.labels[i], out.labels[i]);
     outCol.labels[i].setAttribute("font-weight", i === out.best ? 700 : 400);
   });
   keeps.push(out.probs.map(() => true));
@@ -208,50 +317,68 @@ function draw(s, d, look) {
 }
 
 // ------------------------------------------------------------------ live loss curves
-const CW = 800, CH = 730, PL = 96, PR = 30, PT = 116, PB = 560;
-
-function textWidth(t, size) {  // measured when laid out, else estimated
-  const w = t.getComputedTextLength ? t.getComputedTextLength() : 0;
-  return w > 0 ? w : 0.55 * size * t.textContent.length;
-}
-
-function buildCurves(root, d, look) {
+function buildCurves(root, d, look, w, h) {
   root.innerHTML = "";
-  const C = look.colors;
-  const svg = el("svg", { viewBox: `0 0 ${CW} ${CH}`, width: "100%", role: "img", "aria-label": look.aria.curves,
+  const C = look.colors, U = unit();
+  const svg = el("svg", { viewBox: `0 0 ${w} ${h}`, width: w, height: h, role: "img", "aria-label": look.aria.curves,
                           "font-family": look.font }, root);
-  const c = { svg };
-  c.title = el("text", { x: 10, y: 36, "font-size": 28, "font-weight": 700, fill: C.ink }, svg, "");
-  c.sub = el("text", { x: 10, y: 64, "font-size": 19, fill: C.muted }, svg, "");
+  const c = { svg, w, h, U, pad: 6 * U, lh: 21 * U, small: 16 * U, normal: 18 * U };
+  c.title = el("text", { x: c.pad, y: 24 * U, "font-size": 22 * U, "font-weight": 700, fill: C.ink }, svg, "");
+  c.sub = el("text", { x: c.pad, y: 24 * U + c.lh, "font-size": c.small, fill: C.muted }, svg, "");
+  c.gap = el("text", { x: c.pad, y: 0, "font-size": c.normal, "font-weight": 700, fill: C.ink }, svg, "");
   c.grid = el("g", {}, svg);
   c.markers = el("g", {}, svg);
   c.lines = el("g", { fill: "none", "stroke-linejoin": "round" }, svg);
-  c.labels = el("g", {}, svg);
-  el("line", { x1: PL, y1: PB, x2: CW - PR, y2: PB, stroke: C.ink, "stroke-width": 2 }, svg);
-  el("line", { x1: PL, y1: PT, x2: PL, y2: PB, stroke: C.ink, "stroke-width": 2 }, svg);
-  c.xTitle = el("text", { x: (PL + CW - PR) / 2, y: PB + 62, "font-size": 20, fill: C.ink, "text-anchor": "middle" }, svg, "");
-  c.gap = el("text", { x: 10, y: 96, "font-size": 22, "font-weight": 700, fill: C.ink }, svg, "");
+  c.axes = el("g", {}, svg);
+  c.xTitle = el("text", { "font-size": c.small, fill: C.ink, "text-anchor": "middle" }, svg, "");
   c.legend = el("g", {}, svg);
   return c;
 }
 
-// the legend: a swatch and a text per item, in rows that wrap at the chart's width
-function drawLegend(c, items, look) {
-  const key = JSON.stringify(items);
-  if (c.legendKey === key) return;
-  c.legendKey = key;
+// the header (title, subtitle wrapped) and the legend (rows that wrap) decide where the plot area is
+function layoutCurves(c, d, look) {
+  const key = JSON.stringify([d.title, d.subtitle, d.legend]);
+  if (c.layoutKey === key) return;
+  c.layoutKey = key;
+  const C = look.colors, U = c.U;
+  c.title.textContent = d.title;
+  const sub = wrap(c.svg, d.subtitle, c.small, c.w - 2 * c.pad).slice(0, 2);
+  setLines(c.sub, sub, c.pad, c.lh);
+  // the gap line goes at the right of the title when the longest it can be fits there
+  const inline = measure(c.svg, d.title, 22 * U, 700) + measure(c.svg, d.gap_widest, c.normal, 700) + 24 * U < c.w;
+  const headBottom = 24 * U + sub.length * c.lh - (inline ? c.lh : 0);
+  c.gap.setAttribute("text-anchor", inline ? "end" : "start");
+  c.gap.setAttribute("x", inline ? c.w - c.pad : c.pad);
+  c.gap.setAttribute("y", inline ? 24 * U : headBottom + c.lh + 2 * U);
+  c.sub.setAttribute("y", 24 * U + c.lh);
+  // legend rows from the bottom up
   c.legend.innerHTML = "";
-  let x = 10, y = PB + 100;
-  items.forEach((item) => {
-    const g = el("g", {}, c.legend);
-    el("line", { x1: 0, y1: -7, x2: 40, y2: -7, stroke: item.color, "stroke-width": item.width,
-                 "stroke-dasharray": item.dash }, g);
-    const t = el("text", { x: 48, y: 0, "font-size": 20, fill: look.colors.ink }, g, item.text);
-    const w = 48 + textWidth(t, 20);
-    if (x > 10 && x + w > CW - 10) { x = 10; y += 30; }
-    g.setAttribute("transform", `translate(${x},${y})`);
-    x += w + 30;
+  const rows = [[]];
+  let x = c.pad;
+  d.legend.forEach((item) => {
+    const tw = measure(c.svg, item.text, c.small);
+    const wItem = 36 * U + tw;
+    if (x > c.pad && x + wItem > c.w - c.pad) { rows.push([]); x = c.pad; }
+    rows[rows.length - 1].push([item, x]);
+    x += wItem + 22 * U;
   });
+  const legendTop = c.h - c.pad - rows.length * c.lh;
+  rows.forEach((row, k) => row.forEach(([item, x0]) => {
+    const g = el("g", { transform: `translate(${x0},${legendTop + (k + 1) * c.lh - 5 * U})` }, c.legend);
+    el("line", { x1: 0, y1: -6 * U, x2: 28 * U, y2: -6 * U, stroke: item.color, "stroke-width": item.width,
+                 "stroke-dasharray": item.dash, "stroke-opacity": item.opacity }, g);
+    el("text", { x: 34 * U, y: 0, "font-size": c.small, fill: C.ink }, g, item.text);
+  }));
+  c.PT = headBottom + 2 * c.lh + 6 * U;
+  c.PB = legendTop - 2 * c.lh - 8 * U;
+  c.PR = 14 * U;
+  c.PL = measure(c.svg, "0.000", c.small) + 16 * U;
+  c.xTitle.setAttribute("x", (c.PL + c.w - c.PR) / 2);
+  c.xTitle.setAttribute("y", c.PB + 2 * c.lh);
+  c.axes.innerHTML = "";
+  el("line", { x1: c.PL, y1: c.PB, x2: c.w - c.PR, y2: c.PB, stroke: C.ink, "stroke-width": 2 }, c.axes);
+  el("line", { x1: c.PL, y1: c.PT, x2: c.PL, y2: c.PB, stroke: C.ink, "stroke-width": 2 }, c.axes);
+  c.gkey = null;
 }
 
 function upTo(s, step) {
@@ -263,11 +390,10 @@ function upTo(s, step) {
 
 function drawCurves(c, d, frame, look) {
   const C = look.colors;
-  c.title.textContent = d.title;
-  c.sub.textContent = d.subtitle;
-  c.xTitle.textContent = d.x_title;
-  c.gap.textContent = frame.gap;
-  drawLegend(c, d.legend, look);
+  layoutCurves(c, d, look);
+  const { PL, PR, PT, PB } = c, CW = c.w;
+  setText(c.xTitle, d.x_title);
+  setText(c.gap, frame.gap);
   // the curves follow the frame on screen: points of later iterations wait for their frame
   const all = d.series.map(s => upTo(s, frame.step)).filter(s => s.x.length);
   let xmax = 10, ymax = 0;
@@ -281,21 +407,23 @@ function drawCurves(c, d, frame, look) {
   if (c.gkey !== gkey) {
     c.gkey = gkey;
     c.grid.innerHTML = "";
-    const ys = niceCeil(ymax / 5), xs = niceCeil(xmax / 5);  // round tick steps: 1, 2 or 5 x 10^k
+    // round tick steps (1, 2 or 5 x 10^k), few enough that their numbers never touch
+    const ys = niceCeil(ymax / Math.max(2, Math.min(5, Math.floor((PB - PT) / (2.2 * c.lh)))));
+    let xs = niceCeil(xmax / 5);
+    while ((CW - PR - PL) * xs / xmax < measure(c.svg, String(+xmax.toPrecision(4)), c.small) + 16 * c.U) xs = niceCeil(xs * 1.5);
     for (let yv = 0; yv <= ymax * 1.0001; yv += ys) {
       el("line", { x1: PL, y1: Y(yv), x2: CW - PR, y2: Y(yv), stroke: C.grid }, c.grid);
-      el("text", { x: PL - 10, y: Y(yv) + 7, "font-size": 19, fill: C.ink, "text-anchor": "end" }, c.grid,
+      el("text", { x: PL - 8 * c.U, y: Y(yv) + 0.35 * c.small, "font-size": c.small, fill: C.ink, "text-anchor": "end" }, c.grid,
          +yv.toPrecision(3));
     }
     for (let xv = 0; xv <= xmax * 1.0001; xv += xs) {
-      el("text", { x: X(xv), y: PB + 30, "font-size": 19, fill: C.ink, "text-anchor": "middle" }, c.grid,
+      el("text", { x: X(xv), y: PB + c.lh, "font-size": c.small, fill: C.ink, "text-anchor": "middle" }, c.grid,
          +xv.toPrecision(4));
     }
   }
   // polylines: reuse elements, one per series, in a stable order (ghosts behind)
   while (c.lines.childNodes.length < all.length) el("polyline", {}, c.lines);
   while (c.lines.childNodes.length > all.length) c.lines.removeChild(c.lines.lastChild);
-  c.labels.innerHTML = "";
   all.forEach((s, i) => {
     const pl = c.lines.childNodes[i];
     pl.setAttribute("points", s.x.map((x, k) => `${X(x).toFixed(1)},${Y(s.y[k]).toFixed(1)}`).join(" "));
@@ -303,18 +431,28 @@ function drawCurves(c, d, frame, look) {
     pl.setAttribute("stroke-width", s.width);
     pl.setAttribute("stroke-dasharray", s.dash);
     pl.setAttribute("stroke-opacity", s.opacity);
-    if (s.label) {
-      const n = s.x.length - 1;
-      el("text", { x: Math.min(X(s.x[n]), CW - PR), y: Y(s.y[n]) - 8, "font-size": 16, fill: C.muted,
-                   "text-anchor": "end" }, c.labels, s.label);
-    }
   });
+  // p-change markers: every line drawn; labels inside the plot, in up to three staggered rows, newest first,
+  // a label that fits in no row is left out (its line stays)
+  const mkey = JSON.stringify([gkey, d.markers.filter(m => m.step <= frame.step).map(m => m.step)]);
+  if (c.mkey === mkey) return;
+  c.mkey = mkey;
   c.markers.innerHTML = "";
-  d.markers.forEach((m) => {
-    el("line", { x1: X(m.step), y1: PT, x2: X(m.step), y2: PB, stroke: m.color, "stroke-width": m.width,
+  const ends = [1e9, 1e9, 1e9];  // per row: the left edge of the label placed to its right
+  const shown = d.markers.filter(m => m.step <= frame.step);
+  for (let i = shown.length - 1; i >= 0; i--) {
+    const m = shown[i], x = X(m.step);
+    el("line", { x1: x, y1: PT, x2: x, y2: PB, stroke: m.color, "stroke-width": m.width,
                  "stroke-dasharray": m.dash }, c.markers);
-    el("text", { x: X(m.step) + 4, y: PT + 20, "font-size": 19, fill: m.color }, c.markers, m.text);
-  });
+    const tw = measure(c.svg, m.text, c.small);
+    const right = x + 4 * c.U + tw > CW - PR;  // near the right edge: the label goes left of its line
+    const left = right ? x - 4 * c.U - tw : x + 4 * c.U;
+    const row = ends.findIndex(end => left + tw + 6 * c.U <= end);
+    if (row < 0) continue;
+    ends[row] = left;
+    el("text", { x: right ? x - 4 * c.U : x + 4 * c.U, y: PT + (row + 1) * c.lh, "font-size": c.small, fill: m.color,
+                 "text-anchor": right ? "end" : "start" }, c.markers, m.text);
+  }
 }
 
 function pane(parent, cls) {
@@ -327,18 +465,81 @@ function pane(parent, cls) {
   return host;
 }
 
-// ------------------------------------------------------------------ playback
-// Python sends a rerun's frames together; they are shown one every interval_ms. A new epoch
-// (settings changed, step, reset) drops frames not yet shown.
+// ------------------------------------------------------------------ drawing a frame
 function show(st, frame) {
-  const key = shapeKey(frame);
+  st.frame = frame;
+  const dHost = pane(st.row, "diagram"), cHost = pane(st.row, "curves");
+  const [dw, dh] = paneSize(dHost, st.present, 0.62);
+  const key = shapeKey(frame, dw, dh);
   if (!st.diagram || st.diagram.key !== key) {
-    st.diagram = build(pane(st.row, "diagram"), frame, st.look);
+    st.diagram = build(dHost, frame, st.look, dw, dh, st.present);
     st.diagram.key = key;
   }
   draw(st.diagram, frame, st.look);
-  if (!st.curves) st.curves = buildCurves(pane(st.row, "curves"), st.curvesData, st.look);
+  const [cw, ch] = paneSize(cHost, st.present, 0.85);
+  const ckey = `${cw}|${ch}|${unit()}`;
+  if (!st.curves || st.curves.key !== ckey) {
+    st.curves = buildCurves(cHost, st.curvesData, st.look, cw, ch);
+    st.curves.key = ckey;
+  }
   drawCurves(st.curves, st.curvesData, frame, st.look);
+}
+
+// ------------------------------------------------------------------ playback
+// Pulled (data.pull): while playing, the browser asks Python for one frame at a time ("pull" trigger),
+// after drawing the last one and waiting out the speed's interval. Nothing is computed ahead, so Pause
+// (the Play/Pause button or Space, seen here before Python hears of it) stops the asking at once and
+// the frame on screen is the engine's. A frame already asked for is drawn when it comes.
+// Otherwise Python sends several frames at once, shown one every interval_ms; a new epoch drops those
+// not yet shown.
+const STOP_KEYS = ["play_pause", "step"];
+const STOP_BUTTONS = [".st-key-play button", ".st-key-step button", ".st-key-reset button"];
+
+function stopPulling(st) {
+  if (!st.want) return;
+  st.want = false;
+  st.stopped = st.playId;
+  if (st.timer) { clearTimeout(st.timer); st.timer = null; }
+}
+
+function ask(st) {
+  st.timer = null;
+  if (!st.want || st.inflight) return;
+  st.inflight = true;
+  st.asked += 1;
+  st.askedAt = performance.now();
+  st.send("pull", st.asked);
+}
+
+function schedule(st) {
+  if (!st.want || st.inflight || st.timer) return;
+  const now = performance.now();
+  const due = Math.max(now, (st.askedAt || 0) + st.interval);
+  st.timer = setTimeout(() => ask(st), due - now);
+}
+
+function listen(st) {
+  if (st.listening) return;
+  st.listening = true;
+  document.addEventListener("dropviz-key", (event) => {
+    if (STOP_KEYS.includes(event.detail && event.detail.action)) stopPulling(st);
+  });
+  const onPress = (event) => {
+    const target = event.target && event.target.closest ? event.target : null;
+    if (target && STOP_BUTTONS.some(sel => target.closest(sel))) stopPulling(st);
+  };
+  document.addEventListener("pointerdown", onPress, true);  // a real click: as soon as the button is pressed
+  document.addEventListener("click", onPress, true);
+  // a frame asked for and never answered (the request was folded into another rerun): ask again
+  setInterval(() => {
+    if (st.inflight && performance.now() - st.askedAt > 2000) { st.inflight = false; schedule(st); }
+  }, 500);
+  // a new pane size: lay out again
+  let resizeTimer = null;
+  window.addEventListener("resize", () => {
+    clearTimeout(resizeTimer);
+    resizeTimer = setTimeout(() => { if (st.frame) show(st, st.frame); }, 150);
+  });
 }
 
 function pump(st) {
@@ -355,21 +556,38 @@ function pump(st) {
 export default function (component) {
   const { data, parentElement } = component;
   if (!data || !data.frames || !data.frames.length) return;
-  const st = parentElement.__playback || (parentElement.__playback = { queue: [], timer: null });
+  const st = parentElement.__playback || (parentElement.__playback = { queue: [], timer: null, asked: 0 });
   st.row = pane(parentElement, "dropviz-live");
+  st.present = !!data.present;
+  st.row.classList.toggle("present", st.present);
+  if (st.present && data.layout) {  // the stage's size, as app_pages/stage.py lays out the page around it
+    st.row.style.height = data.layout.height;
+    st.row.style.gridTemplateRows = data.layout.rows;
+  }
   st.curvesData = data.curves;
   st.look = data.look;
   st.interval = data.interval_ms;
-  if (st.epoch !== data.epoch) {
-    st.epoch = data.epoch;
-    st.queue = [];
-    if (st.timer) { clearTimeout(st.timer); st.timer = null; }
+  st.send = component.setTriggerValue;
+  if (data.pull) {
+    listen(st);
+    if (data.pulled >= st.asked) { st.inflight = false; st.asked = data.pulled; }
+    st.playId = data.play_id;
+    st.want = !!data.playing && data.play_id !== st.stopped;
+    if (!st.want && st.timer) { clearTimeout(st.timer); st.timer = null; }
+    show(st, data.frames[data.frames.length - 1]);
+    schedule(st);
+  } else {
+    if (st.epoch !== data.epoch) {
+      st.epoch = data.epoch;
+      st.queue = [];
+      if (st.timer) { clearTimeout(st.timer); st.timer = null; }
+    }
+    st.queue.push(...data.frames);
+    // never fall more than two reruns behind the engine
+    const limit = 2 * data.frames.length + 1;
+    if (st.queue.length > limit) st.queue.splice(0, st.queue.length - limit);
+    if (!st.timer) { st.due = performance.now(); pump(st); }
   }
-  st.queue.push(...data.frames);
-  // never fall more than two reruns behind the engine
-  const limit = 2 * data.frames.length + 1;
-  if (st.queue.length > limit) st.queue.splice(0, st.queue.length - limit);
-  if (!st.timer) { st.due = performance.now(); pump(st); }
   // first view of a session: the frame is on screen, now ask Python for the rest of the page
   if (data.request_panels && !st.requested) {
     st.requested = true;

@@ -13,6 +13,58 @@ from ..config import Config
 from .session import DEFAULT_SPEED, SPEED_BY_NAME, LiveSession, speed_from_query
 
 PAGE_KEY = "live_page"
+# The presenter view's URL parameters: present=1, panel=NAME, hide=NAME,NAME (like TensorFlow Playground's)
+CONTROLS = ("play", "step", "reset", "p", "input_p", "test_time", "mode", "panel", "speed")
+PANELS = ("boundary", "rescale", "gradient")
+DEFAULT_PANEL = "boundary"
+VIEW_PARAMS = ("present", "panel", "hide")
+
+
+def _last(value) -> str:
+    if isinstance(value, (list, tuple)):
+        value = value[-1] if value else ""
+    return str(value)
+
+
+def view_from_query(params: dict) -> tuple[bool, str, frozenset[str], list[str]]:
+    """present, panel and hidden controls from URL parameters; a warning sentence for each bad one."""
+    warnings = []
+    present = False
+    if "present" in params:
+        raw = _last(params["present"]).strip().lower()
+        if raw in ("1", "true", "yes", "on"):
+            present = True
+        elif raw not in ("0", "false", "no", "off"):
+            warnings.append(f"present={raw!r} is not valid: expected 1 (presenter view) or 0 (the full page)")
+    panel = DEFAULT_PANEL
+    if "panel" in params:
+        raw = _last(params["panel"]).strip().lower()
+        if raw in PANELS:
+            panel = raw
+        else:
+            warnings.append(f"panel={raw!r} is not valid: expected one of {', '.join(PANELS)}; "
+                            f"showing {DEFAULT_PANEL}")
+    hidden = set()
+    if "hide" in params:
+        names = [n.strip().lower() for n in _last(params["hide"]).split(",") if n.strip()]
+        hidden = {n for n in names if n in CONTROLS}
+        unknown = [n for n in names if n not in CONTROLS]
+        if unknown:
+            shown = ", ".join(repr(n[:30]) for n in unknown[:5])
+            warnings.append(f"hide= names no control called {shown}: it takes a comma list of "
+                            f"{', '.join(CONTROLS)}")
+    return present, panel, frozenset(hidden), warnings
+
+
+def view_query(present: bool, panel: str, hidden) -> dict[str, str]:
+    """The URL parameters of a view: only what differs from the full page's defaults."""
+    out = {}
+    if present:
+        out["present"] = "1"
+        out["panel"] = panel
+    if hidden:
+        out["hide"] = ",".join(c for c in CONTROLS if c in hidden)
+    return out
 
 
 @dataclass
@@ -30,7 +82,11 @@ class LivePage:
     epoch: int = 0                       # full runs so far; a new one makes the browser drop frames not yet shown
     panels_ready: bool = False           # the browser drew the first frame: the Plotly panels may follow
     figures: dict[str, Drawn] = field(default_factory=dict)  # per panel, the figure last sent
+    present: bool = False                # the presenter view (?present=1)
+    panel: str = DEFAULT_PANEL           # its detail panel
+    hidden: frozenset[str] = frozenset()  # controls left out of its top bar (?hide=)
     pulled: int = 0                      # the browser's last frame request answered (the stage's live view)
+    follow_frames: bool = False          # the detail panels follow every pulled frame (bench/baseline_page.py)
     rerun_page: bool = False             # a pulled frame diverged: the next fragment run reruns the page
 
     @classmethod
@@ -40,7 +96,8 @@ class LivePage:
         speed, speed_warning = speed_from_query(params.get("speed", SPEED_BY_NAME[DEFAULT_SPEED].key))
         if speed_warning:
             warnings.append(speed_warning)
-        return cls(LiveSession(cfg, speed), warnings)
+        present, panel, hidden, view_warnings = view_from_query(params)
+        return cls(LiveSession(cfg, speed), warnings + view_warnings, present=present, panel=panel, hidden=hidden)
 
     def full_run(self) -> int:
         """Count a full run of the page (not a fragment's own rerun); returns its epoch."""

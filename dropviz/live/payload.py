@@ -177,16 +177,19 @@ def curves_payload(live: LiveSession) -> dict:
     """Loss curves of this run, its p = 0 twin (dashed) and the ghosts (faded), with their words and styles."""
     series, legend = [], [{"text": name, **_line(RUN_STYLES["main"], color), "width": LEGEND_SWATCH}
                           for _, _, name, color in SERIES]
+    ghosts = []
     for run in live.runs():
         style = run["style"]
         rows = thin(run["history"])
-        for n, (key, _, name, color) in enumerate(SERIES):
+        for key, _, name, color in SERIES:
             pts = [(r["step"], r[key]) for r in rows if math.isfinite(r[key])]
-            label = _short_label(run_title(run)) if style == "ghost" and n == 0 else ""
-            series.append({"run": style, "name": name, **_line(RUN_STYLES[style], color), "label": label,
+            series.append({"run": style, "name": name, **_line(RUN_STYLES[style], color),
                            "x": [s for s, _ in pts], "y": _round([v for _, v in pts], 4)})
-        if style != "ghost":
-            legend.append({"text": run_title(run), **_line(RUN_STYLES[style], INK)})
-    return {"title": LOSS_TITLE, "subtitle": MEASURED, "x_title": ITERATION, "legend": legend, "series": series,
+        # an earlier run is named in the legend, beside its faded swatch: a label on the chart sat over the curves
+        item = {"text": _short_label(run_title(run)), **_line(RUN_STYLES[style], INK)}
+        (ghosts if style == "ghost" else legend).append(item)
+    return {"title": LOSS_TITLE, "subtitle": MEASURED, "x_title": ITERATION, "legend": legend + ghosts,
+            "gap_widest": gap_text(0.0, 9.999),  # the widest the gap line gets, to lay the chart out once
+            "series": series,
             "markers": [{"step": s, "text": p_change_text(p), **_line(P_CHANGE_LINE, INK)} for s, p in live.p_changes]}
 
