@@ -33,10 +33,16 @@ HIDDEN = frozenset({"input_p", "mode", "panel", "speed"})
 CARD_CSS = """<style>
 .st-key-lesson_card { gap: 0.55rem; }
 .st-key-lesson_card [data-testid="stMarkdownContainer"] { margin-bottom: 0; }
-.st-key-lesson_card p, .st-key-lesson_card button p { font-size: 20px; line-height: 1.35; margin: 0; }
-.st-key-lesson_title p { font-size: 27px; line-height: 1.15; font-weight: 700; margin: 0; }
+.st-key-lesson_card p, .st-key-lesson_card button p { font-size: 19px; line-height: 1.3; margin: 0; }
+.st-key-lesson_title p { font-size: 25px; line-height: 1.15; font-weight: 700; margin: 0; }
 .st-key-lesson_nav { gap: 0.5rem; }
-.st-key-lesson_nav [data-testid="stMarkdownContainer"] p { font-size: 19px; color: #5a5a5a; white-space: nowrap; }
+.st-key-lesson_count p { font-size: 19px; color: #5a5a5a; white-space: nowrap; }
+/* Streamlit's header is a transparent strip over the top of the page: clicks go through it to Back/Next and
+   the stage's top bar; its one control left, the button that opens the sidebar (the other pages), shows */
+body:has(.st-key-lesson_card) header[data-testid="stHeader"],
+body:has(.st-key-lesson_card) header[data-testid="stHeader"] * { pointer-events: none; }
+body:has(.st-key-lesson_card) header [data-testid="stToolbar"] { display: flex !important; }
+body:has(.st-key-lesson_card) header [data-testid="stExpandSidebarButton"] { pointer-events: auto; }
 .st-key-lesson_question p strong { color: #1b63b5; }
 </style>"""
 ENTERED = "back"  # a widget of this page only: Streamlit forgets its state once another page has run
@@ -146,7 +152,8 @@ def step_card(state: Lesson) -> None:
     st.html(CARD_CSS)
     with st.container(key="lesson_card"):
         with st.container(key="lesson_nav", horizontal=True, vertical_alignment="center"):
-            st.markdown(f"Step {state.step} of {len(STEPS)}")
+            with st.container(key="lesson_count", width="content"):
+                st.markdown(f"Step {state.step} of {len(STEPS)}")
             st.button("← Back", key="back", on_click=on_prev, disabled=state.step == 1, help="PageUp")
             st.button("Next →", key="next", on_click=on_next, disabled=state.step == len(STEPS), type="primary",
                       help="PageDown")
@@ -175,7 +182,7 @@ def main() -> None:
     write_url(state)
     page = state.page()
     page.full_run()  # a new epoch: the browser drops frames it has not shown yet
-    text, stage_area = st.columns([1, 2.3], gap="medium")
+    text, stage_area = st.columns([1, 3], gap="small")
     with text:
         step_card(state)
     with stage_area:
