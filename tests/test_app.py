@@ -102,7 +102,10 @@ def test_structural_change_starts_a_new_run_and_keeps_the_ghost():
 def test_play_then_pause():
     at = start()
     at.button(key="play").click().run()
-    assert live(at).playing and live(at).step_count > 0  # the first batch is drawn at once
+    # nothing is computed ahead: frames are computed when the browser's live view asks for them
+    assert live(at).playing and live(at).step_count == 0
+    pulled = live(at).pull()  # what one request of the browser does
+    assert pulled is not None and live(at).step_count == live(at).trainer.step_count > 0
     assert at.button(key="play").label == "❚❚ Pause"
     at.button(key="play").click().run()
     steps = live(at).step_count
@@ -151,6 +154,9 @@ def test_all_bad_parameters_at_once():
 def test_diverging_setting_pauses_with_a_message():
     at = start(optimizer="sgd", lr="50")
     at.button(key="play").click().run()
+    while live(at).pull() is not None:  # the browser asks for frames until the run diverges and pauses
+        pass
+    at.run()
     no_failure(at)
     assert live(at).diverged and not live(at).playing
     messages = [e.value for e in at.error]
@@ -200,10 +206,10 @@ def test_experiments_page_gets_the_live_settings_and_coming_back_keeps_them():
 def test_an_error_inside_a_fragment_pauses_with_a_sentence_not_a_traceback():
     at = start()
 
-    def broken_tick():
+    def broken():
         raise RuntimeError("boom")
 
-    live(at).tick = broken_tick  # what the live fragment calls on every timer tick while playing
+    live(at).current_pair = broken  # what the live fragment draws on every pulled frame
     at.button(key="play").click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert any("Something went wrong" in e.value and "boom" in e.value for e in at.error)
@@ -214,10 +220,105 @@ def test_the_page_keeps_its_state_in_one_object():
     at = start()
     at.button(key="step").click().run()
     no_failure(at)
-    widgets = {"play", "step", "reset", "live_view"}
+    widgets = {"play", "step", "reset", "live_view", "present", "stage_keys", "clear_ghosts", "link_present",
+               "link_hide"}
     loose = {k for k in at.session_state.to_dict() if not k.startswith("w_") and k not in widgets}
     assert loose == {PAGE_KEY, "config"}  # "config": what the Experiments page starts from
     state = page(at)
     assert state.panels_ready and state.epoch >= 3 and set(state.figures) == {"boundary", "rescale", "gradient",
                                                                               "curves"}
 
+
+
+# ---------------------------------------------------------------- the presenter view
+def test_presenter_view_draws_the_stage_with_one_panel():
+    at = start(present="1")
+    no_failure(at)
+    assert page(at).present and not at.warning
+    assert at.button(key="play").label == "▶ Play" and at.slider(key="w_p").value == 0.5
+    assert at.toggle(key="w_test_time") and at.selectbox(key="w_panel").value == "boundary"
+    assert [c.proto.id for c in at.get("plotly_chart")] and len(at.get("plotly_chart")) == 1
+    assert at.button(key="unpresent")  # the way back
+    assert at.query_params["present"] == "1" and at.query_params["panel"] == "boundary"
+    at.selectbox(key="w_panel").set_value("rescale").run()
+    no_failure(at)
+    assert page(at).panel == "rescale" and at.query_params["panel"] == "rescale"
+    at.button(key="step").click().run()
+    assert live(at).step_count == 1
+    at.slider(key="w_p").set_value(0.3).run()
+    assert live(at).cfg.p == 0.3 and live(at).p_changes == [(1, 0.3)]
+    at.button(key="unpresent").click().run()
+    no_failure(at)
+    assert not page(at).present and "present" not in at.query_params
+    assert len(at.get("plotly_chart")) == 4 and live(at).cfg.p == 0.3
+
+
+def test_present_button_switches_to_the_presenter_view():
+    at = start()
+    at.button(key="present").click().run()
+    no_failure(at)
+    assert page(at).present and at.query_params["present"] == "1" and len(at.get("plotly_chart")) == 1
+
+
+@pytest.mark.parametrize("panel", ["boundary", "rescale", "gradient"])
+def test_each_panel_of_the_presenter_view(panel):
+    at = start(present="1", panel=panel, dataset="digits" if panel == "boundary" else "moons", n_train="200")
+    at.button(key="step").click().run()
+    no_failure(at)
+    assert len(at.get("plotly_chart")) == 1 and not at.warning
+
+
+def test_hide_leaves_controls_out():
+    at = start(present="1", hide="mode,input_p,speed")
+    no_failure(at)
+    assert not at.warning
+    keys = {w.key for w in at.main.get("slider")} | {w.key for w in at.main.get("selectbox")}
+    assert "w_p" in keys and "w_input_p" not in keys and "w_speed" not in keys and "w_panel" in keys
+    assert not [w for w in at.main.get("button_group") if w.key == "w_mode"]
+    assert at.query_params["hide"] == "input_p,mode,speed"
+    at.button(key="step").click().run()  # the page still works, and the hidden settings keep their values
+    no_failure(at)
+    assert live(at).step_count == 1 and live(at).cfg.mode == "inverted" and live(at).cfg.input_p == 0
+
+
+@pytest.mark.parametrize("params, named", [
+    ({"hide": "mode,bogus"}, "'bogus'"),
+    ({"hide": "<b>**x**</b>"}, "hide="),
+    ({"present": "maybe"}, "present='maybe'"),
+    ({"panel": "nope"}, "panel='nope'"),
+])
+def test_bad_view_parameters_warn_in_one_sentence_and_the_page_works(params, named):
+    at = start(**params)
+    no_failure(at)
+    warnings = [w.value for w in at.warning]
+    assert len(warnings) == 1
+    text = warnings[0].replace("\\", "")  # shown as plain text: Markdown characters escaped
+    assert named in text and text.count(". ") == 0
+    if "hide" in params:
+        assert "play, step, reset, p, input_p, test_time, mode, panel, speed" in text
+        assert "<b>" not in warnings[0] or "\\<" in warnings[0]
+    at.button(key="step").click().run()
+    no_failure(at)
+    assert live(at).step_count == 1
+
+
+def test_classroom_link_builder_writes_setup_view_and_hidden_controls():
+    at = start(present="1", panel="gradient", p="0.3", dataset="circles", hide="mode")
+    no_failure(at)
+    url = at.code[0].value
+    assert url.startswith("http") and "present=1" in url and "panel=gradient" in url and "hide=mode" in url
+    assert "p=0.3" in url and "dataset=circles" in url and "speed=" in url
+    at.multiselect(key="link_hide").set_value(["input_p", "speed"]).run()
+    assert "hide=input_p,speed" in at.code[0].value
+    at.checkbox(key="link_present").uncheck().run()
+    assert "present" not in at.code[0].value and "panel=" not in at.code[0].value
+
+
+def test_clear_old_runs_button_forgets_the_ghosts():
+    at = start()
+    at.button(key="step").click().run()
+    at.slider(key="w_depth").set_value(3).run()
+    assert len(live(at).ghosts) == 1 and not at.button(key="clear_ghosts").disabled
+    at.button(key="clear_ghosts").click().run()
+    no_failure(at)
+    assert not live(at).ghosts and at.button(key="clear_ghosts").disabled

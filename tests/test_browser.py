@@ -1,6 +1,8 @@
-"""The real page in headless Chromium: press Play, the counter advances and the diagram changes.
+"""The real page in headless Chromium: press Play, the counter advances and the diagram changes; the
+presenter view fits a 1280x720 projector with big text, and the keys drive it.
 
-In CI (CI=true) a missing Chromium or Playwright fails this test; elsewhere it is skipped with the reason.
+One server and one browser for the module. In CI (CI=true) a missing Chromium or Playwright fails these
+tests; elsewhere they are skipped with the reason.
 """
 from __future__ import annotations
 
@@ -99,53 +101,161 @@ def _panel_rows(page) -> int:
     return len({round(t) for t in tops})
 
 
-def test_play_advances_counter_and_diagram_without_errors(tmp_path):
+@pytest.fixture(scope="module")
+def server():
+    port = _free_port()
+    proc = start_app(port)
+    yield f"http://127.0.0.1:{port}"
+    stop_app(proc)
+
+
+@pytest.fixture(scope="module")
+def browser(server):
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
         _need(False, "the playwright Python package is not installed")
     _need(shutil.which(CHROMIUM) is not None or Path(CHROMIUM).exists(), f"no Chromium at {CHROMIUM}")
-    port = _free_port()
-    proc = start_app(port)
-    try:
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1920, "height": 1080})
-            page.goto(f"http://127.0.0.1:{port}/")
-            page.wait_for_function(f"({COUNTER})() === 'Iteration 0'", timeout=60_000)
-            before = page.evaluate(DROPPED_PATTERN)
-            page.get_by_role("button", name="▶ Play").click()
-            page.wait_for_function(f"parseInt((({COUNTER})() || '').split(' ')[1]) >= 20", timeout=60_000)
-            page.wait_for_timeout(1500)  # let the slower panels draw too
-            after = page.evaluate(DROPPED_PATTERN)
-            assert before and after and before != after  # new masks: neurons dropped and came back
-            page.evaluate("document.querySelectorAll('*').forEach(e => { if (e.scrollTop) e.scrollTop = 0; })")
-            page.wait_for_timeout(300)
-            shot = screenshot_path(tmp_path)
-            page.screenshot(path=str(shot))
-            assert shot.stat().st_size > 10_000
-            assert page.get_by_role("link", name="Live view").count() == 1  # the sidebar names the pages
-            assert page.get_by_role("link", name="Experiments").count() == 1
-            assert page.locator('[data-testid="stException"]').count() == 0
-            assert page.get_by_text("BidiComponent Error").count() == 0
-            assert page.get_by_text("could not be drawn").count() == 0
-            assert page.get_by_role("button", name="❚❚ Pause").count() == 1
-            # the live chart draws the payload's words: legend, gap line, axis title
-            curve_texts = page.evaluate(CURVE_TEXTS)
-            assert {"test", "train", "twin without dropout (p = 0)", "iteration"} <= set(curve_texts)
-            assert any(t.startswith("test loss, this run − twin: ") for t in curve_texts)
-            # wide page: the Plotly panels two per row; a 1280x720 projector: one per row
-            assert _panel_rows(page) == 2
-            projector = browser.new_page(viewport={"width": 1280, "height": 720})
-            projector.goto(f"http://127.0.0.1:{port}/")
-            projector.locator(".st-key-panel_rescale .js-plotly-plot").wait_for(timeout=60_000)
-            assert _panel_rows(projector) == 4
-            # a shared link straight to the Experiments page names the pages the same way
-            direct = browser.new_page(viewport={"width": 1600, "height": 1000})
-            direct.goto(f"http://127.0.0.1:{port}/Experiments")
-            direct.get_by_role("button", name="Run").wait_for(timeout=60_000)
-            assert direct.get_by_role("link", name="Live view").count() == 1
-            assert direct.locator('[data-testid="stException"]').count() == 0
-            browser.close()
-    finally:
-        stop_app(proc)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def test_play_advances_counter_and_diagram_without_errors(tmp_path, server, browser):
+    page = browser.new_page(viewport={"width": 1920, "height": 1080})
+    page.goto(f"{server}/")
+    page.wait_for_function(f"({COUNTER})() === 'Iteration 0'", timeout=60_000)
+    before = page.evaluate(DROPPED_PATTERN)
+    page.get_by_role("button", name="▶ Play").click()
+    page.wait_for_function(f"parseInt((({COUNTER})() || '').split(' ')[1]) >= 20", timeout=60_000)
+    page.wait_for_timeout(1500)  # let the slower panels draw too
+    after = page.evaluate(DROPPED_PATTERN)
+    assert before and after and before != after  # new masks: neurons dropped and came back
+    page.evaluate("document.querySelectorAll('*').forEach(e => { if (e.scrollTop) e.scrollTop = 0; })")
+    page.wait_for_timeout(300)
+    shot = screenshot_path(tmp_path)
+    page.screenshot(path=str(shot))
+    assert shot.stat().st_size > 10_000
+    assert page.get_by_role("link", name="Live view").count() == 1  # the sidebar names the pages
+    assert page.get_by_role("link", name="Experiments").count() == 1
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert page.get_by_text("BidiComponent Error").count() == 0
+    assert page.get_by_text("could not be drawn").count() == 0
+    assert page.get_by_role("button", name="❚❚ Pause").count() == 1
+    # the live chart draws the payload's words: legend, gap line, axis title
+    curve_texts = page.evaluate(CURVE_TEXTS)
+    assert {"test", "train", "twin without dropout (p = 0)", "iteration"} <= set(curve_texts)
+    assert any(t.startswith("test loss, this run − twin: ") for t in curve_texts)
+    page.get_by_role("button", name="❚❚ Pause").click()
+    # wide page: the Plotly panels two per row; a 1280x720 projector: one per row
+    assert _panel_rows(page) == 2
+    projector = browser.new_page(viewport={"width": 1280, "height": 720})
+    projector.goto(f"{server}/")
+    projector.locator(".st-key-panel_rescale .js-plotly-plot").wait_for(timeout=60_000)
+    assert _panel_rows(projector) == 4
+    # a shared link straight to the Experiments page names the pages the same way
+    direct = browser.new_page(viewport={"width": 1600, "height": 1000})
+    direct.goto(f"{server}/Experiments")
+    direct.get_by_role("button", name="Run").wait_for(timeout=60_000)
+    assert direct.get_by_role("link", name="Live view").count() == 1
+    assert direct.locator('[data-testid="stException"]').count() == 0
+    for p in (page, projector, direct):
+        p.close()
+
+
+# ---------------------------------------------------------------- the presenter view
+# every visible text of the diagram, the live curves and the Plotly panel: [height of its box, its text]
+TEXT_BOXES = """() => {
+  const out = [];
+  const add = (t) => {
+    const r = t.getBoundingClientRect();
+    const s = getComputedStyle(t);
+    if (!t.textContent.trim() || r.width === 0 || s.visibility === 'hidden' || s.display === 'none') return;
+    if (r.bottom < 0 || r.top > innerHeight || r.right < 0 || r.left > innerWidth) return;
+    out.push([r.height, t.textContent.slice(0, 40)]);
+  };
+  for (const host of document.querySelectorAll('[data-testid="stBidiComponentIsolated"]')) {
+    if (host.shadowRoot) host.shadowRoot.querySelectorAll('.diagram svg text, .curves svg text').forEach(add);
+  }
+  document.querySelectorAll('.js-plotly-plot svg text').forEach(add);
+  return out;
+}"""
+STEP = f"parseInt((({COUNTER})() || '').split(' ')[1])"
+P_SHOWN = """() => {
+  for (const host of document.querySelectorAll('[data-testid="stBidiComponentIsolated"]')) {
+    const svg = host.shadowRoot && host.shadowRoot.querySelector('.diagram svg');
+    if (!svg) continue;
+    const texts = Array.from(svg.querySelectorAll('text')).map(t => t.textContent);
+    return texts[texts.indexOf('layer 1') + 1];
+  }
+  return null;
+}"""
+
+
+SLIDER_P = "() => document.querySelector('.st-key-w_p input').value"  # Streamlit 1.67: an input of type range
+
+
+def _present(browser, server, width, height, query=""):
+    page = browser.new_page(viewport={"width": width, "height": height})
+    page.goto(f"{server}/?present=1{query}")
+    page.wait_for_function(f"({COUNTER})() !== null", timeout=60_000)
+    page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
+    page.wait_for_timeout(1500)  # the window size reported, the panel sized to it
+    return page
+
+
+def _stable(page, seconds=0.6):
+    """The counter once it has not changed for `seconds`."""
+    last = page.evaluate(STEP)
+    while True:
+        page.wait_for_timeout(seconds * 1000)
+        now = page.evaluate(STEP)
+        if now == last:
+            return now
+        last = now
+
+
+@pytest.mark.parametrize("width, height, smallest", [(1280, 720, 16), (1920, 1080, 20)])
+def test_presenter_view_fits_the_screen_with_big_text(server, browser, width, height, smallest):
+    page = _present(browser, server, width, height)
+    sizes = page.evaluate(TEXT_BOXES)
+    assert len(sizes) > 30
+    small = min(sizes)
+    assert small[0] >= smallest, small
+    fits = page.evaluate("""() => [document.documentElement.scrollHeight, innerHeight,
+        ...Array.from(document.querySelectorAll('.stMain')).map(e => e.scrollHeight - e.clientHeight)]""")
+    assert fits[0] <= fits[1] and max(fits[2:]) <= 1, fits
+    assert page.locator('[data-testid="stSidebar"][aria-expanded="true"]').count() == 0  # starts collapsed
+    page.close()
+
+
+def test_presenter_keys_drive_training(server, browser):
+    page = _present(browser, server, 1280, 720, "&panel=gradient")
+    start = page.evaluate(STEP)
+    page.keyboard.press(" ")  # Play
+    page.wait_for_function(f"{STEP} >= {start + 15}", timeout=30_000)
+    status = page.locator('[data-testid="stStatusWidget"]')
+    assert status.count() == 0 or not status.first.is_visible()  # no Stop button, no running man
+    page.keyboard.press(" ")  # Pause: the counter stops
+    paused = _stable(page)
+    page.wait_for_timeout(800)
+    assert page.evaluate(STEP) == paused
+    page.keyboard.press("ArrowRight")  # Step: exactly one iteration
+    page.wait_for_function(f"{STEP} === {paused + 1}", timeout=20_000)
+    page.wait_for_timeout(800)
+    assert page.evaluate(STEP) == paused + 1
+    assert page.evaluate(SLIDER_P) == "0.5"
+    page.keyboard.press("ArrowUp")  # p + 0.05: the slider, and from the next iteration the diagram
+    page.wait_for_function(f"({SLIDER_P})() === '0.55'", timeout=20_000)
+    page.keyboard.press(".")
+    page.wait_for_function(f"({P_SHOWN})() === 'p = 0.55'", timeout=20_000)
+    toggle = page.locator(".st-key-w_test_time input")
+    assert not toggle.is_checked()
+    page.keyboard.press("t")
+    page.wait_for_function("document.querySelector('.st-key-w_test_time input').checked", timeout=20_000)
+    page.wait_for_function(f"({P_SHOWN})() !== 'p = 0.55'", timeout=20_000)  # test time: "all active"
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert page.get_by_text("Something went wrong").count() == 0
+    assert page.get_by_text("Traceback").count() == 0
+    page.close()

@@ -206,3 +206,35 @@ def test_a_figure_that_fails_leaves_nothing_cached():
     with pytest.raises(RuntimeError):
         page.figure("curves", broken)
     assert "curves" not in page.figures and page.figure("curves", lambda: "ok") == "ok"
+
+
+def test_pull_computes_one_frame_only_while_playing():
+    live = LiveSession(SMALL, speed="3 iterations per frame")
+    assert live.pull() is None and live.step_count == 0  # paused: nothing
+    live.play()
+    frame = live.pull()
+    assert frame is live.frame and live.step_count == 3 and live.twin.step_count == 3
+    live.pause()
+    assert live.pull() is None and live.step_count == 3  # nothing computed ahead, nothing after Pause
+    live.step_once()
+    assert live.step_count == 4
+
+
+def test_play_id_counts_presses_of_play():
+    live = LiveSession(SMALL)
+    live.play()
+    live.play()  # already playing: the same play
+    first = live.play_id
+    live.pause()
+    live.play()
+    assert live.play_id == first + 1
+
+
+def test_clear_ghosts_keeps_this_run():
+    live = LiveSession(SMALL)
+    live.step(2)
+    live.apply(SMALL.replace(depth=1))
+    live.step(2)
+    assert len(live.ghosts) == 1
+    live.clear_ghosts()
+    assert not live.ghosts and live.step_count == 2 and [r["style"] for r in live.runs()] == ["main", "twin"]

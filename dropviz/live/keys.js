@@ -38,9 +38,10 @@ export default function (component) {
   state.listener = (event) => {
     if (event.ctrlKey || event.metaKey || event.altKey || event.repeat && event.key === " ") return;
     if (typing(event)) return;
-    // a focused slider (Streamlit's are role="slider" elements) keeps its arrow keys
+    // a focused slider (an input of type range, or a role="slider" element) keeps its arrow keys
     const target = event.composedPath ? event.composedPath()[0] : event.target;
-    if (event.key.startsWith("Arrow") && target && target.closest && target.closest('[role="slider"]')) return;
+    const slider = target && (target.type === "range" || (target.closest && target.closest('[role="slider"]')));
+    if (event.key.startsWith("Arrow") && slider) return;
     const action = state.map[event.key];
     if (!action) return;
     event.preventDefault();  // Space and PageDown would scroll the page

@@ -1,0 +1,51 @@
+"""The presentation keys: one table, the help that lists it, and the stage's handling of each action."""
+from pathlib import Path
+
+from dropviz.live.keys import HELP, KEYS, P_STEP, key_help
+from dropviz.live.page_state import CONTROLS, PANELS, view_from_query, view_query
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_one_key_table():
+    assert KEYS[" "] == "play_pause" and KEYS["."] == KEYS["ArrowRight"] == "step"
+    assert (KEYS["ArrowUp"], KEYS["ArrowDown"], KEYS["t"]) == ("p_up", "p_down", "test_time")
+    assert (KEYS["PageDown"], KEYS["PageUp"]) == ("next", "prev")
+    assert P_STEP == 0.05
+
+
+def test_key_help_lists_only_the_actions_a_page_handles():
+    everything = key_help()
+    assert all(what in everything for _, what in HELP)
+    live = key_help(("play_pause", "step", "p_up", "p_down", "test_time"))
+    assert "Space" in live and "p ± 0.05" in live and "lesson" not in live
+    assert "Step" not in key_help(("play_pause",))
+
+
+def test_the_keys_javascript_has_no_key_names_and_leaves_text_fields_and_sliders_alone():
+    js = (ROOT / "dropviz" / "live" / "keys.js").read_text()
+    assert "ArrowUp" not in js and "PageDown" not in js  # the table is in Python
+    assert "TEXTAREA" in js and 'role="slider"' in js and "dropviz-key" in js
+
+
+def test_stage_clamps_p_to_the_fields_range():
+    from app_pages.stage import clamp_p
+    assert clamp_p(0.95 + P_STEP) == 0.95 and clamp_p(-P_STEP) == 0.0 and clamp_p(0.5 + P_STEP) == 0.55
+
+
+def test_view_parameters_round_trip():
+    assert view_from_query({}) == (False, "boundary", frozenset(), [])
+    present, panel, hidden, warnings = view_from_query({"present": "1", "panel": "gradient", "hide": "speed,mode"})
+    assert (present, panel, hidden, warnings) == (True, "gradient", frozenset({"speed", "mode"}), [])
+    assert view_query(present, panel, hidden) == {"present": "1", "panel": "gradient", "hide": "mode,speed"}
+    assert view_query(False, "boundary", frozenset()) == {}
+    assert set(PANELS) == {"boundary", "rescale", "gradient"} and "input_p" in CONTROLS
+
+
+def test_bad_view_parameters_give_one_sentence_each():
+    _, _, hidden, warnings = view_from_query({"hide": "mode, warp ,x", "present": "yes please", "panel": "3d"})
+    assert hidden == frozenset({"mode"}) and len(warnings) == 3
+    hide = next(w for w in warnings if w.startswith("hide="))
+    assert "'warp'" in hide and "'x'" in hide and ", ".join(CONTROLS) in hide
+    assert any(w.startswith("present='yes please'") for w in warnings)
+    assert any(w.startswith("panel='3d'") and "boundary, rescale, gradient" in w for w in warnings)
