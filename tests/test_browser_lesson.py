@@ -102,6 +102,7 @@ def measure(page, number: int) -> dict:
         "failures": [f for f in FAILURES if f in words] + ["stException"] * page.locator(
             '[data-testid="stException"]').count(),
         "running": page.evaluate(VISIBLE_RUNNING),
+        "sidebar_open": page.locator('[data-testid="stSidebar"][aria-expanded="true"]').count() > 0,
         "smallest": (min(t["px"] for t in chart), min(t["px"] for t in m["texts"] if not t["chart"])),
     }
 
@@ -128,6 +129,7 @@ def test_every_step_fits_the_projector_without_scrolling_and_shows_no_failure(st
         assert not m["scrolls"], f"step {number} scrolls at 1280x720: {m['scrolls']}"
         assert not m["failures"], f"step {number} shows a failure: {m['failures']}"
         assert not m["running"], f"step {number}: Streamlit's running indicator or Stop button shows"
+        assert not m["sidebar_open"], f"step {number}: the sidebar should start collapsed"
 
 
 # Known, in code this page may not change: app_pages/stage.py, dropviz/figures/*
