@@ -45,6 +45,7 @@ body:has(.st-key-lesson_card) header [data-testid="stToolbar"] { display: flex !
 body:has(.st-key-lesson_card) header [data-testid="stExpandSidebarButton"] { pointer-events: auto; }
 .st-key-lesson_question p strong { color: #1b63b5; }
 </style>"""
+PLAY_IDS = 1_000_000  # step N's play ids start at N * PLAY_IDS (see Lesson.share_pulls)
 ENTERED = "back"  # a widget of this page only: Streamlit forgets its state once another page has run
 MAX_SHOWN = 30  # characters of a bad URL value repeated in its warning
 
@@ -66,8 +67,18 @@ class Lesson:
     def page(self) -> LivePage:
         """This step's run, opened with its setup the first time the step is shown."""
         if self.step not in self.pages:
-            self.pages[self.step] = LivePage(open_session(self.current))
+            live = open_session(self.current)
+            live.play_id = self.step * PLAY_IDS
+            self.pages[self.step] = LivePage(live)
         return self.pages[self.step]
+
+    def share_pulls(self) -> None:
+        """Every step's runs play in the same browser element (the stage's live view, one key), which counts
+        its frame requests across steps and remembers which play it was told to stop: each step's play ids
+        are its own (PLAY_IDS apart), and the step shown knows the last request answered for any step."""
+        last = max(p.pulled for p in self.pages.values())
+        for p in self.pages.values():
+            p.pulled = last
 
     def go(self, number: int) -> None:
         """Show step `number` (clamped to the lesson); the step left behind is paused where it was."""
@@ -181,6 +192,7 @@ def main() -> None:
     read_url(state)
     write_url(state)
     page = state.page()
+    state.share_pulls()
     page.full_run()  # a new epoch: the browser drops frames it has not shown yet
     text, stage_area = st.columns([1, 3], gap="small")
     with text:

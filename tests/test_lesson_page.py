@@ -175,6 +175,20 @@ def test_play_pause_and_reset():
     no_failure(at)
 
 
+def test_steps_play_in_one_live_view_with_play_ids_and_frame_requests_of_their_own():
+    """The browser's live view stops pulling for the play id it was told to stop, and counts its frame
+    requests across steps: each step's play ids are its own, and every step knows the last request."""
+    at = open_lesson("6")
+    at.button(key="play").click().run()
+    at.button(key="play").click().run()
+    lesson(at).page().pulled = 7  # the browser asked for 7 frames in all
+    at.button(key="next").click().run()
+    at.button(key="play").click().run()
+    assert live(at).playing and live(at).play_id != lesson(at).pages[6].live.play_id
+    assert lesson(at).page().pulled == 7
+    no_failure(at)
+
+
 def test_leaving_a_playing_step_pauses_it():
     at = open_lesson("6")
     at.button(key="play").click().run()
