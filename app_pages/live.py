@@ -83,11 +83,11 @@ def write_url(state: LivePage) -> None:
 
 
 def plain(text: str) -> str:
-    """Text from a visitor (a URL) as Markdown that shows it literally: every punctuation mark escaped."""
+    """Text from a visitor (a URL) as Markdown that shows it literally: formatting characters escaped."""
     return "".join("\\" + c if c in PUNCTUATION else c for c in text)
 
 
-PUNCTUATION = set("\\`*_{}[]()<>#+-.!|~$:=&'\"%^@,;/?")
+PUNCTUATION = set("\\`*_[]<>#~$|{}")  # what Markdown could read as formatting, links or HTML
 
 
 # ---------------------------------------------------------------------------- callbacks
@@ -149,7 +149,7 @@ def sidebar(present: bool = False) -> None:
             sb.subheader(title)
         for name, label, kind in rows:
             _widget(sb, name, label, kind)
-    sb.button("Clear old runs", on_click=on_clear_ghosts, key="clear_ghosts", disabled=not session().ghosts,
+    sb.button("Clear old runs", on_click=on_clear_ghosts, key="clear_ghosts",
               help="Remove the faded curves of earlier runs from the loss charts.")
     link_builder(sb)
 

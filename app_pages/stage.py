@@ -51,6 +51,11 @@ PANEL_KEY = "w_panel"
 TEST_TIME_KEY = "w_test_time"
 KEYS_KEY = "stage_keys"
 LIVE_FRAGMENT, PANEL_FRAGMENT = "stage_live", "stage_panel"
+# Requests for frames the browser may have unanswered. 1: the next frame is asked for once the last one is
+# drawn. With 2 (the next computed while the last travels to the browser, ~40 ms through Streamlit under
+# load) Streamlit's front end drew only the newer of two frames that came close together (measured): a
+# frame computed and never shown, which Pause and Step must never have.
+PULL_DEPTH = 1
 PANELS_EVERY = 3.0  # seconds between redraws of the detail panel while playing at frame speeds
 SLOW_MOTION = 0.5   # seconds per iteration from which the panel follows every frame
 BASE = (1280, 720)  # the projector the stage is laid out for; larger windows scale the panel's text
@@ -243,7 +248,8 @@ def live_fragment(state: LivePage, test_time: bool, present: bool = True) -> Non
         st.rerun()
     live = state.live
     payload = live_payload(live, None, test_time, state.epoch, **({"max_neurons": MAX_NEURONS} if present else {}))
-    payload.update(pull=True, present=present, playing=live.playing, play_id=live.play_id, pulled=state.pulled)
+    payload.update(pull=True, pull_depth=PULL_DEPTH, present=present, playing=live.playing, play_id=live.play_id,
+                   pulled=state.pulled)
     if present:
         payload["layout"] = LAYOUT
     live_view(payload, key="live_view", on_pull=lambda: on_pull(state))

@@ -318,7 +318,7 @@ def test_clear_old_runs_button_forgets_the_ghosts():
     at = start()
     at.button(key="step").click().run()
     at.slider(key="w_depth").set_value(3).run()
-    assert len(live(at).ghosts) == 1 and not at.button(key="clear_ghosts").disabled
+    assert len(live(at).ghosts) == 1
     at.button(key="clear_ghosts").click().run()
     no_failure(at)
-    assert not live(at).ghosts and at.button(key="clear_ghosts").disabled
+    assert not live(at).ghosts and live(at).cfg.depth == 3

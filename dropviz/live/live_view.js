@@ -122,7 +122,7 @@ function build(root, d, look, w, h, present) {
   const headerBottom = present ? big + 8 * U : big + lh + 8 * U;
 
   // bottom: the legend (wrapped), the tracked example's line
-  s.legendLines = wrap(svg, d.legend, small, w - 2 * pad);
+  s.legendLines = wrap(svg, present ? d.legend_short : d.legend, small, w - 2 * pad);
   s.trackedLines = present ? [] : wrap(svg, d.tracked, small, w - 2 * pad);  // the stage has no room for it
   s.present = present;
   s.legendSize = small;
@@ -250,10 +250,11 @@ function draw(s, d, look) {
   s.texts.metrics.style.display = s.texts.twin.style.display = used + mw + 30 * s.U > s.w ? "none" : "";
   setText(s.shared, d.shared);
   setText(s.sharedNote, d.shared_note);
-  const bottomKey = `${d.legend}|${d.tracked}`;
+  const legend = s.present ? d.legend_short : d.legend;
+  const bottomKey = `${legend}|${d.tracked}`;
   if (s.bottomKey !== bottomKey) {
     s.bottomKey = bottomKey;
-    const lines = [...wrap(s.svg, d.legend, s.legendSize, s.w - 2 * s.pad),
+    const lines = [...wrap(s.svg, legend, s.legendSize, s.w - 2 * s.pad),
                    ...(s.present ? [] : wrap(s.svg, d.tracked, s.legendSize, s.w - 2 * s.pad))];
     setLines(s.legend, lines, s.pad, s.lh);
   }
@@ -486,10 +487,12 @@ function show(st, frame) {
 }
 
 // ------------------------------------------------------------------ playback
-// Pulled (data.pull): while playing, the browser asks Python for one frame at a time ("pull" trigger),
-// after drawing the last one and waiting out the speed's interval. Nothing is computed ahead, so Pause
-// (the Play/Pause button or Space, seen here before Python hears of it) stops the asking at once and
-// the frame on screen is the engine's. A frame already asked for is drawn when it comes.
+// Pulled (data.pull): while playing, the browser asks Python for one frame at a time ("pull" trigger), one
+// every interval at most, with at most data.pull_depth requests unanswered (the next is asked for while
+// the last travels to the browser: the round trip through Streamlit is longer than a frame). Nothing is
+// computed ahead of a request, so Pause (the Play/Pause button or Space, seen here before Python hears
+// of it) stops the asking at once; the frames already asked for are drawn when they come, and the last
+// one is the engine's state.
 // Otherwise Python sends several frames at once, shown one every interval_ms; a new epoch drops those
 // not yet shown.
 const STOP_KEYS = ["play_pause", "step"];
@@ -504,15 +507,15 @@ function stopPulling(st) {
 
 function ask(st) {
   st.timer = null;
-  if (!st.want || st.inflight) return;
-  st.inflight = true;
+  if (!st.want || st.asked - st.answered >= st.depth) return;
   st.asked += 1;
   st.askedAt = performance.now();
   st.send("pull", st.asked);
+  schedule(st);  // the next, one interval later, if fewer than pull_depth are unanswered
 }
 
 function schedule(st) {
-  if (!st.want || st.inflight || st.timer) return;
+  if (!st.want || st.asked - st.answered >= st.depth || st.timer) return;
   const now = performance.now();
   const due = Math.max(now, (st.askedAt || 0) + st.interval);
   st.timer = setTimeout(() => ask(st), due - now);
@@ -532,7 +535,7 @@ function listen(st) {
   document.addEventListener("click", onPress, true);
   // a frame asked for and never answered (the request was folded into another rerun): ask again
   setInterval(() => {
-    if (st.inflight && performance.now() - st.askedAt > 2000) { st.inflight = false; schedule(st); }
+    if (st.asked > st.answered && performance.now() - st.askedAt > 2000) { st.answered = st.asked; schedule(st); }
   }, 500);
   // a new pane size: lay out again
   let resizeTimer = null;
@@ -570,7 +573,9 @@ export default function (component) {
   st.send = component.setTriggerValue;
   if (data.pull) {
     listen(st);
-    if (data.pulled >= st.asked) { st.inflight = false; st.asked = data.pulled; }
+    st.depth = data.pull_depth || 1;
+    st.answered = Math.max(st.answered || 0, data.pulled);
+    if (st.answered > st.asked) st.asked = st.answered;  // a new element for an old session
     st.playId = data.play_id;
     st.want = !!data.playing && data.play_id !== st.stopped;
     if (!st.want && st.timer) { clearTimeout(st.timer); st.timer = null; }

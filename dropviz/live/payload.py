@@ -28,6 +28,8 @@ from .session import LiveSession
 COMPACT_DEPTH = 4  # deeper networks say a layer's p and factor once for all layers: per column they overlap
 LEGEND_TRAIN = ("Filled = kept, colour = activation (dark = 0, yellow = high). Empty with red ✕ = dropped this "
                 "iteration: sends 0, gets no gradient.")
+LEGEND_TRAIN_SHORT = "Filled = kept (colour = activation). Empty with red ✕ = dropped: sends 0, gets no gradient."
+LEGEND_TEST_SHORT = "Test time: nothing dropped. Colour = activation (dark = 0, yellow = high)."
 LEGEND_TEST = "Test time: nothing is dropped, every neuron is active. Colour = activation (dark = 0, yellow = high)."
 LOOK = {  # the same in every payload: the palette and styles of dropviz/figures/style.py
     "font": FAMILY, "colors": PALETTE,
@@ -99,6 +101,7 @@ def frame_payload(live: LiveSession, frame, twin, test_time: bool, max_neurons: 
         "twin": f"p = 0 twin: test loss {twin.test_loss:.3f} · accuracy {_percent(twin.test_acc)}",
         "tracked": tracked,
         "legend": LEGEND_TEST if test_time else LEGEND_TRAIN,
+        "legend_short": LEGEND_TEST_SHORT if test_time else LEGEND_TRAIN_SHORT,  # the presenter view's one line
         "gap": gap_text(frame.test_loss, twin.test_loss),
         "compact": compact, "shared": shared, "shared_note": shared_note,
         "image": image is not None,
