@@ -1,6 +1,7 @@
-"""dropviz: the entry point. `streamlit run app.py` serves two pages.
+"""dropviz: the entry point. `streamlit run app.py` serves three pages.
 
 - Live view (app_pages/live.py): watch dropout mask, rescale and regularize a network as it trains.
+- Lesson (app_pages/lesson.py): ten guided steps through dropout, one per screen, `/Lesson?step=N`.
 - Experiments (app_pages/experiments.py): measured answers for choosing p, data size, test-time rule,
   sparsity and cost.
 
@@ -11,4 +12,5 @@ No page icons: Streamlit fetches Material icons from Google, and a classroom may
 import streamlit as st
 
 st.navigation([st.Page("app_pages/live.py", title="Live view", default=True),
+               st.Page("app_pages/lesson.py", title="Lesson", url_path="Lesson"),
                st.Page("app_pages/experiments.py", title="Experiments", url_path="Experiments")]).run()
