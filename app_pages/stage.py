@@ -159,7 +159,7 @@ def on_key(state: LivePage, action: str, extra_keys: Callable[[str], None] | Non
 
 
 def on_pull(state: LivePage) -> None:
-    """The browser asks for the next frame while playing: compute exactly one, now."""
+    """The browser asks for the next frames while playing: compute them now (LiveSession.pull)."""
     value = st.session_state.get("live_view")
     request = value.get("pull") if value is not None else None
     try:
@@ -168,7 +168,7 @@ def on_pull(state: LivePage) -> None:
         return
     live = state.live
     before = live.diverged
-    live.pull()
+    state.pulled_frames += live.pull()
     if live.diverged and not before:
         state.rerun_page = True  # the top bar and the message need the whole page
     elif live.playing and (live.interval >= SLOW_MOTION or state.follow_frames):
@@ -249,7 +249,8 @@ def live_fragment(state: LivePage, test_time: bool, present: bool = True) -> Non
         state.rerun_page = False
         st.rerun()
     live = state.live
-    payload = live_payload(live, None, test_time, state.epoch, **({"max_neurons": MAX_NEURONS} if present else {}))
+    pairs, state.pulled_frames = state.pulled_frames or None, []  # every frame computed is sent and drawn
+    payload = live_payload(live, pairs, test_time, state.epoch, **({"max_neurons": MAX_NEURONS} if present else {}))
     payload.update(pull=True, pull_depth=PULL_DEPTH, present=present, playing=live.playing, play_id=live.play_id,
                    pulled=state.pulled)
     if present:

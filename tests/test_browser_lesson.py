@@ -132,21 +132,11 @@ def test_every_step_fits_the_projector_without_scrolling_and_shows_no_failure(st
         assert not m["sidebar_open"], f"step {number}: the sidebar should start collapsed"
 
 
-# Known, in code this page may not change: app_pages/stage.py, dropviz/figures/*
-SMALL_MARKS = {3: "dropviz/figures/rescale.py's red ✕ over dropped neurons are bar texts outside the bars, and "
-                  "Plotly shrinks them to the bar's width (constraintext): 4-5 px in the stage's panel"}
-
-
 def test_text_in_the_diagram_and_charts_is_16_px_or_more(steps):
+    # step 3's rescaling panel included: its red ✕ marks are no longer shrunk to their bars (constraintext)
     for number, m in steps.items():
-        if number not in SMALL_MARKS:
-            assert not m["small"], f"step {number}: text under {SMALLEST} px: {m['small'][:5]}"
-            assert m["smallest"][0] >= SMALLEST
-
-
-@pytest.mark.xfail(strict=True, reason=SMALL_MARKS[3])
-def test_the_rescaling_panel_marks_are_16_px_or_more(steps):
-    assert not steps[3]["small"], steps[3]["small"][:5]
+        assert not m["small"], f"step {number}: text under {SMALLEST} px: {m['small'][:5]}"
+        assert m["smallest"][0] >= SMALLEST
 
 
 @pytest.mark.xfail(strict=True, reason="the Plotly panels' titles (dropviz/figures, drawn by app_pages/stage.py) "

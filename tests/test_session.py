@@ -208,16 +208,21 @@ def test_a_figure_that_fails_leaves_nothing_cached():
     assert "curves" not in page.figures and page.figure("curves", lambda: "ok") == "ok"
 
 
-def test_pull_computes_one_frame_only_while_playing():
+def test_pull_computes_a_few_frames_only_while_playing_and_hands_over_each():
     live = LiveSession(SMALL, speed="3 iterations per frame")
-    assert live.pull() is None and live.step_count == 0  # paused: nothing
+    assert live.pull() == [] and live.step_count == 0  # paused: nothing
     live.play()
-    frame = live.pull()
-    assert frame is live.frame and live.step_count == 3 and live.twin.step_count == 3
+    k = live.frames_per_pull
+    assert k == 3  # 0.12 s of frames at 25 frames/s
+    pairs = live.pull()
+    assert [f.step for f, _ in pairs] == [3, 6, 9] and [t.step for _, t in pairs] == [3, 6, 9]
+    assert pairs[-1][0] is live.frame and live.step_count == 9 and live.twin.step_count == 9
     live.pause()
-    assert live.pull() is None and live.step_count == 3  # nothing computed ahead, nothing after Pause
+    assert live.pull() == [] and live.step_count == 9  # nothing computed ahead, nothing after Pause
     live.step_once()
-    assert live.step_count == 4
+    assert live.step_count == 10
+    live.set_speed("slow motion: 1 iteration/s")
+    assert live.frames_per_pull == 1
 
 
 def test_play_id_counts_presses_of_play():

@@ -63,7 +63,7 @@ def rescale_figure(frames: list[Frame], layer: int, mode: str | None = None, max
                              marker=dict(color=colors[r]), name=label, hoverinfo="y",
                              text=None if r == 0 or (mode == "classic" and r == 2) else
                              np.where(keep[:shown], "", "✕"),
-                             textposition="outside", textfont=dict(color=DROPPED, size=SMALL),
+                             textposition="outside", constraintext="none", textfont=dict(color=DROPPED, size=SMALL),
                              cliponaxis=False))
         layout_axes["xaxis" + n] = axis("neuron" if r == ROWS - 1 else "", domain=BAR_DOMAIN, anchor="y" + n,
                                         range=[-0.6, shown - 0.4], showticklabels=r == ROWS - 1,

@@ -496,6 +496,7 @@ function show(st, frame) {
 // Otherwise Python sends several frames at once, shown one every interval_ms; a new epoch drops those
 // not yet shown.
 const STOP_KEYS = ["play_pause", "step"];
+const DRAIN_MS = 15;  // after Pause: the frames already received, drawn this far apart
 const STOP_BUTTONS = [".st-key-play button", ".st-key-step button", ".st-key-reset button"];
 
 function stopPulling(st) {
@@ -511,11 +512,11 @@ function ask(st) {
   st.asked += 1;
   st.askedAt = performance.now();
   st.send("pull", st.asked);
-  schedule(st);  // the next, one interval later, if fewer than pull_depth are unanswered
 }
 
 function schedule(st) {
-  if (!st.want || st.asked - st.answered >= st.depth || st.timer) return;
+  // ask for the next frames while the last of these is still to be drawn: the round trip hides behind it
+  if (!st.want || st.asked - st.answered >= st.depth || st.timer || st.queue.length > 1) return;
   const now = performance.now();
   const due = Math.max(now, (st.askedAt || 0) + st.interval);
   st.timer = setTimeout(() => ask(st), due - now);
@@ -546,14 +547,17 @@ function listen(st) {
 }
 
 function pump(st) {
-  st.timer = null;
-  if (!st.queue.length) return;
+  st.pumpTimer = null;
+  if (!st.queue.length) { if (st.pulling) schedule(st); return; }
   show(st, st.queue.shift());
+  if (st.pulling) schedule(st);
   if (!st.queue.length) return;
-  // keep the cadence: aim at the next slot rather than "interval after this (late) draw"
+  // keep the cadence: aim at the next slot rather than "interval after this (late) draw"; after Pause the
+  // frames already here are drawn quickly, so the counter stops at once on the engine's state
   const now = performance.now();
-  st.due = Math.max(now, (st.due || now) + st.interval);
-  st.timer = setTimeout(() => pump(st), st.due - now);
+  const step = st.pulling && !st.want ? Math.min(st.interval, DRAIN_MS) : st.interval;
+  st.due = Math.max(now, (st.due || now) + step);
+  st.pumpTimer = setTimeout(() => pump(st), st.due - now);
 }
 
 export default function (component) {
@@ -579,19 +583,25 @@ export default function (component) {
     st.playId = data.play_id;
     st.want = !!data.playing && data.play_id !== st.stopped;
     if (!st.want && st.timer) { clearTimeout(st.timer); st.timer = null; }
-    show(st, data.frames[data.frames.length - 1]);
+    st.pulling = true;
+    // every frame Python computed is drawn, in order (a frame already drawn is not drawn again)
+    const last = st.queue.length ? st.queue[st.queue.length - 1].step : (st.frame ? st.frame.step : -1);
+    const fresh = data.frames.filter(f => f.step > last || !data.playing);
+    st.queue.push(...(fresh.length ? fresh : [data.frames[data.frames.length - 1]]));
+    if (!st.pumpTimer) { st.due = performance.now(); pump(st); }
     schedule(st);
   } else {
+    st.pulling = false;
     if (st.epoch !== data.epoch) {
       st.epoch = data.epoch;
       st.queue = [];
-      if (st.timer) { clearTimeout(st.timer); st.timer = null; }
+      if (st.pumpTimer) { clearTimeout(st.pumpTimer); st.pumpTimer = null; }
     }
     st.queue.push(...data.frames);
     // never fall more than two reruns behind the engine
     const limit = 2 * data.frames.length + 1;
     if (st.queue.length > limit) st.queue.splice(0, st.queue.length - limit);
-    if (!st.timer) { st.due = performance.now(); pump(st); }
+    if (!st.pumpTimer) { st.due = performance.now(); pump(st); }
   }
   // first view of a session: the frame is on screen, now ask Python for the rest of the page
   if (data.request_panels && !st.requested) {

@@ -86,6 +86,7 @@ class LivePage:
     panel: str = DEFAULT_PANEL           # its detail panel
     hidden: frozenset[str] = frozenset()  # controls left out of its top bar (?hide=)
     pulled: int = 0                      # the browser's last frame request answered (the stage's live view)
+    pulled_frames: list = field(default_factory=list)  # (frame, twin frame) computed for that request, unsent
     follow_frames: bool = False          # the detail panels follow every pulled frame (bench/baseline_page.py)
     rerun_page: bool = False             # a pulled frame diverged: the next fragment run reruns the page
 

@@ -24,6 +24,9 @@ RECENT_FRAMES = 100
 FRAME_INTERVAL = 0.04  # seconds between displayed frames at full speed (25 frames/s)
 RERUN_SECONDS = 0.4    # while playing, one Streamlit rerun computes this many seconds of frames, which
                        # the browser plays back: one rerun per 0.4 s, not one per frame
+PULL_SECONDS = 0.12    # frames computed per browser request (pull): few enough that Pause, which lets the
+                       # browser draw what it already asked for, stops within ~150 ms; enough that one rerun's
+                       # cost (~25 ms of server CPU, measured) is shared by a few frames
 
 
 @dataclass(frozen=True)
@@ -178,16 +181,21 @@ class LiveSession:
             self.pause()
             return self.step(1)
 
-    def pull(self) -> Frame | None:
-        """The browser asks for the next frame while playing: one tick, computed now, or None when paused.
+    def pull(self) -> list[tuple[Frame, Frame]]:
+        """The browser asks for the next frames while playing: `frames_per_pull` ticks, computed now (none
+        when paused), each with its twin's frame.
 
-        Nothing is computed ahead: the frame returned is the engine's state, which the browser shows and
-        Pause, Step and every panel continue from.
+        The browser draws every frame it is sent, in order, so nothing is computed and thrown away: the last
+        frame drawn is the engine's state, which Pause, Step and every panel continue from. A few frames per
+        request, not one, because a request is a Streamlit rerun, which costs more than a frame.
         """
         with self._lock:
-            if not self.playing:
-                return None
-            return self.tick()
+            return self.play_frames(self.frames_per_pull)
+
+    @property
+    def frames_per_pull(self) -> int:
+        """Frames computed per browser request: about PULL_SECONDS of playing (one in slow motion)."""
+        return max(1, round(PULL_SECONDS / self.interval))
 
     def set_speed(self, name: str) -> None:
         if name not in SPEED_BY_NAME:
