@@ -22,11 +22,12 @@ w_layer_<depth>, stage_keys (the keyboard) and live_view; fragments: "stage_live
 caller must not make widgets with these keys. p, input_p, mode and speed apply at once to state.live.
 Test time (st.session_state["w_test_time"]) is the one setting kept outside `state`.
 
-While playing, the browser pulls frames one at a time (dropviz/live/live_view.js): after drawing a frame
-and waiting out the speed's interval, it asks; the "stage_live" fragment, which holds only the live
-view, runs one LiveSession.pull() and returns that frame. Pause (button or Space) stops the asking in the
-browser at once, so nothing is computed ahead: the iteration on screen is the engine's, and Step and
-every panel continue from it. A frame already asked for is shown when it comes.
+While playing, the browser pulls frames (dropviz/live/live_view.js): while it draws the last frames it
+has, it asks; the "stage_live" fragment, which holds only the live view, runs one LiveSession.pull()
+(about 0.12 s of frames, computed now) and sends them all, and the browser draws every one in order.
+Pause (button or Space) stops the asking in the browser at once and draws what it already has, quickly,
+so nothing is computed ahead and thrown away: the iteration on screen is the engine's, and Step and
+every panel continue from it.
 """
 from __future__ import annotations
 

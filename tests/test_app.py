@@ -105,7 +105,7 @@ def test_play_then_pause():
     # nothing is computed ahead: frames are computed when the browser's live view asks for them
     assert live(at).playing and live(at).step_count == 0
     pulled = live(at).pull()  # what one request of the browser does
-    assert pulled is not None and live(at).step_count == live(at).trainer.step_count > 0
+    assert pulled and pulled[-1][0] is live(at).frame and live(at).step_count == live(at).trainer.step_count > 0
     assert at.button(key="play").label == "❚❚ Pause"
     at.button(key="play").click().run()
     steps = live(at).step_count
@@ -154,7 +154,7 @@ def test_all_bad_parameters_at_once():
 def test_diverging_setting_pauses_with_a_message():
     at = start(optimizer="sgd", lr="50")
     at.button(key="play").click().run()
-    while live(at).pull() is not None:  # the browser asks for frames until the run diverges and pauses
+    while live(at).pull():  # the browser asks for frames until the run diverges and pauses
         pass
     at.run()
     no_failure(at)

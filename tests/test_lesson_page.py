@@ -162,11 +162,12 @@ def test_play_pause_and_reset():
     at = open_lesson("2")
     at.button(key="play").click().run()
     assert live(at).playing and at.button(key="play").label == "❚❚ Pause"
-    for _ in range(3):  # what the browser's live view asks for while playing, one frame at a time
+    for _ in range(3):  # what the browser's live view asks for while playing, a few frames at a time
         live(at).pull()
+    per_pull = live(at).frames_per_pull
     at.button(key="play").click().run()
     steps = live(at).step_count
-    assert steps == 3 * SPEED_BY_KEY[STEPS[1].setup.speed].per_tick
+    assert steps == 3 * per_pull * SPEED_BY_KEY[STEPS[1].setup.speed].per_tick
     assert not live(at).playing
     at.run()
     assert live(at).step_count == steps
