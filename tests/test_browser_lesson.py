@@ -11,12 +11,10 @@ import re
 from pathlib import Path
 
 import pytest
-from test_browser import _free_port, _need, start_app, stop_app
+from test_browser import CHROMIUM, CHROMIUM_ARGS, _free_port, _need, start_app, stop_app
 
 from dropviz.lesson import STEPS
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 PROJECTOR = {"width": 1280, "height": 720}
 SMALLEST = 16  # px: the smallest text a back row can read on a 1280x720 projector
 FAILURES = ("Traceback", "Something went wrong", "could not be drawn", "BidiComponent Error", "is not valid")

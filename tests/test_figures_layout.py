@@ -16,15 +16,13 @@ from pathlib import Path
 
 import plotly.graph_objects as go
 import pytest
+from test_browser import CHROMIUM, CHROMIUM_ARGS, _need
 
 from dropviz import Config, Trainer
 from dropviz.figures import boundary_figure, curves_figure, digits_figure, gradient_figure, grid
 from dropviz.figures.experiments import FIGURES
 from dropviz.figures.style import SMALL
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 # px: a live-page detail panel two to a row, one to a row beside the open sidebar (1280 px), and full width;
 # an Experiments chart at full width, and beside the open sidebar
 PANEL, PANEL_SIDEBAR, FULL, SIDEBAR = 620, 760, 1200, 900
@@ -127,14 +125,6 @@ def smallest_text(probe: dict) -> float:
 
 
 # ---------------------------------------------------------------------- the browser
-def _need(condition: bool, reason: str):
-    if condition:
-        return
-    if os.environ.get("CI", "").strip().lower() in ("true", "1", "yes"):  # CI systems spell it differently
-        pytest.fail(f"layout test cannot run in CI: {reason}")
-    pytest.skip(reason)
-
-
 def _missing() -> str:
     """Why the browser cannot run here, or ""."""
     try:
