@@ -1,10 +1,11 @@
 """dropviz live view: page layout and widget wiring only.
 
 Data flows widgets -> Config -> LiveSession (main run + p = 0 twin) -> Frame -> live view and figures.
-While playing, the browser-side live view (counter, network diagram, loss curves) pulls one frame at a
-time: a light fragment holding only the live view steps the session once per request
-(app_pages/stage.py); the Plotly panels are redrawn by a slower fragment. When paused, nothing asks and
-no fragment has a timer, so an idle session costs no CPU. The page's state is one LivePage
+While playing, the browser-side live view (counter, network diagram, loss curves) pulls a few frames at a
+time: a light fragment holding only the live view steps the session per request (app_pages/stage.py); the
+Plotly panels' fragment is redrawn with a pull every few seconds. Play, Pause and Step rerun only the
+fragments they change (stage.after_action). When paused, nothing asks and no fragment has a timer, so an
+idle session costs no CPU. The page's state is one LivePage
 (dropviz/live/page_state.py) under st.session_state[PAGE_KEY]; widgets keep their own keys (w_...).
 
 ?present=1 (or the Present button) shows the presenter view instead: app_pages/stage.py's top bar, live
@@ -28,11 +29,6 @@ from dropviz.live.page_state import CONTROLS, view_query  # noqa: E402
 from dropviz.live.session import SPEED_BY_NAME, SPEED_NAMES  # noqa: E402
 from dropviz.presets import PRESETS  # noqa: E402
 
-# Seconds between redraws of the Plotly panels while playing at frame speeds (None: only when paused).
-# Each redraw of the three panels blocks the browser for a few hundred ms (measured), so they are
-# redrawn rarely; in slow motion they are redrawn with every iteration, together with the live view.
-PANELS_EVERY = 3.0
-SLOW_MOTION = 0.5  # seconds per iteration from which every panel follows every iteration
 OWN_SETTINGS = "(your own settings)"
 PLOT_CONFIG = {"displayModeBar": False}
 SHARED_CONFIG = "config"  # the Experiments page starts from the Config this page shows
@@ -97,16 +93,17 @@ def on_preset() -> None:
         set_widgets(PRESETS[name].config)
 
 
-def on_play_pause() -> None:
-    session().toggle()
-
-
-def on_step() -> None:
-    session().step_once()
-
-
-def on_reset() -> None:
-    session().reset()
+def on_live_setting() -> None:
+    """p or input dropout moved while playing: applied now, and only the live view reruns (the next frames
+    show it), so the change is on screen within one pull, not after a full run of the page."""
+    state = page()
+    cfg, problem = widget_config()
+    if not state.live.playing or problem:
+        return  # paused, or a setting is invalid: the full run shows the change, or says what is wrong
+    if state.live.apply(cfg) != "same":
+        state.url_warnings = []
+    write_url(state)
+    stage.rerun(state, stage.LIVE_FRAGMENT)
 
 
 def on_clear_ghosts() -> None:
@@ -187,6 +184,7 @@ SIDEBAR = (
                   ("data_seed", "data seed", "number"))),
 )
 SLIDER_STEP = {"p": 0.05, "input_p": 0.05, "noise": 0.05}
+LIVE_SLIDERS = ("p", "input_p")  # applied while playing without a full run (on_live_setting)
 
 
 def _widget(sb, name, label, kind):
@@ -197,7 +195,7 @@ def _widget(sb, name, label, kind):
         sb.selectbox(label, f.choices, key=key, help=f.help)
     elif kind == "slider":
         sb.slider(label, min_value=f.kind(f.lo), max_value=f.kind(f.hi), step=SLIDER_STEP.get(name, 1), key=key,
-                  help=f.help)
+                  help=f.help, on_change=on_live_setting if name in LIVE_SLIDERS else None)
     elif f.kind is float:  # the learning rate: a wide range, typed rather than dragged
         sb.number_input(label, min_value=f.lo, max_value=f.hi, step=0.001, format="%g", key=key, help=f.help)
     else:
@@ -207,13 +205,9 @@ def _widget(sb, name, label, kind):
 # ---------------------------------------------------------------------------- main area
 def controls(live: LiveSession) -> None:
     keyboard(on_key, key=stage.KEYS_KEY, actions=KEY_ACTIONS)
-    play, step, reset, when, present = st.columns([1, 1, 1, 2.2, 1], vertical_alignment="center")
-    play.button("❚❚ Pause" if live.playing else "▶ Play", on_click=on_play_pause, width="stretch",
-                type="primary", disabled=live.diverged, key="play")
-    step.button("Step +1", on_click=on_step, width="stretch", disabled=live.diverged, key="step",
-                help="Exactly one training iteration (pauses first).")
-    reset.button("Reset", on_click=on_reset, width="stretch", key="reset",
-                 help="Start again from iteration 0; the old run stays on the loss chart as a ghost.")
+    buttons, when, present = st.columns([3, 2.2, 1], vertical_alignment="center")
+    with buttons:
+        stage.fragment(page(), stage.CONTROLS_FRAGMENT, play_buttons, page())
     when.toggle("Show test time (nothing dropped)", key="w_test_time")
     present.button("Present", on_click=on_present, args=(True,), key="present", width="stretch",
                    help="The presenter view: the live view, the loss curves and one panel on one screen, "
@@ -225,9 +219,21 @@ def controls(live: LiveSession) -> None:
 KEY_ACTIONS = ("play_pause", "step", "p_up", "p_down", "test_time")
 
 
+def play_buttons(state: LivePage) -> None:
+    """The "controls" fragment: Play/Pause, Step and Reset, redrawn alone when pressed."""
+    live = state.live
+    play, step, reset = st.columns(3, vertical_alignment="center")
+    play.button("❚❚ Pause" if live.playing else "▶ Play", on_click=stage.on_play, args=(state,), width="stretch",
+                type="primary", disabled=live.diverged, key="play")
+    step.button("Step +1", on_click=stage.on_step, args=(state,), width="stretch", disabled=live.diverged,
+                key="step", help="Exactly one training iteration (pauses first).")
+    reset.button("Reset", on_click=stage.on_reset, args=(state,), width="stretch", key="reset",
+                 help="Start again from iteration 0; the old run stays on the loss chart as a ghost.")
+
+
 def live_panel() -> None:
     """The fast part: the browser-drawn live view, which pulls its frames one at a time while playing."""
-    st.fragment(key=stage.LIVE_FRAGMENT)(stage.guarded(page(), stage.live_fragment))(page(), _test_time(), False)
+    stage.fragment(page(), stage.LIVE_FRAGMENT, stage.live_fragment, page(), _test_time(), False)
     _caption("network")
     _caption("curves")
 
@@ -332,16 +338,7 @@ def on_panels_ready() -> None:
     page().panels_ready = True
 
 
-def fragment(body, every: float | None, key: str | None = None):
-    """Run body as a fragment that reruns on its own every `every` seconds (None: only on demand).
-
-    A fragment's own reruns (its timer) do not pass through live_page's try/except: an error there
-    is caught (stage.guarded), pauses training and is shown as a sentence, never a traceback.
-    """
-    st.fragment(run_every=every, key=key)(stage.guarded(page(), body))()
-
-
-def main(panels_every: float | None = PANELS_EVERY) -> None:
+def main(follow_frames: bool = False) -> None:
     if PAGE_KEY not in st.session_state:
         start_page()
     state = page()
@@ -370,33 +367,27 @@ def main(panels_every: float | None = PANELS_EVERY) -> None:
 
     st.markdown("#### dropviz · dropout, live. *p is the probability that a hidden neuron is dropped; "
                 "1−p is the keep probability.*")
+    state.full_run()  # a new epoch: the browser drops frames it has not shown yet
     controls(live)
     if live.diverged:
         st.error(live.message)
-
-    state.full_run()  # a new epoch: the browser drops frames it has not shown yet
-    panels(state, panels_every)
+    panels(state, follow_frames)
 
 
-def panels(state: LivePage, panels_every: float | None) -> None:
-    """The live view and the Plotly panels, as fragments with the timers the speed asks for.
-
-    panels_every: seconds between redraws of the Plotly panels while playing at frame speeds (None: only
-    when paused; 0: with every frame of the live view, as in slow motion).
-    """
-    live = state.live
+def panels(state: LivePage, follow_frames: bool) -> None:
+    """The live view and the Plotly panels, as fragments. While playing, the panels are redrawn with a
+    pull every stage.PANELS_EVERY seconds (follow_frames: with every pull, as in slow motion)."""
     if not state.panels_ready:
         first_view()
         return
-    state.follow_frames = panels_every == 0
+    state.follow_frames = follow_frames
     live_panel()
-    every = None if not live.playing or live.interval >= SLOW_MOTION or not panels_every else panels_every
-    fragment(detail_panels, every, key=stage.PANEL_FRAGMENT)
+    stage.fragment(state, stage.PANEL_FRAGMENT, detail_panels)
 
 
-def live_page(panels_every: float | None = PANELS_EVERY) -> None:
+def live_page(follow_frames: bool = False) -> None:
     try:
-        main(panels_every)
+        main(follow_frames)
     except Exception as err:  # noqa: BLE001 - visitors get a sentence, never a traceback
         st.error(f"Something went wrong: {type(err).__name__}: {err}. Reload the page to start again.")
 

@@ -18,8 +18,8 @@ Contract (kept stable for app_pages/lesson.py):
   it those keys keep their browser meaning.
 
 Widgets it makes, by key: play, step, reset, w_p, w_input_p, w_mode, w_speed, w_test_time, w_panel,
-w_layer_<depth>, stage_keys (the keyboard) and live_view; fragments: "stage_live", "stage_panel". The
-caller must not make widgets with these keys. p, input_p, mode and speed apply at once to state.live.
+w_layer_<depth>, stage_keys (the keyboard) and live_view; fragments: "controls" (the top bar), "stage_live",
+"stage_panel". The caller must not make widgets with these keys. p, input_p, mode and speed apply at once to state.live.
 Test time (st.session_state["w_test_time"]) is the one setting kept outside `state`.
 
 While playing, the browser pulls frames (dropviz/live/live_view.js): while it draws the last frames it
@@ -28,10 +28,16 @@ has, it asks; the "stage_live" fragment, which holds only the live view, runs on
 Pause (button or Space) stops the asking in the browser at once and draws what it already has, quickly,
 so nothing is computed ahead and thrown away: the iteration on screen is the engine's, and Step and
 every panel continue from it.
+
+Play, Pause, Step and the live settings rerun only the fragments they change (st.rerun with fragment keys,
+from their callbacks), not the whole page: a full run redraws every widget and Plotly panel, which held the
+next frame back by 0.2-0.5 s (measured). While playing, the detail panel is redrawn with a pull at most
+every PANELS_EVERY seconds, so the timer lives in the browser's pulls and a paused page has none.
 """
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Callable
 
 import streamlit as st
@@ -51,7 +57,7 @@ __all__ = ["CONTROLS", "DEFAULT_PANEL", "PANELS", "stage"]
 PANEL_KEY = "w_panel"
 TEST_TIME_KEY = "w_test_time"
 KEYS_KEY = "stage_keys"
-LIVE_FRAGMENT, PANEL_FRAGMENT = "stage_live", "stage_panel"
+CONTROLS_FRAGMENT, LIVE_FRAGMENT, PANEL_FRAGMENT = "controls", "stage_live", "stage_panel"
 # Requests for frames the browser may have unanswered. 1: the next frame is asked for once the last one is
 # drawn. With 2 (the next computed while the last travels to the browser, ~40 ms through Streamlit under
 # load) Streamlit's front end drew only the newer of two frames that came close together (measured): a
@@ -117,6 +123,32 @@ def viewport() -> tuple[int, int]:
 
 
 # ---------------------------------------------------------------------------- actions
+def fragment(state: LivePage, key: str, body: Callable[..., None], *args) -> None:
+    """Run body(*args) as the fragment `key` (errors said in a sentence: guarded); rerun() may name it."""
+    state.fragments.add(key)
+    st.fragment(key=key)(guarded(state, body))(*args)
+
+
+def rerun(state: LivePage, *parts: str) -> None:
+    """From a widget callback: rerun only the fragments `parts`, or the whole page if one is not on it."""
+    if parts and all(part in state.fragments for part in parts):
+        st.rerun(list(parts))
+    st.rerun()
+
+
+def rerun_page() -> None:
+    """A callback whose change needs the whole page (a widget inside a fragment reruns only that)."""
+    st.rerun()
+
+
+def after_action(state: LivePage) -> None:
+    """Play, Pause, Step or a live setting: the controls, the live view and, unless playing, the detail
+    panel are redrawn."""
+    if state.live.diverged:
+        rerun_page()  # the message and the disabled buttons
+    rerun(state, CONTROLS_FRAGMENT, LIVE_FRAGMENT, *(() if state.live.playing else (PANEL_FRAGMENT,)))
+
+
 def _apply(state: LivePage, **changes) -> None:
     live = state.live
     live.apply(live.cfg.replace(**changes))
@@ -124,14 +156,17 @@ def _apply(state: LivePage, **changes) -> None:
 
 def on_play(state: LivePage) -> None:
     state.live.toggle()
+    after_action(state)
 
 
 def on_step(state: LivePage) -> None:
     state.live.step_once()
+    after_action(state)
 
 
 def on_reset(state: LivePage) -> None:
     state.live.reset()
+    rerun_page()
 
 
 def on_widget(state: LivePage, name: str) -> None:
@@ -140,6 +175,7 @@ def on_widget(state: LivePage, name: str) -> None:
         state.live.set_speed(value)
     else:
         _apply(state, **{name: value})
+    after_action(state)
 
 
 def on_key(state: LivePage, action: str, extra_keys: Callable[[str], None] | None) -> None:
@@ -155,8 +191,12 @@ def on_key(state: LivePage, action: str, extra_keys: Callable[[str], None] | Non
         st.session_state["w_p"] = p
     elif action == "test_time":
         st.session_state[TEST_TIME_KEY] = not st.session_state.get(TEST_TIME_KEY, False)
-    elif extra_keys is not None:
-        extra_keys(action)
+        return
+    else:
+        if extra_keys is not None:
+            extra_keys(action)
+        return
+    after_action(state)
 
 
 def on_pull(state: LivePage) -> None:
@@ -172,8 +212,11 @@ def on_pull(state: LivePage) -> None:
     state.pulled_frames += live.pull()
     if live.diverged and not before:
         state.rerun_page = True  # the top bar and the message need the whole page
-    elif live.playing and (live.interval >= SLOW_MOTION or state.follow_frames):
-        st.rerun([LIVE_FRAGMENT, PANEL_FRAGMENT])  # slow motion: the panel follows every iteration
+    now = time.monotonic()
+    if live.playing and (live.interval >= SLOW_MOTION or state.follow_frames or now - state.panels_at >= PANELS_EVERY):
+        state.panels_at = now  # slow motion: the panel follows every iteration; else every PANELS_EVERY s
+        rerun(state, LIVE_FRAGMENT, PANEL_FRAGMENT)
+    rerun(state, LIVE_FRAGMENT)
 
 
 # ---------------------------------------------------------------------------- drawing
@@ -210,14 +253,14 @@ def top_bar(state: LivePage, hidden: frozenset[str]) -> None:
             st.slider("input p", min_value=f_in.lo, max_value=f_in.hi, step=P_STEP, key="w_input_p",
                       on_change=on_widget, args=(state, "input_p"), help=f_in.help)
         if "test_time" not in hidden:
-            st.toggle("test time", key=TEST_TIME_KEY, help="The network as it runs at test time: nothing "
-                      "dropped. Key: t")
+            st.toggle("test time", key=TEST_TIME_KEY, on_change=rerun_page,
+                      help="The network as it runs at test time: nothing dropped. Key: t")
         if "mode" not in hidden:
             st.segmented_control("mode", FIELD["mode"].choices, key="w_mode", on_change=on_widget,
                                  args=(state, "mode"), help=FIELD["mode"].help)
         if "panel" not in hidden:
             digits = live.data.image_shape is not None
-            st.selectbox("panel", list(PANELS), key=PANEL_KEY, width=190,
+            st.selectbox("panel", list(PANELS), key=PANEL_KEY, width=190, on_change=rerun_page,
                          format_func=lambda n: "digits" if digits and n == "boundary" else PANELS[n])
         if "speed" not in hidden:
             st.selectbox("speed", SPEED_NAMES, key="w_speed", on_change=on_widget, args=(state, "speed"),
@@ -340,7 +383,7 @@ def stage(state: LivePage, panel: str, *, hidden: frozenset[str] = frozenset(),
     if extra_keys is not None:
         actions += ("next", "prev")
     keyboard(lambda action: on_key(state, action, extra_keys), key=KEYS_KEY, actions=actions, viewport=True)
-    top_bar(state, hidden)
+    fragment(state, CONTROLS_FRAGMENT, top_bar, state, hidden)
     if state.live.diverged:
         st.error(state.live.message)
     shown = st.session_state.get(PANEL_KEY, panel)
@@ -348,11 +391,9 @@ def stage(state: LivePage, panel: str, *, hidden: frozenset[str] = frozenset(),
     test_time = bool(st.session_state.get(TEST_TIME_KEY))
     left, right = st.columns([LEFT, 1 - LEFT], gap="small")
     with left:
-        st.fragment(key=LIVE_FRAGMENT)(guarded(state, live_fragment))(state, test_time)
-    playing = state.live.playing and state.live.interval < SLOW_MOTION
+        fragment(state, LIVE_FRAGMENT, live_fragment, state, test_time)
     with right, st.container(key="stage_panel_box", gap=None):
-        st.fragment(key=PANEL_FRAGMENT, run_every=PANELS_EVERY if playing else None)(guarded(state, _panel))(
-            state, shown, test_time)
+        fragment(state, PANEL_FRAGMENT, _panel, state, shown, test_time)
         with st.container(key="stage_help"):
             st.caption(key_help(actions).replace("*", "\\*"))
     return shown

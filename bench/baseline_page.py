@@ -11,4 +11,4 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from app_pages import live  # importing the page runs nothing; Streamlit runs it as __main__
 
-live.live_page(panels_every=0)
+live.live_page(follow_frames=True)

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
+from test_app import press
 
 from dropviz.lesson import STEPS
 from dropviz.live.session import SPEED_BY_KEY
@@ -145,9 +146,9 @@ def test_each_step_loads_its_own_setup():
 def test_step_advances_this_steps_run_by_exactly_one_iteration_and_back_returns_to_it():
     at = open_lesson("4")
     warmup = STEPS[3].setup.warmup
-    at.button(key="step").click().run()
+    press(at, "step")
     assert live(at).step_count == warmup + 1 and live(at).twin.step_count == warmup + 1
-    at.button(key="step").click().run()
+    press(at, "step")
     assert live(at).step_count == warmup + 2
     at.run()  # a rerun without a click trains nothing while paused
     assert live(at).step_count == warmup + 2
@@ -160,12 +161,12 @@ def test_step_advances_this_steps_run_by_exactly_one_iteration_and_back_returns_
 
 def test_play_pause_and_reset():
     at = open_lesson("2")
-    at.button(key="play").click().run()
+    press(at, "play")
     assert live(at).playing and at.button(key="play").label == "❚❚ Pause"
     for _ in range(3):  # what the browser's live view asks for while playing, a few frames at a time
         live(at).pull()
     per_pull = live(at).frames_per_pull
-    at.button(key="play").click().run()
+    press(at, "play")
     steps = live(at).step_count
     assert steps == 3 * per_pull * SPEED_BY_KEY[STEPS[1].setup.speed].per_tick
     assert not live(at).playing
@@ -180,11 +181,11 @@ def test_steps_play_in_one_live_view_with_play_ids_and_frame_requests_of_their_o
     """The browser's live view stops pulling for the play id it was told to stop, and counts its frame
     requests across steps: each step's play ids are its own, and every step knows the last request."""
     at = open_lesson("6")
-    at.button(key="play").click().run()
-    at.button(key="play").click().run()
+    press(at, "play")
+    press(at, "play")
     lesson(at).page().pulled = 7  # the browser asked for 7 frames in all
     at.button(key="next").click().run()
-    at.button(key="play").click().run()
+    press(at, "play")
     assert live(at).playing and live(at).play_id != lesson(at).pages[6].live.play_id
     assert lesson(at).page().pulled == 7
     no_failure(at)
@@ -192,7 +193,7 @@ def test_steps_play_in_one_live_view_with_play_ids_and_frame_requests_of_their_o
 
 def test_leaving_a_playing_step_pauses_it():
     at = open_lesson("6")
-    at.button(key="play").click().run()
+    press(at, "play")
     assert live(at).playing
     at.button(key="next").click().run()
     assert not lesson(at).pages[6].live.playing
@@ -207,7 +208,7 @@ def test_the_live_page_and_the_lesson_keep_their_own_runs():
     at.query_params.clear()
     at.query_params["step"] = "5"
     at.switch_page(LESSON).run()
-    at.button(key="step").click().run()
+    press(at, "step")
     at.query_params.clear()  # the sidebar's link to the live view carries no parameters
     at.switch_page("app_pages/live.py").run()
     assert not at.exception

@@ -89,6 +89,8 @@ class LivePage:
     pulled_frames: list = field(default_factory=list)  # (frame, twin frame) computed for that request, unsent
     follow_frames: bool = False          # the detail panels follow every pulled frame (bench/baseline_page.py)
     rerun_page: bool = False             # a pulled frame diverged: the next fragment run reruns the page
+    fragments: set[str] = field(default_factory=set)  # keys of the fragments the last full run drew
+    panels_at: float = 0.0               # when the detail panels were last redrawn while playing (monotonic s)
 
     @classmethod
     def from_query(cls, params: dict) -> LivePage:
@@ -103,6 +105,7 @@ class LivePage:
     def full_run(self) -> int:
         """Count a full run of the page (not a fragment's own rerun); returns its epoch."""
         self.epoch += 1
+        self.fragments = set()
         return self.epoch
 
     def figure(self, key: str, make: Callable[[], Any], depends: tuple = ()) -> Any:
