@@ -179,7 +179,11 @@ def on_widget(state: LivePage, name: str) -> None:
 
 
 def on_key(state: LivePage, action: str, extra_keys: Callable[[str], None] | None) -> None:
-    """A presentation key (dropviz/live/keys.py): the stage's own actions, the rest to extra_keys."""
+    """A presentation key (dropviz/live/keys.py): the stage's own actions, the rest to extra_keys.
+
+    ↑/↓ run the whole page: a slider given a new value by a callback keeps its old one in the browser when
+    only fragments rerun (Streamlit 1.67, seen in Chromium), and sends it back with the next rerun.
+    """
     live = state.live
     if action == "play_pause":
         live.toggle()
@@ -189,6 +193,7 @@ def on_key(state: LivePage, action: str, extra_keys: Callable[[str], None] | Non
         p = clamp_p(live.cfg.p + (P_STEP if action == "p_up" else -P_STEP))
         _apply(state, p=p)
         st.session_state["w_p"] = p
+        rerun_page()
     elif action == "test_time":
         st.session_state[TEST_TIME_KEY] = not st.session_state.get(TEST_TIME_KEY, False)
         return

@@ -33,6 +33,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
+from playwright.sync_api import TimeoutError as PlaywrightTimeout  # noqa: E402
 from test_browser import CHROMIUM, CHROMIUM_ARGS, COUNTER, _free_port, start_app, stop_app  # noqa: E402
 
 BASELINE = "bench/baseline_page.py"
@@ -132,13 +133,28 @@ def pause_latency(page, how: str, play: str, repeats: int) -> tuple[list[float],
     return latencies, extra
 
 
+MISSED = float("inf")  # a press whose effect never showed (within 10 s): counted, and shown as "missed"
+
+
+def shown(page, condition: str, what: str) -> bool:
+    """Wait up to 10 s for `condition` in the page; False (and a line saying so) if it never holds."""
+    try:
+        page.wait_for_function(condition, timeout=10_000)
+        return True
+    except PlaywrightTimeout:
+        print(f"  missed: {what} never showed within 10 s", flush=True)
+        return False
+
+
 def step_latency(page, how: str, repeats: int) -> list[float]:
     out = []
     for _ in range(repeats):
         before = page.evaluate("window.__bench.step")
         t0 = press(page, how)
-        page.wait_for_function(f"window.__bench.step !== {before}", timeout=20_000)
-        out.append(page.evaluate("window.__bench.times[window.__bench.times.length - 1]") - t0)
+        if shown(page, f"window.__bench.step !== {before}", f"step ({how})"):
+            out.append(page.evaluate("window.__bench.times[window.__bench.times.length - 1]") - t0)
+        else:
+            out.append(MISSED)
         time.sleep(0.6)
     return out
 
@@ -156,8 +172,10 @@ def p_latency(page, how: str, repeats: int) -> list[float]:
         else:
             page.evaluate("document.activeElement && document.activeElement.blur()")
             t0 = press(page, "ArrowUp" if i % 2 == 0 else "ArrowDown")
-        page.wait_for_function(f"window.__bench.p !== {json.dumps(before)}", timeout=20_000)
-        out.append(page.evaluate("window.__bench.pChanges[window.__bench.pChanges.length - 1][0]") - t0)
+        if shown(page, f"window.__bench.p !== {json.dumps(before)}", f"p change ({how})"):
+            out.append(page.evaluate("window.__bench.pChanges[window.__bench.pChanges.length - 1][0]") - t0)
+        else:
+            out.append(MISSED)
         time.sleep(0.7)
     return out
 
@@ -250,9 +268,11 @@ def measure(script: str, seconds: float, repeats: int, cwd: Path = ROOT, present
                     slider.focus()
                     t0 = page.evaluate("performance.now()")
                     page.keyboard.press("ArrowRight" if i % 2 == 0 else "ArrowLeft")
-                    page.wait_for_function(f"window.__bench.p !== {json.dumps(before)}", timeout=20_000)
-                    t1 = page.evaluate("window.__bench.pChanges[window.__bench.pChanges.length - 1][0]")
-                    latencies[state].append(t1 - t0)
+                    if shown(page, f"window.__bench.p !== {json.dumps(before)}", f"p slider ({state})"):
+                        t1 = page.evaluate("window.__bench.pChanges[window.__bench.pChanges.length - 1][0]")
+                        latencies[state].append(t1 - t0)
+                    else:
+                        latencies[state].append(MISSED)
                     time.sleep(0.7)
             browser.close()
         out.update(fps=statistics.median(fps), its=statistics.median(its),
@@ -295,7 +315,12 @@ def table(columns: list[tuple[str, dict]]) -> None:
         cells = []
         for _, r in columns:
             v = r.get(key)
-            cells.append(f"{med(v):9.0f} ({max(v):5.0f})" if v else "-")
+            if not v:
+                cells.append("-")
+                continue
+            seen = [x for x in v if x != MISSED]
+            missed = len(v) - len(seen)
+            cells.append(f"{med(v):9.0f} ({max(seen, default=0):5.0f})" + (f" {missed} missed" if missed else ""))
         print(f"{label:40s}" + "".join(f"{c:>22s}" for c in cells))
 
 

@@ -259,3 +259,30 @@ def test_presenter_keys_drive_training(server, browser):
     assert page.get_by_text("Something went wrong").count() == 0
     assert page.get_by_text("Traceback").count() == 0
     page.close()
+
+
+def test_live_page_keys_and_buttons_while_playing(server, browser):
+    """On the full page too: ↑ while playing raises p for good (the sidebar slider follows and does not send
+    its old value back), Space pauses, and Step (redrawing only its parts of the page) adds one iteration."""
+    page = browser.new_page(viewport={"width": 1280, "height": 720})
+    page.goto(f"{server}/")
+    page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
+    page.get_by_role("button", name="▶ Play").click()
+    page.wait_for_function(f"{STEP} >= 10", timeout=30_000)
+    page.keyboard.press("ArrowUp")
+    page.wait_for_function(f"({P_SHOWN})() === 'p = 0.55'", timeout=20_000)
+    page.wait_for_function(f"({SLIDER_P})() === '0.55'", timeout=20_000)
+    page.wait_for_timeout(2000)  # many pulls later, p is still 0.55
+    assert page.evaluate(P_SHOWN) == "p = 0.55" and page.evaluate(SLIDER_P) == "0.55"
+    page.keyboard.press(" ")
+    paused = _stable(page)
+    page.get_by_role("button", name="▶ Play").wait_for(timeout=20_000)
+    page.get_by_role("button", name="Step +1").click()
+    page.wait_for_function(f"{STEP} === {paused + 1}", timeout=20_000)
+    page.wait_for_timeout(800)
+    assert page.evaluate(STEP) == paused + 1
+    # the panels show the same iteration as the counter
+    page.get_by_text(f"Test-time prediction, iteration {paused + 1}").wait_for(timeout=20_000)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert page.get_by_text("Something went wrong").count() == 0
+    page.close()

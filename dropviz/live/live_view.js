@@ -487,16 +487,17 @@ function show(st, frame) {
 }
 
 // ------------------------------------------------------------------ playback
-// Pulled (data.pull): while playing, the browser asks Python for one frame at a time ("pull" trigger), one
-// every interval at most, with at most data.pull_depth requests unanswered (the next is asked for while
-// the last travels to the browser: the round trip through Streamlit is longer than a frame). Nothing is
-// computed ahead of a request, so Pause (the Play/Pause button or Space, seen here before Python hears
-// of it) stops the asking at once; the frames already asked for are drawn when they come, and the last
-// one is the engine's state.
+// Pulled (data.pull): while playing, the browser asks Python for the next few frames ("pull" trigger), one
+// request every interval at most, with at most data.pull_depth requests unanswered. It asks while it still
+// has as many frames to draw as one round trip through Streamlit takes (measured, smoothed; at most
+// MAX_AHEAD), so the round trip hides behind frames being drawn. Nothing is computed ahead of a request, so
+// Pause (the Play/Pause button or Space, seen here before Python hears of it) stops the asking at once; the
+// frames already asked for are drawn as soon as they come (the last one at once: the ones before it would
+// be on screen for a few ms), and the last one is the engine's state.
 // Otherwise Python sends several frames at once, shown one every interval_ms; a new epoch drops those
 // not yet shown.
 const STOP_KEYS = ["play_pause", "step"];
-const DRAIN_MS = 15;  // after Pause: the frames already received, drawn this far apart
+const MAX_AHEAD = 4;  // frames left to draw when the next request goes out, at most (each one a frame of lag at Pause)
 const STOP_BUTTONS = [".st-key-play button", ".st-key-step button", ".st-key-reset button"];
 
 function stopPulling(st) {
@@ -515,8 +516,8 @@ function ask(st) {
 }
 
 function schedule(st) {
-  // ask for the next frames while the last of these is still to be drawn: the round trip hides behind it
-  if (!st.want || st.asked - st.answered >= st.depth || st.timer || st.queue.length > 1) return;
+  // ask for the next frames while a round trip's worth of these is still to be drawn
+  if (!st.want || st.asked - st.answered >= st.depth || st.timer || st.queue.length > (st.ahead || 1)) return;
   const now = performance.now();
   const due = Math.max(now, (st.askedAt || 0) + st.interval);
   st.timer = setTimeout(() => ask(st), due - now);
@@ -549,15 +550,23 @@ function listen(st) {
 function pump(st) {
   st.pumpTimer = null;
   if (!st.queue.length) { if (st.pulling) schedule(st); return; }
+  // after Pause the frames already here go at once, so the counter stops on the engine's state
+  if (st.pulling && !st.want) st.queue.splice(0, st.queue.length - 1);
   show(st, st.queue.shift());
   if (st.pulling) schedule(st);
   if (!st.queue.length) return;
-  // keep the cadence: aim at the next slot rather than "interval after this (late) draw"; after Pause the
-  // frames already here are drawn quickly, so the counter stops at once on the engine's state
+  // keep the cadence: aim at the next slot rather than "interval after this (late) draw"
   const now = performance.now();
-  const step = st.pulling && !st.want ? Math.min(st.interval, DRAIN_MS) : st.interval;
-  st.due = Math.max(now, (st.due || now) + step);
+  st.due = Math.max(now, (st.due || now) + st.interval);
   st.pumpTimer = setTimeout(() => pump(st), st.due - now);
+}
+
+// a request answered: the round trip, smoothed, sets how many frames ahead the next request goes out
+function answered(st, now) {
+  if (!st.askedAt) return;
+  const rtt = now - st.askedAt;
+  st.rtt = st.rtt ? 0.7 * st.rtt + 0.3 * rtt : rtt;
+  st.ahead = Math.max(1, Math.min(MAX_AHEAD, Math.ceil(st.rtt / st.interval)));
 }
 
 export default function (component) {
@@ -578,11 +587,13 @@ export default function (component) {
   if (data.pull) {
     listen(st);
     st.depth = data.pull_depth || 1;
+    if (data.pulled > (st.answered || 0) && data.pulled === st.asked) answered(st, performance.now());
     st.answered = Math.max(st.answered || 0, data.pulled);
     if (st.answered > st.asked) st.asked = st.answered;  // a new element for an old session
     st.playId = data.play_id;
     st.want = !!data.playing && data.play_id !== st.stopped;
     if (!st.want && st.timer) { clearTimeout(st.timer); st.timer = null; }
+    if (!st.want && st.pumpTimer) { clearTimeout(st.pumpTimer); st.pumpTimer = null; }  // paused: draw now
     st.pulling = true;
     // every frame Python computed is drawn, in order (a frame already drawn is not drawn again)
     const last = st.queue.length ? st.queue[st.queue.length - 1].step : (st.frame ? st.frame.step : -1);
