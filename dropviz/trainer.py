@@ -36,6 +36,7 @@ from .config import FIELD, Config
 from .data import Dataset, make_dataset
 from .dropout import layer_multipliers
 from .frame import Frame, LayerFrame
+from .history import History, Row
 from .model import MLP, Runs, blown_up, flush_denormals
 
 TRACKED = 0  # the training example each frame follows
@@ -68,7 +69,7 @@ class Trainer:
         self._lock = threading.RLock()  # a session's overlapping reruns must not update in place together
         self.step_count = 0
         self.diverged = False
-        self.history: list[dict] = []  # scalar metrics of every recorded frame
+        self.history = History()  # scalar metrics of the recorded frames: recent ones in full, older ones thinned
         self._frame = self._record()
         self._keep(self._frame)
 
@@ -223,8 +224,7 @@ class Trainer:
             with torch.no_grad():
                 torch._foreach_copy_(self._verified, self.params)
             self._verified_step = frame.step
-        self.history.append({k: getattr(frame, k) for k in (
-            "step", "p", "train_loss", "clean_train_loss", "test_loss", "train_acc", "test_acc")})
+        self.history.append(Row.of(frame), pin=frame.diverged)  # the divergence stays on the chart
 
     # ----------------------------------------------------------------- prediction
     @torch.no_grad()
