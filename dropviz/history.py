@@ -97,7 +97,7 @@ class History(Sequence):
         if pinned:
             return
         self._thinnable += 1
-        if self._thinnable > self.older:
+        while self._thinnable > self.older:  # pinned rows can keep a halving from halving: then again
             self.stride *= 2
             keep = [i for i, n in enumerate(self._numbers) if n % self.stride == 0 or n in self._pinned]
             self._older = [self._older[i] for i in keep]
