@@ -18,6 +18,10 @@ after the update. Step 0, the untrained network, is recorded when the Trainer is
 Recording is cheap: the detail of the tracked example and the test-time metrics are computed
 only for the last iteration of each `step(n)` call.
 
+`history` holds the scalar metrics of every recorded frame in bounded memory (dropviz/history.py): the
+most recent rows in full (history.RECENT), older ones thinned; the first row, the rows around each change of p and a
+diverged row kept exact.
+
 A non-finite loss (or non-finite metrics after an update) marks the run diverged: the weights
 from before the bad update are restored (or, if even those score non-finite at test time, the
 weights of the last good frame) and later `step()` calls change nothing.
