@@ -18,6 +18,10 @@ after the update. Step 0, the untrained network, is recorded when the Trainer is
 Recording is cheap: the detail of the tracked example and the test-time metrics are computed
 only for the last iteration of each `step(n)` call.
 
+`history` holds the scalar metrics of every recorded frame in bounded memory (dropviz/history.py): the
+most recent rows in full (history.RECENT), older ones thinned; the first row, the rows around each change of p and a
+diverged row kept exact.
+
 A non-finite loss (or non-finite metrics after an update) marks the run diverged: the weights
 from before the bad update are restored (or, if even those score non-finite at test time, the
 weights of the last good frame) and later `step()` calls change nothing.
@@ -36,6 +40,7 @@ from .config import FIELD, Config
 from .data import Dataset, make_dataset
 from .dropout import layer_multipliers
 from .frame import Frame, LayerFrame
+from .history import History, Row
 from .model import MLP, Runs, blown_up, flush_denormals
 
 TRACKED = 0  # the training example each frame follows
@@ -68,7 +73,7 @@ class Trainer:
         self._lock = threading.RLock()  # a session's overlapping reruns must not update in place together
         self.step_count = 0
         self.diverged = False
-        self.history: list[dict] = []  # scalar metrics of every recorded frame
+        self.history = History()  # scalar metrics of the recorded frames: recent ones in full, older ones thinned
         self._frame = self._record()
         self._keep(self._frame)
 
@@ -223,8 +228,7 @@ class Trainer:
             with torch.no_grad():
                 torch._foreach_copy_(self._verified, self.params)
             self._verified_step = frame.step
-        self.history.append({k: getattr(frame, k) for k in (
-            "step", "p", "train_loss", "clean_train_loss", "test_loss", "train_acc", "test_acc")})
+        self.history.append(Row.of(frame), pin=frame.diverged)  # the divergence stays on the chart
 
     # ----------------------------------------------------------------- prediction
     @torch.no_grad()

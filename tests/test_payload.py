@@ -13,7 +13,8 @@ from dropviz.dropout import factor_text, multipliers
 from dropviz.figures import curves_figure, rescale_figure
 from dropviz.figures.labels import GAP_TIE, gap_text, gap_verdict, layer_lines
 from dropviz.figures.style import PALETTE, RUN_STYLES
-from dropviz.live.payload import curves_payload, live_payload, thin
+from dropviz.history import thin
+from dropviz.live.payload import MAX_POINTS, curves_payload, live_payload
 from dropviz.live.session import LiveSession
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -113,10 +114,10 @@ def test_curves_payload_has_main_twin_and_ghost_series():
 
 def test_thin_keeps_points_in_place_and_the_last_one():
     history = [{"step": i} for i in range(1000)]
-    rows = thin(history)
-    assert len(rows) <= 300 and rows[-1]["step"] == 999
+    rows = thin(history, MAX_POINTS)
+    assert len(rows) <= MAX_POINTS and rows[-1]["step"] == 999
     assert all(r["step"] % 8 == 0 for r in rows[:-1])
-    assert thin(history[:10]) == history[:10]
+    assert thin(history[:10], MAX_POINTS) == history[:10]
     assert np.all(np.diff([r["step"] for r in rows]) > 0)
 
 

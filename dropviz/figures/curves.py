@@ -5,6 +5,7 @@ import math
 
 import plotly.graph_objects as go
 
+from ..history import thin
 from .labels import ACCURACY_TITLE, ITERATION, LOSS_TITLE, MEASURED, SERIES, gap_text, p_change_text, run_title
 from .style import INK, P_CHANGE_LINE, RUN_STYLES, SMALL, base_layout, figure, ink_axis
 
@@ -17,6 +18,8 @@ PANEL_PX = 230       # the narrowest panel they are laid out for: a figure ~620 
 NOTE_GAP_PX = 8      # the least room between two notes on one level
 NOTE_SHIFT_PX = 4    # between the marker line and its note
 TOP_PX = 120         # title, subtitle, the gap note and the panel titles
+MAX_POINTS = 4000    # points in the whole figure, shared by its curves (4 a run): a long run is thinned, never
+                     # sent whole (after an hour of play that was 19 MB of JSON)
 
 
 def note_width_px(text: str) -> float:
@@ -70,8 +73,17 @@ def _finite(history: list[dict], key: str) -> tuple[list, list]:
 
 
 def _last(history: list[dict], key: str):
-    xs, ys = _finite(history, key)
-    return (xs[-1], ys[-1]) if xs else None
+    """The last row's (step, value) where both are finite, or None."""
+    for row in reversed(history):
+        x, y = row.get("step"), row.get(key)
+        if x is not None and y is not None and math.isfinite(x) and math.isfinite(y):
+            return x, y
+    return None
+
+
+def rows_per_run(n_runs: int, max_points: int = MAX_POINTS) -> int:
+    """The rows each run's curves are drawn from, so that the figure has at most max_points points."""
+    return max(2, max_points // (2 * len(SERIES) * max(1, n_runs)))
 
 
 def _wrap(text: str, width: int = 44) -> str:
@@ -105,7 +117,7 @@ def _legend_entry(name: str, line: dict, group: str | None = None, opacity: floa
     return entry
 
 
-def curves_figure(runs: list[dict], height: int = 600) -> go.Figure:
+def curves_figure(runs: list[dict], height: int = 600, max_points: int | None = MAX_POINTS) -> go.Figure:
     """Loss (left) and accuracy (right) against iteration, for every run.
 
     Each run: {"label": str, "history": Trainer.history, "style": "main" | "twin" | "ghost",
@@ -115,20 +127,25 @@ def curves_figure(runs: list[dict], height: int = 600) -> go.Figure:
     The legend: the colours (test, train), then one item per run in its line style; clicking a run's item
     shows or hides its curves. Earlier runs are named there by what differs from this run (their full
     settings are in the hover), never written over the curves.
+
+    The figure has at most max_points points (None: every row): each run's rows are thinned by
+    dropviz.history.thin, the rule the live view's curves use, so the first and last rows are always drawn.
     """
     main = next((r for r in runs if r.get("style") == "main"), None)
     traces, shapes, notes = [], [], []
     legend = [_legend_entry(name, RUN_STYLES["main"].plotly(color), rank=1) for _, _, name, color in SERIES]
-    x_max = max([row.get("step") or 0 for run in runs for row in run.get("history", [])]
+    drawn = [list(run.get("history", [])) if max_points is None else
+             thin(run.get("history", []), rows_per_run(len(runs), max_points)) for run in runs]
+    x_max = max([row.get("step") or 0 for rows in drawn for row in rows]
                 + [step for run in runs for step, _ in run.get("p_changes", [])] + [0])
-    for number, run in enumerate(runs):
+    for number, (run, rows) in enumerate(zip(runs, drawn)):
         style = run.get("style", "ghost")
         look = RUN_STYLES.get(style, RUN_STYLES["ghost"])
         group, title = f"run{number}", run_title(run)
         for loss_key, acc_key, name, color in SERIES:
             line, opacity = look.plotly(color), look.opacity
             for key, axes in ((loss_key, ("x", "y")), (acc_key, ("x2", "y2"))):
-                xs, ys = _finite(run.get("history", []), key)
+                xs, ys = _finite(rows, key)
                 # legendgrouptitle names the run's group (the live view's payload is checked against it)
                 traces.append(dict(type="scatter", x=xs, y=ys, mode="lines", name=name, legendgroup=group,
                                    legendgrouptitle=dict(text=_wrap(title), font=dict(size=SMALL)),

@@ -23,6 +23,7 @@ from ..figures.style import (
     rgb_stops,
     shown_count,
 )
+from ..history import thin
 from .session import LiveSession
 
 COMPACT_DEPTH = 4  # deeper networks say a layer's p and factor once for all layers: per column they overlap
@@ -153,19 +154,8 @@ def _output_column(frame, test_time: bool, image) -> dict:
     return col
 
 
-MAX_POINTS = 240  # per curve sent to the browser each frame
+MAX_POINTS = 240  # per curve sent to the browser each frame (thinned by dropviz.history.thin)
 LEGEND_SWATCH = 5.0  # line width of the colour swatches in the live chart's legend
-
-
-def thin(history: list[dict]) -> list[dict]:
-    """At most about MAX_POINTS rows: every k-th (k a power of two, so kept points stay put) plus the last."""
-    stride = 1
-    while len(history) > MAX_POINTS * stride:
-        stride *= 2
-    rows = history[::stride]
-    if history and rows[-1] is not history[-1]:
-        rows.append(history[-1])
-    return rows
 
 
 def _short_label(label: str) -> str:
@@ -183,7 +173,7 @@ def curves_payload(live: LiveSession) -> dict:
     ghosts = []
     for run in live.runs():
         style = run["style"]
-        rows = thin(run["history"])
+        rows = thin(run["history"], MAX_POINTS)
         for key, _, name, color in SERIES:
             pts = [(r["step"], r[key]) for r in rows if math.isfinite(r[key])]
             series.append({"run": style, "name": name, **_line(RUN_STYLES[style], color),
