@@ -4,9 +4,10 @@ Streamlit has no public on-session-end hook. Its runtime does answer `is_active_
 session stops being active when its browser tab disconnects (closed, reloaded, or the network
 dropped), and a disconnected one is kept only for `server.disconnectedSessionTTL` in case it comes
 back. A job's `alive` check (dropviz.job polls it twice a second) therefore asks the runtime, and
-says the visitor is gone once their session has been inactive for GRACE seconds in a row: long
-enough for Streamlit's own reconnect after a network blip, short enough that closing the tab frees
-the line within 5 s (plus the experiment's current chunk of training).
+says the visitor is gone once their session has been inactive for GRACE seconds in a row: a quick
+reconnect after a network blip keeps the job, and closing the tab frees the line within 5 s (measured
+in tests/test_browser_jobs.py: about 3 s, of which 1 s is GRACE), as long as a chunk of the
+experiment's training (25 iterations) takes under a second or two.
 
 At exit (SIGTERM or Ctrl+C; Streamlit stops its server, then Python shuts down), a training thread
 cannot be interrupted inside a PyTorch operation: waiting for it takes up to a chunk of training,
@@ -28,7 +29,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from dropviz import job
 
-GRACE = 2.0  # seconds a session may be disconnected before its job is cancelled
+GRACE = 1.0  # seconds a session may be disconnected before its job is cancelled
 EXIT_GRACE = 1.0  # seconds the training thread gets to stop at exit
 _GUARDED = threading.Lock()
 _guard_installed = False
