@@ -4,6 +4,9 @@ dropviz.figures.experiments.
 An experiment runs as a dropviz.job.Job (one at a time per server, later ones wait in line); a
 fragment with run_every polls its progress and offers Cancel (a waiting job leaves the line at once,
 a running one stops at its next short chunk). When nothing runs or waits, no fragment has a timer.
+A waiting visitor sees their place in the line and the estimated wait. The job belongs to this
+session (app_pages/job_owner.py): when the tab is closed it is cancelled. A run whose memory
+estimate is over the server's limit is refused with the figure; one past the time limit is stopped.
 """
 from __future__ import annotations
 
@@ -15,10 +18,11 @@ torch.set_num_threads(1)
 
 import streamlit as st  # noqa: E402
 
+from app_pages.job_owner import guard_exit, session_alive  # noqa: E402
 from dropviz.config import DATASETS, FIELD, Config  # noqa: E402
 from dropviz.experiments import EXPERIMENTS  # noqa: E402
 from dropviz.figures.experiments import FIGURES  # noqa: E402
-from dropviz.job import Job  # noqa: E402
+from dropviz.job import GONE, MINUTES_ENV, TIME, Job, minutes, setting_warnings  # noqa: E402
 from dropviz.presets import PRESETS  # noqa: E402
 
 LIVE = "the live view's settings"
@@ -106,6 +110,11 @@ def _poll(job: Job) -> None:
         st.rerun(scope="app")
     elapsed = time.perf_counter() - job.started
     st.progress(job.fraction, text=f"{EXPERIMENTS[job.name].title}: {job.message} ({elapsed:.0f} s)")
+    if job.waiting:
+        position = job.position
+        ahead = "1 experiment is" if position == 1 else f"{position} experiments are"
+        st.caption(f"Place in the line: {position}. {ahead} ahead of yours; estimated wait: about "
+                   f"{minutes(job.wait_estimate())} (each may train for at most {minutes(job.time_limit)}).")
     if st.button("Cancel", key="x_cancel", type="secondary"):
         job.cancel()
         if not job.running:  # it was waiting: gone at once
@@ -113,6 +122,15 @@ def _poll(job: Job) -> None:
 
 
 def results(job: Job) -> None:
+    if job.cancelled and job.reason == TIME:
+        st.warning(f"Stopped after {minutes(job.seconds)}: one experiment may train for at most "
+                   f"{minutes(job.time_limit)} on this server ({MINUTES_ENV}), so that others get their turn. "
+                   "Nothing was kept, as an experiment returns results only when it finishes: fewer seeds or "
+                   "iterations finish sooner.")
+        return
+    if job.cancelled and job.reason == GONE:
+        st.info(f"Cancelled after {job.seconds:.1f} s because this page was disconnected. Press Run again.")
+        return
     if job.cancelled:
         st.info(f"Cancelled after {job.seconds:.1f} s. Nothing to show: change the settings or press Run again.")
         return
@@ -136,6 +154,9 @@ def results(job: Job) -> None:
 def main() -> None:
     st.set_page_config(page_title="dropviz: experiments", layout="wide")
     st.title("Experiments")
+    guard_exit()
+    for warning in setting_warnings():
+        st.sidebar.warning(warning)
     live = live_config()
     name, cfg, params = controls(live)
     experiment = EXPERIMENTS[name]
@@ -144,8 +165,8 @@ def main() -> None:
     job: Job | None = st.session_state.get("x_job")
     running = job is not None and job.running
     if st.button("Run", type="primary", disabled=running, key="x_run"):
-        job = st.session_state["x_job"] = Job(name, cfg, params).start()
-        running = True
+        job = st.session_state["x_job"] = Job(name, cfg, params, alive=session_alive()).start()
+        running = job.running
     if running:
         progress_panel(job)
     elif job is not None:

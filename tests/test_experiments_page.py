@@ -51,3 +51,56 @@ def test_a_run_waits_for_another_experiment_and_can_be_cancelled():
     finally:
         other.cancel()
         assert other.wait(30)
+
+
+def test_a_waiting_visitor_sees_their_place_and_the_estimated_wait():
+    from dropviz.job import Job
+    other = Job("p-sweep", Config(width=12, n_train=24), {"seeds": 3, "steps": 100_000}).start()  # another visitor's
+    try:
+        at = AppTest.from_file(PAGE, default_timeout=30).run()
+        at.button(key="x_run").click().run()
+        assert not at.exception
+        assert at.session_state["x_job"].position == 1
+        place = [c.value for c in at.caption if c.value.startswith("Place in the line")]
+        assert place and "Place in the line: 1. 1 experiment is ahead of yours; estimated wait: about " in place[0]
+        assert "at most 10 min" in place[0]
+        at.button(key="x_cancel").click().run()
+    finally:
+        other.cancel()
+        assert other.wait(30)
+
+
+def test_a_run_over_the_memory_limit_is_refused_with_the_figure():
+    at = AppTest.from_file(PAGE, default_timeout=30)
+    for key, value in dict(dataset="spiral", depth="8", width="256", n_train="2000", batch_size="2000").items():
+        at.query_params[key] = value
+    at.run()
+    at.button(key="x_run").click().run()
+    assert not at.exception
+    job = at.session_state["x_job"]
+    assert not job.running and job.fraction == 0 and job.position == 0
+    assert [e.value for e in at.error] == [job.error]
+    assert "about 2.8 GB of memory, more than the 2 GB one experiment may use" in job.error
+    assert not at.get("progress")
+
+
+def test_a_run_past_the_time_limit_says_it_was_stopped_and_kept_nothing(monkeypatch):
+    monkeypatch.setenv("DROPVIZ_EXPERIMENT_MINUTES", "0.01")  # 0.6 s
+    at = AppTest.from_file(PAGE, default_timeout=30).run()
+    at.sidebar.number_input(key="x_steps_the live view's settings_p-sweep").set_value(20000).run()
+    at.button(key="x_run").click().run()
+    job = at.session_state["x_job"]
+    assert job.wait(10) and job.cancelled
+    at.run()
+    assert not at.exception
+    assert len(at.warning) == 1 and at.warning[0].value.startswith("Stopped after 1 s: one experiment may train for "
+                                                                   "at most 1 s on this server")
+    assert "Nothing was kept" in at.warning[0].value and not at.get("plotly_chart")
+
+
+def test_a_bad_limit_setting_is_one_sentence(monkeypatch):
+    monkeypatch.setenv("DROPVIZ_EXPERIMENT_MEMORY_GB", "-3")
+    at = AppTest.from_file(PAGE, default_timeout=30).run()
+    assert not at.exception
+    assert [w.value for w in at.sidebar.warning] == ["DROPVIZ_EXPERIMENT_MEMORY_GB='-3' is not a positive number; "
+                                                     "using 2."]

@@ -1,0 +1,104 @@
+"""What an experiment will cost before it runs: its memory, and its work as a count for wait estimates.
+
+Plain Python (no Streamlit, no training). `plan` lists the batched groups an experiment of
+dropviz.experiments trains (each a BatchedTrainer of M networks), `memory_bytes` adds up their
+tensors, and `work` counts multiply-adds, so that a measured rate turns another job into seconds.
+
+Memory, per group of M networks with `rows` examples per iteration (min(batch size, n_train)):
+- every hidden layer keeps 3 preallocated (M, rows, width) float32 workspaces (pre-activation,
+  slope, gradient) and, where a network drops, 2 more for the masks (uniforms and multipliers);
+- the weights twice (stacked copy and each network's initial module), plus Adam's 3 buffers;
+- while evaluating, about 3 (M, n, width) activations for the larger of training and test set.
+experiments.train_all keeps every group's trainer until it returns, so the groups add up; the
+largest evaluation comes on top. The Python process itself (torch, pandas: about 0.3 GB) is not
+counted: the figure is what one more experiment adds.
+"""
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+
+from .config import DIGITS_MAX_TRAIN, FIELD, Config
+from .data import N_TEST_2D
+from .dropout import multipliers
+from .experiments import EXPERIMENTS, N_VALUES, P_VALUES
+
+FLOAT = 4  # bytes of a float32
+
+
+@dataclass(frozen=True)
+class Group:
+    """M networks trained together on one config's data and architecture."""
+    m: int
+    cfg: Config
+    drops: bool  # does any of them drop hidden neurons (mask buffers)
+
+
+def _shape(cfg: Config) -> tuple[int, int, int]:
+    """(inputs, classes, test examples) of the config's data set, without making it."""
+    return (64, 10, 497) if cfg.dataset == "digits" else (2, 2, N_TEST_2D)
+
+
+def _param(name: str, params: dict, key: str):
+    value = params.get(key)
+    return inspect.signature(EXPERIMENTS[name].run).parameters[key].default if value is None else value
+
+
+def plan(name: str, cfg: Config, params: dict) -> list[Group]:
+    """The groups of networks the experiment trains, as dropviz.experiments builds them."""
+    seeds = int(_param(name, params, "seeds"))
+    if name == "p-sweep":
+        widths = {cfg.width: len(P_VALUES) * seeds}
+        if params.get("constant_pn"):
+            kept = cfg.width * (1 - max(P_VALUES))
+            for p in P_VALUES:
+                w = int(min(FIELD["width"].hi, max(1, round(kept / multipliers(p, cfg.mode).keep))))
+                widths[w] = widths.get(w, 0) + seeds
+        return [Group(m, cfg.replace(width=w), True) for w, m in widths.items()]
+    if name == "data-size":
+        cap = DIGITS_MAX_TRAIN if cfg.dataset == "digits" else int(FIELD["n_train"].hi)
+        return [Group(2 * seeds, cfg.replace(n_train=n), True) for n in sorted({min(n, cap) for n in N_VALUES})]
+    if name == "mc-vs-scaling":
+        return [Group(seeds, cfg, True)]
+    if name == "sparsity":
+        return [Group(2 * seeds, cfg, True)]
+    if name == "cost":  # two single timing networks, then without, with, and with again (the repeat)
+        return [Group(1, cfg, False), Group(1, cfg, True), Group(seeds, cfg, False), Group(seeds, cfg, True),
+                Group(seeds, cfg, True)]
+    raise ValueError(f"unknown experiment {name!r}: expected one of {', '.join(EXPERIMENTS)}")
+
+
+def _group_bytes(g: Group) -> tuple[int, int]:
+    """(bytes kept while the experiment runs, bytes of its largest evaluation) of one group."""
+    c = g.cfg
+    n_in, n_out, n_test = _shape(c)
+    rows = min(c.batch_size, c.n_train)
+    weights = n_in * c.width + (c.depth - 1) * c.width ** 2 + c.width * n_out + c.depth * c.width + n_out
+    copies = 2 + (3 if c.optimizer == "adam" else 1)  # stacked + initial, and gradient (and Adam's moments)
+    hidden = c.depth * rows * c.width * (3 + (2 if g.drops else 0))
+    inputs = c.n_train * n_in + rows * (n_in + 2 * n_out) + (3 * rows * n_in if c.input_p > 0 else 0)
+    kept = g.m * FLOAT * (weights * copies + hidden + inputs)
+    evaluation = g.m * FLOAT * 3 * max(c.n_train, n_test) * c.width
+    return kept, evaluation
+
+
+def memory_bytes(name: str, cfg: Config, params: dict) -> int:
+    """Estimated memory the experiment adds to the process at its peak, in bytes."""
+    sizes = [_group_bytes(g) for g in plan(name, cfg, params)]
+    extra = 0
+    if name == "sparsity":  # every network's test-time activations, kept as arrays
+        g = plan(name, cfg, params)[0]
+        extra = g.m * FLOAT * cfg.depth * _shape(cfg)[2] * cfg.width
+    return sum(k for k, _ in sizes) + max(e for _, e in sizes) + extra
+
+
+def work(name: str, cfg: Config, params: dict) -> float:
+    """Multiply-adds of the training (3 products per layer and example), a measure of its time."""
+    steps = int(_param(name, params, "steps"))
+    total = 0.0
+    for g in plan(name, cfg, params):
+        c = g.cfg
+        n_in, n_out, _ = _shape(c)
+        per_example = n_in * c.width + (c.depth - 1) * c.width ** 2 + c.width * n_out
+        total += 3.0 * g.m * min(c.batch_size, c.n_train) * per_example * steps
+    return total
