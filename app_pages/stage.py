@@ -37,10 +37,13 @@ every PANELS_EVERY seconds, so the timer lives in the browser's pulls and a paus
 from __future__ import annotations
 
 import functools
+import hashlib
+import secrets
 import time
 from collections.abc import Callable
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from dropviz import figures
 from dropviz.config import FIELD
@@ -104,6 +107,17 @@ body:has(.st-key-stage_bar) .stMain [data-testid="stVerticalBlock"] { gap: 0.25r
 
 
 STAGE_CSS = STAGE_CSS.replace("PANEL_H", STAGE_HEIGHT)
+
+
+# This server process, and this browser session, as the live view tells them apart: a reload (a new
+# session) or a restart (a new process) that starts the run again is said, not silently shown as 0.
+BOOT = secrets.token_hex(4)
+
+
+def session_token() -> str:
+    ctx = get_script_run_ctx()
+    session = ctx.session_id if ctx is not None else ""
+    return hashlib.sha256(f"{BOOT}:{session}".encode()).hexdigest()[:12]
 
 
 def clamp_p(value: float) -> float:
@@ -204,6 +218,14 @@ def on_key(state: LivePage, action: str, extra_keys: Callable[[str], None] | Non
     after_action(state)
 
 
+def on_hidden(state: LivePage) -> None:
+    """The browser tab was hidden while playing (Page Visibility): pause, as if Pause were pressed."""
+    if state.live.playing:
+        state.live.pause()
+        after_action(state)
+    rerun(state, LIVE_FRAGMENT)
+
+
 def on_pull(state: LivePage) -> None:
     """The browser asks for the next frames while playing: compute them now (LiveSession.pull)."""
     value = st.session_state.get("live_view")
@@ -301,10 +323,10 @@ def live_fragment(state: LivePage, test_time: bool, present: bool = True) -> Non
     pairs, state.pulled_frames = state.pulled_frames or None, []  # every frame computed is sent and drawn
     payload = live_payload(live, pairs, test_time, state.epoch, **({"max_neurons": MAX_NEURONS} if present else {}))
     payload.update(pull=True, pull_depth=PULL_DEPTH, present=present, playing=live.playing, play_id=live.play_id,
-                   pulled=state.pulled)
+                   pulled=state.pulled, boot=BOOT, session=session_token())
     if present:
         payload["layout"] = LAYOUT
-    live_view(payload, key="live_view", on_pull=lambda: on_pull(state))
+    live_view(payload, key="live_view", on_pull=lambda: on_pull(state), on_pause=lambda: on_hidden(state))
 
 
 def _panel(state: LivePage, name: str, test_time: bool) -> None:

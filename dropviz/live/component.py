@@ -26,7 +26,7 @@ svg { display: block; max-width: 100%; height: auto; }
 _mount = st.components.v2.component("dropviz.live_view", js=JS, css=CSS)
 
 
-def live_view(payload: dict, key: str = "live_view", on_ready=None, on_pull=None):
+def live_view(payload: dict, key: str = "live_view", on_ready=None, on_pull=None, on_pause=None):
     """Show frames; the element keeps its identity (key) so the browser updates it in place.
 
     With payload["request_panels"], the browser calls on_ready once its first frame is drawn. With
@@ -38,4 +38,6 @@ def live_view(payload: dict, key: str = "live_view", on_ready=None, on_pull=None
         callbacks["on_ready_change"] = on_ready
     if on_pull is not None:
         callbacks["on_pull_change"] = on_pull
+    if on_pause is not None:  # the tab was hidden while playing
+        callbacks["on_pause_change"] = on_pause
     return _mount(key=key, data=payload, height="content", **callbacks)

@@ -469,6 +469,9 @@ function pane(parent, cls) {
 // ------------------------------------------------------------------ drawing a frame
 function show(st, frame) {
   st.frame = frame;
+  if (st.notice && frame.step !== st.notice.step) st.notice = null;  // the run moved on: said enough
+  const note = st.lost ? st.look.notices.disconnected : st.notice ? st.notice.text : null;
+  if (note) frame = { ...frame, status: note };
   const dHost = pane(st.row, "diagram"), cHost = pane(st.row, "curves");
   const [dw, dh] = paneSize(dHost, st.present, 0.62);
   const key = shapeKey(frame, dw, dh);
@@ -535,6 +538,18 @@ function listen(st) {
   };
   document.addEventListener("pointerdown", onPress, true);  // a real click: as soon as the button is pressed
   document.addEventListener("click", onPress, true);
+  // the tab hidden while playing: pause (Python pauses the run too), as if Pause were pressed
+  document.addEventListener("visibilitychange", () => {
+    if (!document.hidden || !st.want) return;
+    stopPulling(st);
+    st.hidden = (st.hidden || 0) + 1;
+    st.send("pause", st.hidden);
+  });
+  // Streamlit shows its connection status only while it cannot reach the server: say so in the status line
+  setInterval(() => {
+    const lost = !!document.querySelector('[data-testid="stConnectionStatus"]');
+    if (lost !== !!st.lost) { st.lost = lost; if (st.frame) show(st, st.frame); }
+  }, 500);
   // a frame asked for and never answered (the request was folded into another rerun): ask again
   setInterval(() => {
     if (st.asked > st.answered && performance.now() - st.askedAt > 2000) { st.answered = st.asked; schedule(st); }
@@ -569,10 +584,26 @@ function answered(st, now) {
   st.ahead = Math.max(1, Math.min(MAX_AHEAD, Math.ceil(st.rtt / st.interval)));
 }
 
+// A run that started again, in a new session (a reload) or a new server process (a restart), is said in
+// the status line until it moves on; the tab remembers (sessionStorage) the last iteration it showed here.
+function checkOrigin(st, data) {
+  const key = `dropviz-live:${location.pathname}`;
+  const step = data.frames[data.frames.length - 1].step;
+  let saved = null;
+  try { saved = JSON.parse(sessionStorage.getItem(key) || "null"); } catch (e) { saved = null; }
+  if (saved && saved.session !== data.session && saved.step > step) {
+    const text = data.look.notices[saved.boot !== data.boot ? "restarted" : "reloaded"].replace("{step}", step);
+    st.notice = { text, step };
+  }
+  try { sessionStorage.setItem(key, JSON.stringify({ boot: data.boot, session: data.session, step })); } catch (e) { /* private mode */ }
+}
+
 export default function (component) {
   const { data, parentElement } = component;
   if (!data || !data.frames || !data.frames.length) return;
   const st = parentElement.__playback || (parentElement.__playback = { queue: [], timer: null, asked: 0 });
+  st.look = data.look;
+  if (data.session) checkOrigin(st, data);
   st.row = pane(parentElement, "dropviz-live");
   st.present = !!data.present;
   st.row.classList.toggle("present", st.present);

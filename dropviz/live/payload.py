@@ -37,6 +37,10 @@ LOOK = {  # the same in every payload: the palette and styles of dropviz/figures
     "activation_scale": rgb_stops(ACTIVATION_SCALE), "image_scale": rgb_stops(INK_SCALE),
     "dropped_dash": DROPPED_OUTLINE.svg_dash,
     "aria": {"diagram": "network diagram", "curves": "loss curves"},
+    # the status line's words when the live view cannot trust what it shows ({step}: the iteration shown)
+    "notices": {"disconnected": "⚠ disconnected: cannot reach the dropviz server",
+                "restarted": "⚠ the server restarted: run started again from iteration {step}",
+                "reloaded": "⚠ page reloaded: run started again from iteration {step}"},
 }
 
 
