@@ -251,7 +251,10 @@ TECHNICAL = {"anchor", "aria", "circle", "counter", "curves", "dasharray", "data
              "visibility", "visible", "weight", "width", "www",
              # the pulled playback: its trigger, the key events and buttons that stop it, resizing
              "pull", "present", "tspan", "dy", "key", "play", "pause", "step", "reset", "st", "button",
-             "pointerdown", "click", "resize"}
+             "pointerdown", "click", "resize",
+             # honest faults: the tab's visibility, Streamlit's connection status, the notices' keys (their
+             # words come in the payload), the tab's memory of its last iteration
+             "visibilitychange", "stConnectionStatus", "disconnected", "reloaded", "restarted", "null"}
 
 
 def test_js_literal_finder():
