@@ -22,7 +22,7 @@ import streamlit as st  # noqa: E402
 from app_pages import stage  # noqa: E402
 from dropviz import figures  # noqa: E402
 from dropviz.config import FIELD, FIELDS, Config  # noqa: E402
-from dropviz.live import PAGE_KEY, LivePage, LiveSession, live_payload  # noqa: E402
+from dropviz.live import PAGE_KEY, LivePage, LiveSession, classroom, live_payload  # noqa: E402
 from dropviz.live.component import live_view  # noqa: E402
 from dropviz.live.keys import key_help, keyboard  # noqa: E402
 from dropviz.live.page_state import CONTROLS, view_query  # noqa: E402
@@ -44,10 +44,56 @@ def session() -> LiveSession:
 
 
 def start_page() -> None:
-    """First run of a browser session: settings come from the URL; bad ones warn and fall back."""
-    new = st.session_state[PAGE_KEY] = LivePage.from_query(st.query_params.to_dict())
+    """First run of a browser session: settings come from the URL; bad ones warn and fall back.
+    ?follow=CODE follows that class's teacher instead (follower_page)."""
+    params = st.query_params.to_dict()
+    if "follow" in params:
+        code = str(params["follow"]).strip().upper()
+        problem = classroom.code_problem(code)
+        broadcast = None if problem else classroom.find(code)
+        if broadcast is not None:
+            st.session_state[PAGE_KEY] = follower_page(broadcast)
+            return
+        params = {k: v for k, v in params.items() if k != "follow"}
+        problem = problem or (f"follow={code!r} names no class on this server now: the code is shown in the "
+                              "teacher's presenter view, and a class ends when the teacher closes it")
+    new = st.session_state[PAGE_KEY] = LivePage.from_query(params)
+    if "follow" in st.query_params.to_dict():
+        new.url_warnings.append(problem)
     set_widgets(new.live.cfg)
     st.session_state["w_speed"] = new.live.speed
+
+
+def follower_page(broadcast) -> LivePage:
+    """A follower's page: the teacher's run, read-only, in the presenter's layout; only the panel is its own."""
+    return LivePage(broadcast.live, present=True, hidden=frozenset(CONTROLS) - {"panel"}, follow=broadcast.code,
+                    figures=broadcast.figures)
+
+
+def on_try_it() -> None:
+    """Try it yourself: this visitor's own run, from the teacher's current settings."""
+    teacher = session()
+    own = LivePage(LiveSession(teacher.cfg, teacher.speed))
+    st.session_state[PAGE_KEY] = own
+    set_widgets(own.live.cfg)
+    st.session_state["w_speed"] = own.live.speed
+    st.query_params.clear()
+
+
+def follow_view(state: LivePage) -> None:
+    """A follower: the teacher's live view, loss curves and a panel of their own choice; no controls."""
+    if classroom.find(state.follow) is None:
+        code = state.follow
+        own = LivePage(LiveSession(state.live.cfg, state.live.speed),
+                       [f"the class {code} has ended (its teacher closed it): this is your own run, from its "
+                        "last settings"])
+        st.session_state[PAGE_KEY] = own
+        set_widgets(own.live.cfg)
+        st.session_state["w_speed"] = own.live.speed
+        st.query_params.clear()
+        st.rerun()
+    state.full_run()
+    state.panel = stage.stage(state, state.panel, hidden=state.hidden, try_it=on_try_it)
 
 
 def set_widgets(cfg: Config) -> None:
@@ -345,6 +391,9 @@ def main(follow_frames: bool = False) -> None:
     live = state.live
     st.set_page_config(page_title="dropviz: dropout, live", layout="wide",
                        initial_sidebar_state="collapsed" if state.present else "expanded")
+    if state.follow:
+        follow_view(state)  # nothing of this page's own settings applies: the run is the teacher's
+        return
     if "w_speed" not in st.session_state or "w_dataset" not in st.session_state:
         set_widgets(live.cfg)  # back from another page, or from the presenter view: Streamlit forgot them
         st.session_state["w_speed"] = live.speed
@@ -359,6 +408,8 @@ def main(follow_frames: bool = False) -> None:
     for warning in state.url_warnings:
         st.warning(plain(f"URL parameter ignored: {warning}."))
     if state.present:
+        if state.broadcast is None:
+            state.broadcast = classroom.open_class(live)  # students may follow: ?follow=<its code>
         state.full_run()
         state.panel = stage.stage(state, state.panel, hidden=state.hidden)
         write_url(state)

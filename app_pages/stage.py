@@ -13,6 +13,7 @@ Contract (kept stable for app_pages/lesson.py):
   Call stage with the same `panel` on every run; a new value (e.g. the next lesson step) replaces the
   presenter's choice.
 - hidden: names from CONTROLS whose widgets are left out of the top bar; their keys are off too.
+- try_it: a follower's "Try it yourself" (state.follow: the page follows a class, read-only).
 - extra_keys: called as extra_keys(action) for key presses stage does not handle ("next" and "prev":
   PageDown and PageUp), as a widget callback (before the rerun it triggers; no st.rerun needed). Without
   it those keys keep their browser meaning.
@@ -47,10 +48,11 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from dropviz import figures
 from dropviz.config import FIELD
-from dropviz.live import LivePage, live_payload
+from dropviz.live import LivePage, classroom, live_payload
 from dropviz.live.component import live_view
 from dropviz.live.keys import P_STEP, key_help, keyboard
 from dropviz.live.page_state import CONTROLS, DEFAULT_PANEL
+from dropviz.live.payload import LOOK
 from dropviz.live.session import SPEED_NAMES
 
 # The top bar's controls, by the names hide= takes (CONTROLS, in dropviz/live/page_state.py):
@@ -103,6 +105,7 @@ body:has(.st-key-stage_bar) .stMain [data-testid="stVerticalBlock"] { gap: 0.25r
 .st-key-stage_bar .st-key-w_p { min-width: 10.5rem; }
 .st-key-stage_bar .stButton button { padding: 0.25rem 0.6rem; }
 .st-key-stage_help p { font-size: 0.85rem; margin: 0; line-height: 1.2; }
+.st-key-stage_help strong { font-size: 1.35rem; color: #1b1b1b; }
 </style>"""
 
 
@@ -137,10 +140,11 @@ def viewport() -> tuple[int, int]:
 
 
 # ---------------------------------------------------------------------------- actions
-def fragment(state: LivePage, key: str, body: Callable[..., None], *args) -> None:
-    """Run body(*args) as the fragment `key` (errors said in a sentence: guarded); rerun() may name it."""
+def fragment(state: LivePage, key: str, body: Callable[..., None], *args, every: float | None = None) -> None:
+    """Run body(*args) as the fragment `key` (errors said in a sentence: guarded); rerun() may name it.
+    every: seconds between its own reruns (a follower's timer), None for none."""
     state.fragments.add(key)
-    st.fragment(key=key)(guarded(state, body))(*args)
+    st.fragment(key=key, run_every=every)(guarded(state, body))(*args)
 
 
 def rerun(state: LivePage, *parts: str) -> None:
@@ -260,10 +264,14 @@ def _sync_widgets(state: LivePage, panel: str) -> None:
         st.session_state["_stage_panel_given"] = panel
 
 
-def top_bar(state: LivePage, hidden: frozenset[str]) -> None:
+def top_bar(state: LivePage, hidden: frozenset[str], try_it: Callable[[], None] | None = None) -> None:
     live = state.live
     f_p, f_in = FIELD["p"], FIELD["input_p"]
     with st.container(key="stage_bar", horizontal=True, vertical_alignment="bottom"):
+        if state.follow:
+            st.markdown(f"**Following class {state.follow}**: the teacher's run, read-only. Pick your own panel.")
+            st.button("Try it yourself", on_click=try_it, key="try_it", type="primary", width="content",
+                      help="Your own run, from the teacher's current settings; the class goes on without you.")
         if "play" not in hidden:
             st.button("❚❚ Pause" if live.playing else "▶ Play", on_click=on_play, args=(state,), type="primary",
                       disabled=live.diverged, key="play", help="Space")
@@ -319,6 +327,9 @@ def live_fragment(state: LivePage, test_time: bool, present: bool = True) -> Non
     if state.rerun_page:
         state.rerun_page = False
         st.rerun()
+    if state.follow:
+        follower_view(state, present)
+        return
     live = state.live
     pairs, state.pulled_frames = state.pulled_frames or None, []  # every frame computed is sent and drawn
     payload = live_payload(live, pairs, test_time, state.epoch, **({"max_neurons": MAX_NEURONS} if present else {}))
@@ -326,7 +337,32 @@ def live_fragment(state: LivePage, test_time: bool, present: bool = True) -> Non
                    pulled=state.pulled, boot=BOOT, session=session_token())
     if present:
         payload["layout"] = LAYOUT
+    if state.broadcast is not None:
+        state.broadcast.publish(payload, live.playing)
     live_view(payload, key="live_view", on_pull=lambda: on_pull(state), on_pause=lambda: on_hidden(state))
+
+
+def follower_view(state: LivePage, present: bool) -> None:
+    """A follower's live view: the class's frames it has not shown yet, as the teacher's page built them.
+
+    It trains nothing and builds no frame: it reruns every classroom.FOLLOW_SECONDS and sends what is new
+    (nothing when the teacher is paused), and the browser shows the frames one interval apart.
+    """
+    broadcast = classroom.find(state.follow)
+    if broadcast is None:
+        state.rerun_page = True  # the class has ended: the page says so and gives the follower a run
+        return
+    # a full run of the page (a new epoch) sends the frame on screen again, with anything new
+    again = state.follow_epoch != state.epoch and state.follow_seen > 0
+    frames, last = broadcast.since(state.follow_seen - again)
+    if not state.follow_seen:
+        frames = frames[-1:]  # a new follower starts at the teacher's iteration
+    state.follow_seen, state.follow_epoch = last, state.epoch
+    payload = {"epoch": state.epoch, "interval_ms": broadcast.interval_ms, "look": LOOK, "frames": frames,
+               "curves": broadcast.curves, "present": present, "playing": broadcast.playing}
+    if present:
+        payload["layout"] = LAYOUT
+    live_view(payload, key="live_view")
 
 
 def _panel(state: LivePage, name: str, test_time: bool) -> None:
@@ -399,7 +435,7 @@ def _scale_fonts(node, scale: float, in_font: bool = False) -> None:
 
 
 def stage(state: LivePage, panel: str, *, hidden: frozenset[str] = frozenset(),
-          extra_keys: Callable[[str], None] | None = None) -> str:
+          extra_keys: Callable[[str], None] | None = None, try_it: Callable[[], None] | None = None) -> str:
     """Draw the top bar, the live view (with its playback) and one detail panel for `state`; handle the keys.
 
     Returns the panel shown. See the module's docstring for the contract.
@@ -410,17 +446,23 @@ def stage(state: LivePage, panel: str, *, hidden: frozenset[str] = frozenset(),
     if extra_keys is not None:
         actions += ("next", "prev")
     keyboard(lambda action: on_key(state, action, extra_keys), key=KEYS_KEY, actions=actions, viewport=True)
-    fragment(state, CONTROLS_FRAGMENT, top_bar, state, hidden)
+    fragment(state, CONTROLS_FRAGMENT, top_bar, state, hidden, try_it)
     if state.live.diverged:
         st.error(state.live.message)
     shown = st.session_state.get(PANEL_KEY, panel)
     shown = shown if shown in PANELS else DEFAULT_PANEL
     test_time = bool(st.session_state.get(TEST_TIME_KEY))
     left, right = st.columns([LEFT, 1 - LEFT], gap="small")
+    following = bool(state.follow)
     with left:
-        fragment(state, LIVE_FRAGMENT, live_fragment, state, test_time)
+        fragment(state, LIVE_FRAGMENT, live_fragment, state, test_time,
+                 every=classroom.FOLLOW_SECONDS if following else None)
     with right, st.container(key="stage_panel_box", gap=None):
-        fragment(state, PANEL_FRAGMENT, _panel, state, shown, test_time)
+        fragment(state, PANEL_FRAGMENT, _panel, state, shown, test_time, every=PANELS_EVERY if following else None)
         with st.container(key="stage_help"):
-            st.caption(key_help(actions).replace("*", "\\*"))
+            help_line = key_help(actions).replace("*", "\\*") if actions else ""
+            if state.broadcast is not None:
+                help_line = f"**Class code: {state.broadcast.code}**" + (f" · {help_line}" if help_line else "")
+            if help_line:
+                st.caption(help_line)
     return shown

@@ -286,3 +286,24 @@ def test_live_page_keys_and_buttons_while_playing(server, browser):
     assert page.locator('[data-testid="stException"]').count() == 0
     assert page.get_by_text("Something went wrong").count() == 0
     page.close()
+
+
+def test_a_student_follows_the_teachers_class(server, browser):
+    """The presenter view shows a class code; /?follow=CODE shows the teacher's run as it plays, read-only."""
+    import re
+    teacher = _present(browser, server, 1280, 720)
+    code = re.search(r"Class code: ([A-Z0-9]{4,6})", teacher.locator(".st-key-stage_help").inner_text()).group(1)
+    student = browser.new_page(viewport={"width": 1280, "height": 720})
+    student.goto(f"{server}/?follow={code}")
+    student.get_by_text(f"Following class {code}").wait_for(timeout=60_000)
+    student.wait_for_function(f"({COUNTER})() !== null", timeout=60_000)
+    assert student.get_by_role("button", name="▶ Play").count() == 0  # the teacher's controls are not there
+    start = student.evaluate(STEP)
+    teacher.keyboard.press(" ")  # the teacher plays: the student's counter follows
+    student.wait_for_function(f"{STEP} >= {start + 15}", timeout=30_000)
+    teacher.keyboard.press(" ")
+    final = _stable(teacher)
+    student.wait_for_function(f"{STEP} === {final}", timeout=20_000)  # the student ends on the teacher's frame
+    assert student.locator('[data-testid="stException"]').count() == 0
+    for page in (teacher, student):
+        page.close()

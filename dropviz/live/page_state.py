@@ -91,6 +91,10 @@ class LivePage:
     rerun_page: bool = False             # a pulled frame diverged: the next fragment run reruns the page
     fragments: set[str] = field(default_factory=set)  # keys of the fragments the last full run drew
     panels_at: float = 0.0               # when the detail panels were last redrawn while playing (monotonic s)
+    broadcast: Any = None                # the teacher's class (classroom.Broadcast) this page publishes to
+    follow: str = ""                     # the class code this page follows (read-only: it trains nothing)
+    follow_seen: int = 0                 # the last of the class's frames this page was sent
+    follow_epoch: int = 0                # the epoch (full run) in which it was sent
 
     @classmethod
     def from_query(cls, params: dict) -> LivePage:

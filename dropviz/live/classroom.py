@@ -1,0 +1,85 @@
+"""A class on one server: the teacher's live view, broadcast under a short code for students to follow.
+
+The teacher's page publishes every frame its live view is sent (the payload's frame dicts, built once);
+a follower's page takes the ones it has not shown yet. A follower trains nothing and builds no frame:
+its cost is one light rerun every FOLLOW_SECONDS, whatever the number of frames in it. No Streamlit here.
+
+The register holds classes weakly: a class lives as long as its teacher's page state holds it, so a
+teacher's session that ends takes its class (and its run) with it; followers then find no class.
+"""
+from __future__ import annotations
+
+import re
+import secrets
+import threading
+import weakref
+from collections import deque
+from dataclasses import dataclass, field
+
+from .session import LiveSession
+
+ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # capitals and digits, without 0/O and 1/I, which a class misreads
+CODE_LENGTH = 4
+CODE = re.compile(r"[A-Z0-9]{4,6}")  # what a class code may look like (a link may carry one of 4-6)
+KEEP = 250  # frames kept for followers: 10 s at 25 frames/s, more than any follower is behind
+FOLLOW_SECONDS = 0.5  # a follower's page asks for new frames this often; it shows them one interval apart
+_CLASSES: weakref.WeakValueDictionary[str, Broadcast] = weakref.WeakValueDictionary()
+_LOCK = threading.Lock()
+
+
+@dataclass(eq=False)
+class Broadcast:
+    """One teacher's class: their run, and the frames their live view was sent, numbered in order."""
+    code: str
+    live: LiveSession
+    frames: deque = field(default_factory=lambda: deque(maxlen=KEEP))  # (number, frame dict)
+    curves: dict | None = None
+    interval_ms: int = 40
+    playing: bool = False
+    published: int = 0  # frames published so far (the last one's number)
+    figures: dict = field(default_factory=dict)  # Plotly figures, built once for all followers (LivePage.figure)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def publish(self, payload: dict, playing: bool) -> None:
+        """What the teacher's live view was just sent: its frames (in order), loss curves and speed."""
+        with self._lock:
+            for frame in payload["frames"]:
+                if self.frames and self.frames[-1][1] == frame:
+                    continue  # the same frame sent again (a rerun while paused): followers have it
+                self.published += 1
+                self.frames.append((self.published, frame))
+            self.curves = payload["curves"]
+            self.interval_ms = payload["interval_ms"]
+            self.playing = playing
+
+    def since(self, seen: int) -> tuple[list[dict], int]:
+        """Frames published after number `seen` (the last KEEP at most), and the number of the last one."""
+        with self._lock:
+            new = [frame for number, frame in self.frames if number > seen]
+            return new, self.published
+
+
+def open_class(live: LiveSession) -> Broadcast:
+    """A new class for this run, under a code no other class on this server has."""
+    with _LOCK:
+        while True:
+            code = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
+            if code not in _CLASSES:
+                broadcast = Broadcast(code, live)
+                _CLASSES[code] = broadcast
+                return broadcast
+
+
+def find(code: str) -> Broadcast | None:
+    """The class under this code, if its teacher's page is still open."""
+    with _LOCK:
+        return _CLASSES.get(code)
+
+
+def code_problem(raw: str) -> str:
+    """'' if `raw` looks like a class code, else the sentence saying what one looks like."""
+    if CODE.fullmatch(raw):
+        return ""
+    shown = raw[:12] + ("…" if len(raw) > 12 else "")
+    return (f"follow={shown!r} is not a class code: it is 4 to 6 capital letters or digits, as the teacher's "
+            "presenter view shows it (Class code: ABCD)")

@@ -1,0 +1,94 @@
+"""A class on one server: the teacher's presenter view shows a code, students follow it with ?follow=CODE,
+watch the teacher's frames without training anything, pick their own panel, and can try it themselves."""
+import gc
+import json
+
+from hypothesis import given
+from hypothesis import strategies as st
+from test_app import live, live_view_data, no_failure, page, press, start
+
+from dropviz import Config
+from dropviz.live import LiveSession, classroom
+
+
+def test_a_class_gets_a_short_unique_code_and_ends_with_its_teacher():
+    run = LiveSession()
+    one, two = classroom.open_class(run), classroom.open_class(run)
+    assert one.code != two.code
+    for code in (one.code, two.code):
+        assert len(code) == 4 and set(code) <= set(classroom.ALPHABET) and not classroom.code_problem(code)
+    assert classroom.find(one.code) is one
+    code = one.code
+    del one
+    gc.collect()
+    assert classroom.find(code) is None  # the teacher's page state held it; nothing else keeps it
+
+
+def test_followers_get_each_published_frame_once_in_order():
+    b = classroom.open_class(LiveSession())
+    b.publish({"frames": [{"step": 1}, {"step": 2}], "curves": {"c": 1}, "interval_ms": 40}, playing=True)
+    frames, seen = b.since(0)
+    assert [f["step"] for f in frames] == [1, 2] and seen == 2 and b.playing
+    b.publish({"frames": [{"step": 3}], "curves": {"c": 2}, "interval_ms": 40}, playing=False)
+    frames, seen = b.since(seen)
+    assert [f["step"] for f in frames] == [3] and seen == 3 and b.curves == {"c": 2} and not b.playing
+    assert b.since(seen) == ([], 3)
+    b.publish({"frames": [{"step": s} for s in range(4, 4 + 2 * classroom.KEEP)], "curves": {}, "interval_ms": 40},
+              playing=True)
+    frames, _ = b.since(0)
+    assert len(frames) == classroom.KEEP and frames[-1]["step"] == 3 + 2 * classroom.KEEP  # bounded, newest kept
+
+
+@given(st.text(max_size=40))
+def test_anything_but_a_code_gets_one_sentence_naming_follow(raw):
+    problem = classroom.code_problem(raw)
+    if classroom.CODE.fullmatch(raw):
+        assert problem == ""
+    else:
+        assert problem.startswith("follow=") and "4 to 6 capital letters or digits" in problem
+        assert len(problem) < 200  # a long value is cut, not repeated
+
+
+def test_a_follower_watches_the_teachers_run_and_trains_nothing():
+    teacher = start(present="1")
+    broadcast = page(teacher).broadcast
+    assert any(f"Class code: {broadcast.code}" in c.value for c in teacher.caption)
+    for _ in range(3):
+        press(teacher, "step")
+    student = start(follow=broadcast.code.lower())  # typed in lower case: still found
+    no_failure(student)
+    assert page(student).follow == broadcast.code and live(student) is live(teacher)
+    assert all(b.key not in ("play", "step", "reset") for b in student.button)
+    assert not [s for s in student.slider if s.key == "w_p"]  # the teacher's controls are not there
+    assert [f["step"] for f in live_view_data(student)["frames"]] == [3]  # starts at the teacher's iteration
+    student.selectbox(key="w_panel").set_value("rescale").run()  # its own panel
+    no_failure(student)
+    assert live(teacher).step_count == 3 and page(teacher).panel == "boundary"
+    press(teacher, "step")
+    student.run()  # a full run of the student's page: the frame on screen again, and what is new
+    assert [f["step"] for f in live_view_data(student)["frames"]] == [3, 4]
+    student.button(key="try_it").click().run()
+    no_failure(student)
+    assert not page(student).follow and live(student) is not live(teacher)
+    assert live(student).cfg == live(teacher).cfg and live(student).step_count == 0
+    assert "follow" not in student.query_params
+
+
+def test_a_bad_or_unknown_class_code_says_so_and_gives_an_own_run():
+    for value, words in (("[x](http://198.51.100.7/a.png)", "is not a class code"), ("ZZZZ", "names no class")):
+        at = start(follow=value)
+        no_failure(at)
+        warnings = [w.value for w in at.warning]
+        assert any(words in w and "follow=" in w for w in warnings), warnings
+        assert not any("](http" in w for w in warnings if "\\](http" not in w)  # shown as text, not a link
+        assert not page(at).follow and live(at).cfg == Config()
+
+
+def test_the_follower_payload_is_json_of_the_teachers_frames():
+    teacher = start(present="1")
+    press(teacher, "step")
+    student = start(follow=page(teacher).broadcast.code)
+    data = live_view_data(student)
+    teacher_data = live_view_data(teacher)
+    assert data["frames"][-1] == teacher_data["frames"][-1] and data["curves"] == teacher_data["curves"]
+    assert json.dumps(data)  # plain data, drawn by the same JavaScript
