@@ -422,6 +422,8 @@ def main(follow_frames: bool = False) -> None:
     controls(live)
     if live.diverged:
         st.error(live.message)
+    if live.busy:
+        st.warning(live.busy)
     panels(state, follow_frames)
 
 

@@ -162,8 +162,8 @@ def rerun_page() -> None:
 def after_action(state: LivePage) -> None:
     """Play, Pause, Step or a live setting: the controls, the live view and, unless playing, the detail
     panel are redrawn."""
-    if state.live.diverged:
-        rerun_page()  # the message and the disabled buttons
+    if state.live.diverged or state.live.busy:
+        rerun_page()  # the message (and the disabled buttons)
     rerun(state, CONTROLS_FRAGMENT, LIVE_FRAGMENT, *(() if state.live.playing else (PANEL_FRAGMENT,)))
 
 
@@ -449,6 +449,8 @@ def stage(state: LivePage, panel: str, *, hidden: frozenset[str] = frozenset(),
     fragment(state, CONTROLS_FRAGMENT, top_bar, state, hidden, try_it)
     if state.live.diverged:
         st.error(state.live.message)
+    if state.live.busy:
+        st.warning(state.live.busy)
     shown = st.session_state.get(PANEL_KEY, panel)
     shown = shown if shown in PANELS else DEFAULT_PANEL
     test_time = bool(st.session_state.get(TEST_TIME_KEY))

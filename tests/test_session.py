@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from dropviz import Config, Trainer
+from dropviz.live import session as session_module
 from dropviz.live.page_state import LivePage
 from dropviz.live.session import DEFAULT_SPEED, MAX_GHOSTS, SPEED_BY_KEY, LiveSession, speed_from_query, twin_config
 
@@ -243,3 +244,42 @@ def test_clear_ghosts_keeps_this_run():
     assert len(live.ghosts) == 1
     live.clear_ghosts()
     assert not live.ghosts and live.step_count == 2 and [r["style"] for r in live.runs()] == ["main", "twin"]
+
+
+def test_a_frame_gets_fewer_iterations_when_they_would_take_too_long_and_says_why():
+    live = LiveSession(SMALL, speed="25 iterations per frame")
+    live.play()
+    assert live.iterations_per_frame() == 25 and live.shared == ""  # not measured yet: as asked
+    live.seconds_per_iteration = session_module.FRAME_SECONDS / 5  # heavy settings: 5 fit in a frame's time
+    assert live.iterations_per_frame() == 5 and live.shared == "heavy settings: 5 iterations per frame"
+    live.seconds_per_iteration = 10.0  # one iteration is already too long: still one per frame
+    assert live.iterations_per_frame() == 1 and live.shared == "heavy settings: 1 iteration per frame"
+    frame = live.tick()
+    assert frame.step == 1
+    live.set_speed("1 iteration per frame")
+    assert live.iterations_per_frame() == 1 and live.shared == ""
+    live.pause()
+
+
+def test_a_request_for_frames_takes_at_most_its_time_but_always_one_frame():
+    live = LiveSession(SMALL, speed="1 iteration per frame")
+    live.play()
+    assert len(live.play_frames(5, seconds=0.0)) == 1  # out of time at once: still one frame
+    assert len(live.play_frames(5, seconds=60.0)) == 5
+    live.pause()
+
+
+def test_play_is_refused_with_a_sentence_when_the_server_plays_its_most(monkeypatch):
+    monkeypatch.setenv("DROPVIZ_MAX_PLAYING", "1")
+    first, second = LiveSession(SMALL), LiveSession(SMALL)
+    for other in list(session_module._PLAYING):  # runs other tests left playing
+        other.pause()
+    first.play()
+    first.pull()
+    second.play()
+    assert not second.playing and "busy" in second.busy and "DROPVIZ_MAX_PLAYING" in second.busy
+    assert second.pull() == [] and second.step_count == 0
+    first.pause()
+    second.play()
+    assert second.playing and second.busy == ""
+    second.pause()

@@ -56,7 +56,9 @@ def layer_header(p: float, mode: str, test_time: bool) -> tuple[str, str]:
 def status_line(live: LiveSession) -> str:
     if live.diverged:
         return "⚠ diverged: paused"
-    return f"▶ playing · {live.speed}" if live.playing else "❚❚ paused"
+    if not live.playing:
+        return "❚❚ paused"
+    return f"▶ playing · {live.shared or live.speed}"
 
 
 def live_payload(live: LiveSession, pairs=None, test_time: bool = False, epoch: int = 0,

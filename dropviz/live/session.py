@@ -6,7 +6,10 @@ p was changed, keeps recent frames for the rescaling panel, and knows whether it
 """
 from __future__ import annotations
 
+import os
 import threading
+import time
+import weakref
 from collections import deque
 from dataclasses import dataclass
 
@@ -26,7 +29,30 @@ RERUN_SECONDS = 0.4    # while playing, one Streamlit rerun computes this many s
                        # the browser plays back: one rerun per 0.4 s, not one per frame
 PULL_SECONDS = 0.12    # frames computed per browser request (pull): few enough that Pause, which lets the
                        # browser draw what it already asked for, stops within ~150 ms; enough that one rerun's
-                       # cost (~25 ms of server CPU, measured) is shared by a few frames
+                       # cost (~25 ms of server CPU, measured) is shared by a few frames. Also the most training
+                       # time one request may take: heavy settings get fewer frames, never a long wait
+FRAME_SECONDS = 0.1    # training time one displayed frame may take; a frame whose iterations would take longer
+                       # gets fewer (said in the status line), so heavy settings still show ~10 frames/s
+ACTIVE_SECONDS = 3.0   # a playing run whose browser asked for frames this recently is using the server
+
+# The server's training time, shared by every playing run in this process: at most CORES train at once
+# (each with one PyTorch thread), and when more runs play than there are cores each frame's share shrinks.
+CORES = os.cpu_count() or 1
+_SLOTS = threading.BoundedSemaphore(CORES)
+_PLAYING: weakref.WeakSet = weakref.WeakSet()
+
+
+def _max_playing() -> int:
+    """DROPVIZ_MAX_PLAYING: how many runs may play at once on this server (default: 4 per core)."""
+    raw = os.environ.get("DROPVIZ_MAX_PLAYING", "")
+    return int(raw) if raw.strip().isdigit() and int(raw) > 0 else 4 * CORES
+
+
+def playing_runs(pulling: bool = False) -> int:
+    """Runs playing now on this server whose browsers are still asking for frames (pulling: that have asked
+    already, not only pressed Play)."""
+    now = time.monotonic()
+    return sum(1 for run in list(_PLAYING) if now - (run.pulled_at if pulling else run.last_pull) < ACTIVE_SECONDS)
 
 
 @dataclass(frozen=True)
@@ -77,7 +103,13 @@ class LiveSession:
     def __init__(self, cfg: Config | None = None, speed: str = DEFAULT_SPEED):
         self._lock = threading.RLock()  # overlapping reruns of one browser session
         self.ghosts: deque[dict] = deque(maxlen=MAX_GHOSTS)
-        self.playing = False
+        self._playing = False
+        self.last_pull = 0.0          # when Play was pressed or the browser last asked for frames (monotonic s)
+        self.pulled_at = 0.0          # when the browser last asked for frames
+        self.seconds_per_iteration = 0.0  # measured, main run and twin together
+        self._ticks = 0
+        self.shared = ""              # why frames have fewer iterations than the speed asks, or ""
+        self.busy = ""                # why Play was refused (too many runs playing), or ""
         self.speed = speed if speed in SPEED_BY_NAME else DEFAULT_SPEED
         self.run_id = 0
         self.play_id = 0  # counts presses of Play: the browser pulls frames only for the play it was told of
@@ -92,6 +124,7 @@ class LiveSession:
         self.recent: deque[Frame] = deque([self.trainer.frame], maxlen=RECENT_FRAMES)
         self.message = ""
         self.run_id += 1
+        self.seconds_per_iteration, self._ticks = 0.0, 0  # a new run: its speed is measured anew
 
     def _retire(self) -> None:
         """The current run becomes a ghost, if it trained at all."""
@@ -132,6 +165,18 @@ class LiveSession:
 
     # ------------------------------------------------------------------ training
     @property
+    def playing(self) -> bool:
+        return self._playing
+
+    @playing.setter
+    def playing(self, value: bool) -> None:
+        self._playing = value
+        if value:
+            _PLAYING.add(self)
+        else:
+            _PLAYING.discard(self)
+
+    @property
     def step_count(self) -> int:
         return self.trainer.step_count
 
@@ -159,17 +204,50 @@ class LiveSession:
             return frame
 
     def tick(self) -> Frame:
-        """One displayed frame while playing: as many iterations as the speed asks for."""
-        return self.step(SPEED_BY_NAME[self.speed].per_tick)
+        """One displayed frame while playing: as many iterations as the speed asks for, or fewer when they
+        would take more than this run's share of FRAME_SECONDS (heavy settings, or a busy server)."""
+        n = self.iterations_per_frame()
+        with _SLOTS:
+            start = time.perf_counter()
+            frame = self.step(n)
+            spent = (time.perf_counter() - start) / n
+        self._ticks += 1
+        if self._ticks > 1:  # the first frame of a run pays for warming up: not a measure of its speed
+            self.seconds_per_iteration = spent if not self.seconds_per_iteration else (
+                0.7 * self.seconds_per_iteration + 0.3 * spent)
+        return frame
+
+    def iterations_per_frame(self) -> int:
+        """The speed's iterations per frame, cut to fit this run's share of FRAME_SECONDS (and says why)."""
+        asked = SPEED_BY_NAME[self.speed].per_tick
+        share = max(1.0, playing_runs(pulling=True) / CORES)
+        budget = FRAME_SECONDS / share
+        if asked == 1 or self.seconds_per_iteration * asked <= budget:
+            self.shared = ""
+            return asked
+        n = max(1, min(asked, int(budget / self.seconds_per_iteration)))
+        why = "shared server" if share > 1 else "heavy settings"
+        self.shared = f"{why}: {n} iteration{'s' if n > 1 else ''} per frame"
+        return n
 
     def play(self) -> None:
+        """Play, unless DROPVIZ_MAX_PLAYING runs already play on this server (then `busy` says so)."""
         with self._lock:
             if not self.playing:
+                limit = _max_playing()
+                if playing_runs() >= limit:
+                    self.busy = (f"This server is busy: {limit} runs are playing, as many as it plays at once "
+                                 "(DROPVIZ_MAX_PLAYING). Follow your teacher's class (its link has ?follow=), "
+                                 "or press Play again when one pauses.")
+                    return
                 self.play_id += 1
+            self.busy = ""
+            self.last_pull = time.monotonic()
             self.playing = not self.trainer.diverged
 
     def pause(self) -> None:
         self.playing = False
+        self.busy = ""
 
     def toggle(self) -> None:
         """The Play/Pause button."""
@@ -190,7 +268,8 @@ class LiveSession:
         request, not one, because a request is a Streamlit rerun, which costs more than a frame.
         """
         with self._lock:
-            return self.play_frames(self.frames_per_pull)
+            self.last_pull = self.pulled_at = time.monotonic()
+            return self.play_frames(self.frames_per_pull, PULL_SECONDS)
 
     @property
     def frames_per_pull(self) -> int:
@@ -216,15 +295,16 @@ class LiveSession:
         """Seconds between reruns while playing: the time the browser needs to show one rerun's frames."""
         return self.frames_per_rerun * self.interval
 
-    def play_frames(self, frames: int | None = None) -> list[tuple[Frame, Frame]]:
+    def play_frames(self, frames: int | None = None, seconds: float | None = None) -> list[tuple[Frame, Frame]]:
         """While playing: `frames` displayed frames (default: frames_per_rerun), each with its twin's frame.
 
-        Stops early if the run diverges (which pauses it).
+        Stops early if the run diverges (which pauses it), or once `seconds` have passed (at least one frame).
         """
         out = []
+        start = time.perf_counter()
         with self._lock:
             for _ in range(self.frames_per_rerun if frames is None else frames):
-                if not self.playing:
+                if not self.playing or (out and seconds is not None and time.perf_counter() - start >= seconds):
                     break
                 frame = self.tick()
                 out.append((frame, self.twin.frame))
