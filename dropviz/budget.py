@@ -9,9 +9,10 @@ Memory, per group of M networks with `rows` examples per iteration (min(batch si
   slope, gradient) and, where a network drops, 2 more for the masks (uniforms and multipliers);
 - the weights twice (stacked copy and each network's initial module), plus Adam's 3 buffers;
 - while evaluating, about 3 (M, n, width) activations for the larger of training and test set.
-experiments.train_all keeps every group's trainer until it returns, so the groups add up; the
-largest evaluation comes on top. The Python process itself (torch, pandas: about 0.3 GB) is not
-counted: the figure is what one more experiment adds.
+experiments.train_all lets a group's trainer go before it builds the next (unless the experiment
+keeps them: mc-vs-scaling and sparsity, one group each), so the peak is the largest group with its
+evaluation, plus what is held throughout (cost's two timing networks). The Python process itself
+(torch, pandas: about 0.3 GB) is not counted: the figure is what one more experiment adds.
 """
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ class Group:
     m: int
     cfg: Config
     drops: bool  # does any of them drop hidden neurons (mask buffers)
+    held: bool = False  # kept until the experiment ends, beside the groups trained after it
 
 
 def _shape(cfg: Config) -> tuple[int, int, int]:
@@ -63,8 +65,8 @@ def plan(name: str, cfg: Config, params: dict) -> list[Group]:
     if name == "sparsity":
         return [Group(2 * seeds, cfg, True)]
     if name == "cost":  # two single timing networks, then without, with, and with again (the repeat)
-        return [Group(1, cfg, False), Group(1, cfg, True), Group(seeds, cfg, False), Group(seeds, cfg, True),
-                Group(seeds, cfg, True)]
+        return [Group(1, cfg, False, held=True), Group(1, cfg, True, held=True),
+                Group(seeds, cfg, False), Group(seeds, cfg, True), Group(seeds, cfg, True)]
     raise ValueError(f"unknown experiment {name!r}: expected one of {', '.join(EXPERIMENTS)}")
 
 
@@ -84,12 +86,12 @@ def _group_bytes(g: Group) -> tuple[int, int]:
 
 def memory_bytes(name: str, cfg: Config, params: dict) -> int:
     """Estimated memory the experiment adds to the process at its peak, in bytes."""
-    sizes = [_group_bytes(g) for g in plan(name, cfg, params)]
+    groups = plan(name, cfg, params)
+    held = sum(_group_bytes(g)[0] for g in groups if g.held)
     extra = 0
     if name == "sparsity":  # every network's test-time activations, kept as arrays
-        g = plan(name, cfg, params)[0]
-        extra = g.m * FLOAT * cfg.depth * _shape(cfg)[2] * cfg.width
-    return sum(k for k, _ in sizes) + max(e for _, e in sizes) + extra
+        extra = groups[0].m * FLOAT * cfg.depth * _shape(cfg)[2] * cfg.width
+    return held + max(sum(_group_bytes(g)) for g in groups if not g.held) + extra
 
 
 def work(name: str, cfg: Config, params: dict) -> float:

@@ -1,5 +1,6 @@
 """Batched trainer, experiments and their figures (the `experiment` CLI: test_cli.py; jobs: test_job.py)."""
 import threading
+import weakref
 
 import numpy as np
 import pandas as pd
@@ -7,9 +8,10 @@ import plotly.graph_objects as go
 import pytest
 import torch
 
+from dropviz import experiments
 from dropviz.batched import BatchedTrainer
 from dropviz.config import Config
-from dropviz.experiments import EXPERIMENTS, Cancelled, cost, p_sweep
+from dropviz.experiments import EXPERIMENTS, Cancelled, cost, p_sweep, train_all
 from dropviz.figures.experiments import FIGURES
 from dropviz.trainer import Trainer
 
@@ -180,3 +182,92 @@ def test_counts_are_checked_and_converted_by_their_field():
     df = p_sweep(TINY, ps=(0.5,), seeds=np.int64(2), steps=10.0)  # whole numbers of any type are fine
     assert sorted(df["seed"]) == [0, 1]
 
+
+
+# ---------------------------------------------------------------------- chunks of training, by time
+class _Clock:
+    """A stand-in for the clock of train_all: each iteration takes `per_iteration` seconds."""
+    def __init__(self, per_iteration: float):
+        self.per_iteration, self.now, self.chunks, self.trainers = per_iteration, 0.0, [], []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def trainer_class(self):
+        clock = self
+
+        class Timed(BatchedTrainer):
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, **kwargs)
+                clock.trainers.append(weakref.ref(self))
+
+            def step(self, n=1):
+                clock.chunks.append(n)
+                clock.now += n * clock.per_iteration
+                return super().step(n)
+        return Timed
+
+
+@pytest.fixture
+def timed(monkeypatch):
+    def make(per_iteration: float) -> _Clock:
+        clock = _Clock(per_iteration)
+        monkeypatch.setattr(experiments, "_clock", clock)
+        monkeypatch.setattr(experiments, "BatchedTrainer", clock.trainer_class())
+        return clock
+    return make
+
+
+@pytest.mark.parametrize("per_iteration, chunks", [
+    (1.5, [1] * 8),  # the issue's heavy settings: a check after every iteration
+    (0.2, [1, 2, 2, 2, 1]),  # about half a second each
+    (0.001, [1, 4, 16, 64, 256, 500, 500, 500, 500, 159]),  # quick ones grow by at most 4x
+])
+def test_chunks_of_training_are_sized_by_measured_time(timed, per_iteration, chunks):
+    clock = timed(per_iteration)
+    train_all([TINY], sum(chunks))
+    assert clock.chunks == chunks
+
+
+@pytest.mark.parametrize("how", ["callable", "event"])
+@pytest.mark.parametrize("per_iteration, stop_after", [(1.5, 1), (0.001, 1), (0.001, 4)])
+def test_cancel_is_honoured_before_the_next_chunk(timed, how, per_iteration, stop_after):
+    """A stop set during a chunk (here: at its progress report) lets no further iteration run."""
+    clock, event = timed(per_iteration), threading.Event()
+
+    def progress(fraction, message):
+        if len(clock.chunks) == stop_after:
+            event.set()
+
+    with pytest.raises(Cancelled):
+        train_all([TINY, TINY.replace(seed=1)], 100_000, progress,
+                  cancel=event if how == "event" else event.is_set)
+    assert len(clock.chunks) == stop_after  # not one chunk more
+    assert sum(clock.chunks) == (1 if per_iteration > 1 else sum(4 ** k for k in range(stop_after)))
+
+
+def test_results_do_not_depend_on_the_chunking(timed):
+    cfgs = [TINY.replace(p=p, seed=s, batch_size=8) for p in (0.0, 0.5) for s in (0, 1)]
+    results = []
+    for per_iteration in (1.5, 0.05, 1e-6):  # one iteration a chunk; a few; as many as allowed
+        clock = timed(per_iteration)
+        runs = train_all(cfgs, 120, record_every=7)
+        results.append([(r.final, r.curve) for r in runs])
+        assert max(clock.chunks) <= 7 and (max(clock.chunks) > 1) == (per_iteration < 1)
+    assert results[0] == results[1] == results[2]  # exactly: floats compared for equality
+
+
+def test_a_finished_groups_trainer_is_let_go_before_the_next_group_trains(timed):
+    clock = timed(0.01)
+    alive = []
+
+    def progress(fraction, message):
+        alive.append([ref() is not None for ref in clock.trainers])
+
+    cfgs = [TINY.replace(n_train=n) for n in (16, 24, 32)]  # three groups: the data differ
+    runs = train_all(cfgs, 10, progress)
+    assert len(runs) == 3 and len(clock.trainers) == 3
+    assert all(sum(a) == 1 and a[-1] for a in alive)  # only the group training now is held
+    assert all(ref() is None for ref in clock.trainers)
+    kept, where = train_all(cfgs, 10, keep_trainers=True)
+    assert [w[0].base.n_train for w in where] == [16, 24, 32]
