@@ -17,8 +17,10 @@ On a small machine the browsers share the CPU with the server, so frames/s is lo
 students' own laptops would see; the server's ms per frame is the figure that carries over to a
 lecturer's laptop (cores needed = ms per frame x frames/s x sessions / 1000).
 
-TODO(followers): issue 9 item 7 also asks for a teacher with 4, 8 and 16 followers (`/?follow=CODE`).
-Following does not exist yet; add a --followers option here when it does, measured the same way.
+Then a teacher (the presenter view, playing) with K followers (`/?follow=CODE`, K from --followers):
+frames/s of the teacher and of each follower, and the server CPU the followers add per frame they
+display: (CPU with K followers - the teacher's own CPU per frame x the teacher's frames) / the
+followers' frames, the teacher's own cost measured alone just before, in the same run.
 """
 from __future__ import annotations
 
@@ -71,8 +73,21 @@ class Sampler(threading.Thread):
             self.done.wait(max(0.0, 0.25 - (time.perf_counter() - t0)))
 
 
-def open_session(browser, port: int, viewport: tuple[int, int] = (1920, 1080)):
+# The pages of one headless browser count as tabs of one window: opening one hides the others, and a
+# hidden tab pauses its run. Each page here stands for a student's own screen, so it stays visible.
+VISIBLE = """Object.defineProperty(document, 'hidden', {get: () => false});
+Object.defineProperty(document, 'visibilityState', {get: () => 'visible'});
+document.addEventListener('visibilitychange', (e) => e.stopImmediatePropagation(), true);"""
+
+
+def new_page(browser, viewport: tuple[int, int]):
     page = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
+    page.add_init_script(VISIBLE)
+    return page
+
+
+def open_session(browser, port: int, viewport: tuple[int, int] = (1920, 1080)):
+    page = new_page(browser, viewport)
     page.goto(f"http://127.0.0.1:{port}/")
     page.wait_for_function(f"({COUNTER})() !== null", timeout=120_000)
     page.get_by_role("button", name="▶ Play").wait_for(timeout=120_000)
@@ -112,6 +127,49 @@ def measure(browser, proc, port: int, n: int, seconds: float, warmup: float, vie
                 health_median=statistics.median(sampler.health))
 
 
+def measure_followers(browser, proc, port: int, counts: list[int], seconds: float, warmup: float, viewport) -> list:
+    """A teacher playing with K followers, for each K; the teacher alone first (the baseline)."""
+    import re
+    teacher = new_page(browser, viewport)
+    teacher.goto(f"http://127.0.0.1:{port}/?present=1")
+    teacher.get_by_text("Class code:").wait_for(timeout=120_000)
+    code = re.search(r"Class code: ([A-Z0-9]+)", teacher.locator(".st-key-stage_help").inner_text()).group(1)
+    teacher.evaluate(WATCH)
+    teacher.keyboard.press(" ")
+    time.sleep(warmup)
+    state = "[window.__bench.draws, performance.now()]"
+
+    def window(pages):
+        before = [p.evaluate(state) for p in pages]
+        c0 = cpu_seconds(proc.pid)
+        time.sleep(seconds)
+        cpu = cpu_seconds(proc.pid) - c0
+        after = [p.evaluate(state) for p in pages]
+        return cpu, [a[0] - b[0] for a, b in zip(after, before)], [(a[0] - b[0]) / ((a[1] - b[1]) / 1000)
+                                                                  for a, b in zip(after, before)]
+    cpu, frames, _ = window([teacher])
+    own = cpu / max(1, frames[0])  # the teacher's server CPU per frame, alone
+    rows, followers = [], []
+    try:
+        for k in counts:
+            while len(followers) < k:
+                page = new_page(browser, viewport)
+                page.goto(f"http://127.0.0.1:{port}/?follow={code}")
+                page.wait_for_function(f"({COUNTER})() !== null", timeout=120_000)
+                page.evaluate(WATCH)
+                followers.append(page)
+            time.sleep(warmup)
+            cpu, frames, fps = window([teacher, *followers])
+            extra = cpu - own * frames[0]
+            rows.append(dict(k=k, teacher_fps=fps[0], fps_min=min(fps[1:]), fps_median=statistics.median(fps[1:]),
+                             ms_per_follower_frame=1000 * extra / max(1, sum(frames[1:])), rss=rss_mb(proc.pid)))
+            print(f"  teacher with {k} followers measured", flush=True)
+    finally:
+        for page in [teacher, *followers]:
+            page.close()
+    return [1000 * own, rows]
+
+
 def table(rows: list[dict]) -> None:
     base = rows[0]["ms_per_frame"]
     print(f"{'sessions':>8} {'frames/s min':>12} {'median':>7} {'server cores':>12} {'ms/frame':>9} "
@@ -127,6 +185,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=15, help="length of each measuring window")
     ap.add_argument("--warmup", type=float, default=3, help="seconds of play before each window")
     ap.add_argument("--viewport", default="1920x1080", help="each page's size (smaller: cheaper browsers)")
+    ap.add_argument("--followers", default="4,8,16", help="comma list of followers of one teacher ('' for none)")
     args = ap.parse_args()
     counts = [int(s) for s in args.sessions.split(",")]
     viewport = tuple(int(v) for v in args.viewport.split("x"))
@@ -144,13 +203,21 @@ def main() -> None:
             for n in counts:
                 rows.append(measure(browser, proc, port, n, args.seconds, args.warmup, viewport))
                 print(f"  {n} sessions measured", flush=True)
+            ks = [int(k) for k in args.followers.split(",") if k.strip()]
+            follow = measure_followers(browser, proc, port, ks, args.seconds, args.warmup, viewport) if ks else None
             browser.close()
     finally:
         stop_app(proc)
     table(rows)
+    if follow:
+        own, frows = follow
+        print(f"\nteacher alone: {own:.1f} ms of server CPU per frame (baseline)")
+        print(f"{'followers':>9} {'teacher frames/s':>16} {'follower frames/s min':>21} {'median':>7} "
+              f"{'added ms per follower frame':>27} {'RSS MB':>7}")
+        for r in frows:
+            print(f"{r['k']:9d} {r['teacher_fps']:16.1f} {r['fps_min']:21.1f} {r['fps_median']:7.1f} "
+                  f"{r['ms_per_follower_frame']:27.2f} {r['rss']:7.0f}")
     print(CAVEAT.format(cores=os.cpu_count()))
-    print("Followers (a teacher with 4, 8 and 16 followers): not measured, following is not built yet "
-          "(TODO(followers) in bench/classroom.py).")
     print(f"load average {os.getloadavg()[0]:.1f} at end")
 
 
