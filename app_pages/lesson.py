@@ -25,8 +25,6 @@ from dropviz.lesson import STEPS, LessonStep, open_session  # noqa: E402
 from dropviz.live import LivePage  # noqa: E402
 
 LESSON_KEY = "lesson_page"
-# the lesson's panel names (dropviz/lesson.py PANELS) -> the stage's
-STAGE_PANEL = {"rescale": "rescale", "gradients": "gradient", "boundary": "boundary"}
 # top-bar controls the lesson leaves out: each step sets its data, mode, speed and panel itself
 HIDDEN = frozenset({"input_p", "mode", "panel", "speed"})
 # The step card at projector size: read from the back row (nothing under 19 px), tight enough for one screen
@@ -96,7 +94,7 @@ class Lesson:
         says (widget state: this runs in a callback or before the stage draws its widgets)."""
         setup = self.current.setup
         st.session_state[TEST_TIME_KEY] = self.test_time.get(self.step, setup.test_time)
-        st.session_state[PANEL_KEY] = STAGE_PANEL[setup.panel]
+        st.session_state[PANEL_KEY] = setup.panel
 
 
 def lesson() -> Lesson:
@@ -198,7 +196,7 @@ def main() -> None:
     with text:
         step_card(state)
     with stage_area:
-        stage(page, STAGE_PANEL[state.current.setup.panel], hidden=HIDDEN, extra_keys=on_key)
+        stage(page, state.current.setup.panel, hidden=HIDDEN, extra_keys=on_key)
     state.test_time[state.step] = bool(st.session_state.get(TEST_TIME_KEY))  # for a return from another page
 
 
