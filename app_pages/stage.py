@@ -81,7 +81,7 @@ MAX_NEURONS = 10  # drawn per layer: bigger neurons on the smaller stage
 HELP = 44           # px of the key help under the panel
 # Beside the lesson's step the stage is narrower: the curves' subtitle and legend wrap to more lines, so they get
 # more of the height (the diagram keeps enough for its neurons; measured at 1280x720 in Chromium)
-CURVES_NARROW = 0.46
+CURVES_NARROW = 0.44
 PAGE_PAD, GAP = 64, 16  # px: the page's padding left and right (STAGE_CSS), the columns' gap ("small": 1rem)
 STAGE_HEIGHT = f"max({MIN_STAGE}px, calc(100vh - {TOP_BAR}px))"
 LAYOUT = {"height": STAGE_HEIGHT, "rows": f"1fr {CURVES:.0%}"}

@@ -30,7 +30,8 @@ BAR_DOMAIN = [0.0, 0.52]
 MEAN_DOMAIN = [0.62, 1.0]
 BAR_PITCH = 18  # px per bar at least: a dropped bar's ✕ (16 px) never touches its neighbour's
 # Stacked (a panel too narrow for the row labels beside the running mean): px of each part, top to bottom
-ROW_LABEL, TICKS, AXIS_TITLE = 32, 22, 46
+ROW_LABEL, TICKS, AXIS_TITLE = 42, 22, 46
+LIFT = 8  # px the labels sit above their row: clear of its top tick number
 SUBTITLE_GAP = 16  # px plotly.js leaves between a title and its subtitle
 LEFT, RIGHT = 50, 16  # px margins of the stacked layout
 
@@ -194,12 +195,12 @@ def _stacked(title: str, subtitle: str, height: int, width: int, axes: dict, not
     for r in range(ROWS):
         n = "" if r == 0 else str(r + 1)
         axes["xaxis" + n]["domain"] = [0, 1]
-        axes["yaxis" + n]["domain"] = domains[r]
+        axes["yaxis" + n].update(domain=domains[r], nticks=2 if bar < 3 * SMALL * LINE else 3)  # numbers apart
     axes["xaxis3"]["title"]["standoff"] = 2
     axes["xaxis4"].update(domain=[0, 1], title=dict(text=""))
     axes["yaxis4"].update(domain=[0, max(0.0, mean / plot)], nticks=3)
     for n in notes:  # the labels from the panel's left edge: the widest is about as wide as the panel
-        n.update(xref="paper", x=0, xshift=-LEFT + 4, align="left")
+        n.update(xref="paper", x=0, xshift=-LEFT + 4, yshift=LIFT, align="left")
     layout = base_layout(title, height, "rescale", subtitle=subtitle,
                          margin=dict(l=LEFT, r=RIGHT, t=round(top + ROW_LABEL), b=TICKS + 8, pad=0),
                          bargap=0.15, barmode="overlay", showlegend=False, annotations=notes, **axes)
