@@ -25,10 +25,9 @@ from dropviz.lesson import STEPS, LessonStep, open_session  # noqa: E402
 from dropviz.live import LivePage  # noqa: E402
 
 LESSON_KEY = "lesson_page"
-# the lesson's panel names (dropviz/lesson.py PANELS) -> the stage's
-STAGE_PANEL = {"rescale": "rescale", "gradients": "gradient", "boundary": "boundary"}
 # top-bar controls the lesson leaves out: each step sets its data, mode, speed and panel itself
 HIDDEN = frozenset({"input_p", "mode", "panel", "speed"})
+CARD, STAGE = 1, 3  # the page's width: the step card beside the stage
 # The step card at projector size: read from the back row (nothing under 19 px), tight enough for one screen
 CARD_CSS = """<style>
 .st-key-lesson_card { gap: 0.55rem; }
@@ -96,7 +95,7 @@ class Lesson:
         says (widget state: this runs in a callback or before the stage draws its widgets)."""
         setup = self.current.setup
         st.session_state[TEST_TIME_KEY] = self.test_time.get(self.step, setup.test_time)
-        st.session_state[PANEL_KEY] = STAGE_PANEL[setup.panel]
+        st.session_state[PANEL_KEY] = setup.panel
 
 
 def lesson() -> Lesson:
@@ -194,11 +193,11 @@ def main() -> None:
     page = state.page()
     state.share_pulls()
     page.full_run()  # a new epoch: the browser drops frames it has not shown yet
-    text, stage_area = st.columns([1, 3], gap="small")
+    text, stage_area = st.columns([CARD, STAGE], gap="small")
     with text:
         step_card(state)
     with stage_area:
-        stage(page, STAGE_PANEL[state.current.setup.panel], hidden=HIDDEN, extra_keys=on_key)
+        stage(page, state.current.setup.panel, hidden=HIDDEN, extra_keys=on_key, share=STAGE / (CARD + STAGE))
     state.test_time[state.step] = bool(st.session_state.get(TEST_TIME_KEY))  # for a return from another page
 
 

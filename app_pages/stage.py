@@ -3,7 +3,7 @@ fit one 1280x720 projector screen. The live page's presenter view (?present=1) a
 
 Contract (kept stable for app_pages/lesson.py):
 
-    stage(state, panel, *, hidden=frozenset(), extra_keys=None) -> str
+    stage(state, panel, *, hidden=frozenset(), extra_keys=None, try_it=None, share=1.0) -> str
 
 - state: the page's LivePage (dropviz.live.LivePage). stage reads and changes only this object (its
   LiveSession `state.live`, its figure cache and its pull counter), never st.session_state[PAGE_KEY].
@@ -17,6 +17,8 @@ Contract (kept stable for app_pages/lesson.py):
 - extra_keys: called as extra_keys(action) for key presses stage does not handle ("next" and "prev":
   PageDown and PageUp), as a widget callback (before the rerun it triggers; no st.rerun needed). Without
   it those keys keep their browser meaning.
+- share: the part of the page's width the stage is drawn in (the Lesson page's: 3/4, beside the step), so the
+  detail panel's titles wrap to the width it gets and a narrow stage gives the loss curves more height.
 
 Widgets it makes, by key: play, step, reset, w_p, w_input_p, w_mode, w_speed, w_test_time, w_panel,
 w_layer_<depth>, stage_keys (the keyboard) and live_view; fragments: "controls" (the top bar), "stage_live",
@@ -48,6 +50,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from dropviz import figures
 from dropviz.config import FIELD
+from dropviz.figures.style import fit_title
 from dropviz.live import LivePage, classroom, live_payload
 from dropviz.live.component import live_view
 from dropviz.live.keys import P_STEP, key_help, keyboard
@@ -81,8 +84,14 @@ CURVES = 0.38
 LEFT = 0.53
 MAX_NEURONS = 10  # drawn per layer: bigger neurons on the smaller stage
 HELP = 44           # px of the key help under the panel
+# Beside the lesson's step the stage is narrower: the curves' subtitle and legend wrap to more lines, so they get
+# more of the height (the diagram keeps enough for its neurons; measured at 1280x720 in Chromium)
+CURVES_NARROW = 0.44
+PAGE_PAD, GAP = 64, 16  # px: the page's padding left and right (STAGE_CSS), the columns' gap ("small": 1rem)
 STAGE_HEIGHT = f"max({MIN_STAGE}px, calc(100vh - {TOP_BAR}px))"
 LAYOUT = {"height": STAGE_HEIGHT, "rows": f"1fr {CURVES:.0%}"}
+LAYOUT_NARROW = {"height": STAGE_HEIGHT, "rows": f"1fr {CURVES_NARROW:.0%}"}
+SHARE_KEY = "_stage_share"
 KEY_ACTIONS = {"play_pause": "play", "step": "step", "p_up": "p", "p_down": "p", "test_time": "test_time"}
 PLOT_CONFIG = {"displayModeBar": False}
 
@@ -137,6 +146,21 @@ def viewport() -> tuple[int, int]:
         return (w, h) if w > 0 and h > 0 else BASE
     except (TypeError, ValueError):
         return BASE
+
+
+def share() -> float:
+    return float(st.session_state.get(SHARE_KEY, 1.0))
+
+
+def layout() -> dict:
+    """The live view's size and its diagram/curves split (the payload's "layout")."""
+    return LAYOUT if share() >= 1 else LAYOUT_NARROW
+
+
+def panel_width(window: int, share: float = 1.0) -> float:
+    """The detail panel's width in CSS px in a window `window` px wide, the stage drawn in `share` of the page."""
+    stage_width = share * (window - PAGE_PAD + GAP) - GAP
+    return max(300.0, (stage_width - GAP) * (1 - LEFT) - 8)  # 8: the chart's own inset (measured)
 
 
 # ---------------------------------------------------------------------------- actions
@@ -336,7 +360,7 @@ def live_fragment(state: LivePage, test_time: bool, present: bool = True) -> Non
     payload.update(pull=True, pull_depth=PULL_DEPTH, present=present, playing=live.playing, play_id=live.play_id,
                    pulled=state.pulled, boot=BOOT, session=session_token())
     if present:
-        payload["layout"] = LAYOUT
+        payload["layout"] = layout()
     if state.broadcast is not None:
         state.broadcast.publish(payload, live.playing)
     live_view(payload, key="live_view", on_pull=lambda: on_pull(state), on_pause=lambda: on_hidden(state))
@@ -361,7 +385,7 @@ def follower_view(state: LivePage, present: bool) -> None:
     payload = {"epoch": state.epoch, "interval_ms": broadcast.interval_ms, "look": LOOK, "frames": frames,
                "curves": broadcast.curves, "present": present, "playing": broadcast.playing}
     if present:
-        payload["layout"] = LAYOUT
+        payload["layout"] = layout()
     live_view(payload, key="live_view")
 
 
@@ -371,6 +395,7 @@ def _panel(state: LivePage, name: str, test_time: bool) -> None:
     w, h = viewport()
     scale = max(1.0, min(w / BASE[0], h / BASE[1]))
     height = int(max(MIN_STAGE, h - TOP_BAR)) - HELP
+    width = panel_width(w, share())
     if name == "rescale":
         depth = live.cfg.depth
         layer = 1
@@ -378,16 +403,18 @@ def _panel(state: LivePage, name: str, test_time: bool) -> None:
             layer = st.segmented_control("hidden layer", list(range(1, depth + 1)), default=1,
                                          key=f"w_layer_{depth}", label_visibility="collapsed") or 1
             height -= int(50 * scale)
-        fig = state.figure("rescale", lambda: figures.rescale_figure(list(live.recent), layer - 1, live.cfg.mode),
-                           (layer,))
+        size = dict(height=round(height / scale), width=round(width / scale))  # as drawn, before fonts scale
+        fig = state.figure("rescale", lambda: figures.rescale_figure(list(live.recent), layer - 1, live.cfg.mode,
+                                                                     **size), (layer, round(width), height))
     elif name == "gradient":
         fig = state.figure("gradient", lambda: figures.gradient_figure(live.frame))
     elif live.data.image_shape is not None:
-        fig = state.figure("digits", lambda: figures.digits_figure(live.data, live.test_predictions()),
-                           _test_time_p(live))
+        fig = state.figure("digits", lambda: figures.digits_figure(live.data, live.test_predictions(),
+                                                                   width=round(width / scale)),
+                           (*_test_time_p(live), round(width)))
     else:
         fig = state.figure("boundary", lambda: _boundary(live), _test_time_p(live))
-    st.plotly_chart(sized(fig, height, scale), key=f"stage_{name}", config=PLOT_CONFIG, width="stretch")
+    st.plotly_chart(sized(fig, height, scale, width), key=f"stage_{name}", config=PLOT_CONFIG, width="stretch")
 
 
 def _test_time_p(live) -> tuple:
@@ -402,9 +429,10 @@ def _boundary(live):
 _SIZED: dict = {}
 
 
-def sized(fig, height: int, scale: float) -> dict:
-    """The figure as a dict with the given height and every font `scale` times larger (cached)."""
-    key = (id(fig), height, round(scale, 2))
+def sized(fig, height: int, scale: float, width: float | None = None) -> dict:
+    """The figure as a dict with the given height, every font `scale` times larger and its title and subtitle
+    wrapped to `width` px (cached)."""
+    key = (id(fig), height, round(scale, 2), None if width is None else round(width))
     if key in _SIZED and _SIZED[key][0] is fig:
         return _SIZED[key][1]
     out = fig.to_dict()
@@ -416,6 +444,8 @@ def sized(fig, height: int, scale: float) -> dict:
         _scale_fonts(out, scale)
         layout["margin"] = {k: round(v * scale) if isinstance(v, (int, float)) else v
                             for k, v in layout.get("margin", {}).items()}
+    if width is not None:
+        fit_title(layout, width)
     if len(_SIZED) > 16:
         _SIZED.clear()
     _SIZED[key] = (fig, out)
@@ -435,12 +465,14 @@ def _scale_fonts(node, scale: float, in_font: bool = False) -> None:
 
 
 def stage(state: LivePage, panel: str, *, hidden: frozenset[str] = frozenset(),
-          extra_keys: Callable[[str], None] | None = None, try_it: Callable[[], None] | None = None) -> str:
+          extra_keys: Callable[[str], None] | None = None, try_it: Callable[[], None] | None = None,
+          share: float = 1.0) -> str:
     """Draw the top bar, the live view (with its playback) and one detail panel for `state`; handle the keys.
 
     Returns the panel shown. See the module's docstring for the contract.
     """
     st.html(STAGE_CSS)
+    st.session_state[SHARE_KEY] = share
     _sync_widgets(state, panel)
     actions = tuple(a for a, control in KEY_ACTIONS.items() if control not in hidden)
     if extra_keys is not None:

@@ -13,9 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .config import Config
+from .live.page_state import PANELS
 from .live.session import SPEED_BY_KEY, LiveSession
 
-PANELS = ("rescale", "gradients", "boundary")  # boundary: the decision boundary, or digits for digits
 WARMUP_CHUNK = 10  # warm-up iterations per recorded frame, so the loss curves show the warm-up too
 
 
@@ -23,9 +23,13 @@ WARMUP_CHUNK = 10  # warm-up iterations per recorded frame, so the loss curves s
 class Setup:
     config: Config
     speed: str          # a key of dropviz.live.session.SPEED_BY_KEY
-    panel: str          # one of PANELS
+    panel: str          # one of PANELS, the URL's panel= names (boundary: the decision boundary, or digits)
     test_time: bool     # show the network as it runs at test time
     warmup: int = 0     # iterations trained before the step opens (0: it starts fresh)
+
+    def __post_init__(self) -> None:
+        if self.panel not in PANELS:
+            raise ValueError(f"panel={self.panel!r}: expected one of {', '.join(PANELS)}")
 
 
 @dataclass(frozen=True)
@@ -89,7 +93,7 @@ STEPS: tuple[LessonStep, ...] = (
              "It gives each weight a gradient, the direction that lowers the loss. "
              "A neuron dropped for the tracked example, the point the diagram follows, "
              "gets exactly zero gradient from it.",
-        setup=Setup(SMALL, speed="1-per-s", panel="gradients", test_time=False, warmup=50),
+        setup=Setup(SMALL, speed="1-per-s", panel="gradient", test_time=False, warmup=50),
         question="A neuron is dropped for the tracked example. Do the weights into it change in this iteration?",
         answer="Usually yes: the other examples in the batch draw their own masks and most of them kept it, "
                "so its weights still move. "

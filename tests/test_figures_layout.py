@@ -19,7 +19,7 @@ import pytest
 from test_browser import CHROMIUM, CHROMIUM_ARGS, _need
 
 from dropviz import Config, Trainer
-from dropviz.figures import boundary_figure, curves_figure, digits_figure, gradient_figure, grid
+from dropviz.figures import boundary_figure, curves_figure, digits_figure, gradient_figure, grid, rescale_figure
 from dropviz.figures.experiments import FIGURES
 from dropviz.figures.style import SMALL
 
@@ -246,3 +246,47 @@ def test_the_probe_sees_overlaps_and_small_text(page):
     problems = " | ".join(layout_problems(draw(ready(page), fig, 300, "probe-check")))
     for expected in ("too small", "cut off", "overlap: 'small' and 'on top'"):
         assert expected in problems
+
+
+# ---------------------------------------------------------------------- the stage's detail panels
+# The presenter view (the stage across the page) and the Lesson page (the stage beside the step: 3/4 of the
+# page), on a 1280x720 projector and at 1920x1080: each panel as app_pages/stage.py sizes it.
+WINDOWS = [(1280, 720), (1920, 1080)]
+SHARES = {"present": 1.0, "lesson": 0.75}
+
+
+@functools.cache
+def stage_figures() -> dict:
+    from dropviz.lesson import STEPS, open_session
+    rescale = open_session(STEPS[2])  # the wide net: 256 neurons a layer
+    for _ in range(30):
+        rescale.step_once()
+    classic = open_session(STEPS[4])  # p = 0.2, classic: a test-time row
+    gradient = open_session(STEPS[3])
+    boundary = open_session(STEPS[5])
+    digits = Trainer(Config(dataset="digits", n_train=60, width=16, depth=1))
+    digits.step(2)
+    gx, gy, probs, extent = boundary.grid_prediction()
+    return {
+        "rescale": lambda w, h: rescale_figure(list(rescale.recent), 0, "inverted", height=h, width=w),
+        "rescale-classic": lambda w, h: rescale_figure(list(classic.recent), 1, "classic", height=h, width=w),
+        "gradient": lambda w, h: gradient_figure(gradient.frame),
+        "boundary": lambda w, h: boundary_figure(boundary.data, gx, gy, probs, boundary.frame, extent),
+        "digits": lambda w, h: digits_figure(digits.data, digits.predict(digits.data.x_test), width=w),
+    }
+
+
+@pytest.mark.parametrize("name", ["rescale", "rescale-classic", "gradient", "boundary", "digits"])
+@pytest.mark.parametrize("view", list(SHARES))
+@pytest.mark.parametrize("window", WINDOWS, ids=lambda w: f"{w[0]}x{w[1]}")
+def test_stage_panels_read_well_at_the_width_they_get(page, name, view, window):
+    from app_pages.stage import BASE, HELP, MIN_STAGE, TOP_BAR, panel_width, sized
+    w, h = window
+    width = panel_width(w, SHARES[view])
+    scale = max(1.0, min(w / BASE[0], h / BASE[1]))
+    height = int(max(MIN_STAGE, h - TOP_BAR)) - HELP - (int(50 * scale) if name.startswith("rescale") else 0)
+    built = stage_figures()[name](round(width / scale), round(height / scale))  # as _panel builds it
+    fig = go.Figure(sized(built, height, scale, width))
+    probe = draw(ready(page), fig, int(width), f"stage-{name}-{view}-{w}")
+    problems = layout_problems(probe, min_px=SMALL * scale)
+    assert not problems, "\n".join(problems)

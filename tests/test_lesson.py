@@ -17,7 +17,8 @@ import torch
 from torch import nn
 
 from dropviz.config import Config
-from dropviz.lesson import PANELS, STEPS, LessonStep, open_session
+from dropviz.lesson import STEPS, LessonStep, Setup, open_session
+from dropviz.live.page_state import PANELS
 from dropviz.live.session import SPEED_BY_KEY
 from dropviz.trainer import Trainer
 
@@ -96,6 +97,13 @@ def test_setup_is_valid(s):
     assert setup.panel in PANELS
     assert isinstance(setup.test_time, bool)
     assert isinstance(setup.warmup, int) and setup.warmup >= 0
+
+
+def test_a_step_names_its_panel_as_the_url_does():
+    # one name per panel, the presenter view's panel= (the stage and the URL); no other spelling loads
+    assert {s.setup.panel for s in STEPS} <= set(PANELS) and "gradient" in {s.setup.panel for s in STEPS}
+    with pytest.raises(ValueError, match="gradients"):
+        Setup(STEPS[0].setup.config, speed="1-per-s", panel="gradients", test_time=False)
 
 
 @pytest.mark.parametrize("s", STEPS, ids=lambda s: s.title)

@@ -136,7 +136,7 @@ def test_each_step_loads_its_own_setup():
         assert run.speed == SPEED_BY_KEY[setup.speed].label
         assert run.step_count == setup.warmup and not run.playing
         assert at.toggle(key="w_test_time").value is setup.test_time
-        assert at.session_state["w_panel"] == {"gradients": "gradient"}.get(setup.panel, setup.panel)
+        assert at.session_state["w_panel"] == setup.panel
         if number < len(STEPS):
             at.button(key="next").click().run()
     no_failure(at)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 import plotly.graph_objects as go
@@ -52,6 +53,67 @@ def base_layout(title: str, height: int, revision: str, subtitle: str = "", **ex
     )
     layout.update(extra)
     return layout
+
+
+# Text widths without a browser: Helvetica's (= Arial's) advance widths in 1/1000 em, for wrapping titles to
+# the width a panel gets. Other characters count as 0.7 em, bold as 10% wider, and 5% more for the fonts that
+# stand in for Arial.
+_EM = dict(zip(" !\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~",
+               (278, 278, 355, 556, 556, 889, 667, 191, 333, 333, 389, 584, 278, 333, 278, 278) + (556,) * 10 +
+               (278, 278, 584, 584, 584, 556, 1015, 667, 667, 722, 722, 667, 611, 778, 722, 278, 500, 667, 556,
+                833, 722, 778, 667, 778, 722, 667, 611, 722, 667, 944, 667, 667, 611, 278, 278, 278, 469, 556,
+                333, 556, 556, 500, 556, 556, 278, 556, 556, 222, 222, 500, 222, 833, 556, 556, 556, 556, 333,
+                500, 278, 556, 500, 722, 500, 500, 500, 334, 260, 334, 584)))
+_TAG = re.compile(r"<[^>]+>")
+LINE = 1.3  # a text line's height in font sizes, as plotly.js spaces <br> lines
+
+
+def text_width(text: str, size: float, bold: bool = False) -> float:
+    """The width in px of one line of figure text (HTML tags ignored) at font `size`."""
+    em = sum(_EM.get(ch, 700) for ch in _TAG.sub("", text)) / 1000
+    return em * size * 1.05 * (1.1 if bold else 1.0)
+
+
+def wrap(text: str, width: float, size: float, bold: bool = False) -> str:
+    """`text` with <br> between words wherever a line would be wider than `width` px; its own <br> kept."""
+    out = []
+    for line in re.split(r"<br\s*/?>", text):
+        words, current = line.split(" "), ""
+        for word in words:
+            trial = f"{current} {word}" if current else word
+            if current and text_width(trial, size, bold) > width:
+                out.append(current)
+                current = word
+            else:
+                current = trial
+        out.append(current)
+    return "<br>".join(out)
+
+
+def lines(text: str) -> int:
+    return len(re.split(r"<br\s*/?>", text)) if text else 0
+
+
+def fit_title(layout: dict, width: float) -> int:
+    """Wrap a figure's title (drawn bold by Streamlit) and subtitle to a panel `width` px wide, growing the top
+    margin by the lines added. Returns those px."""
+    title = layout.get("title")
+    if not isinstance(title, dict) or not title.get("text"):
+        return 0
+    room = width * (0.99 - float(title.get("x", 0.01))) - 12  # from the title's left edge, with a little slack
+    added = 0.0
+    parts = [(title, float(title.get("font", {}).get("size", TITLE)), True)]
+    sub = title.get("subtitle")
+    if isinstance(sub, dict) and sub.get("text"):
+        parts.append((sub, float(sub.get("font", {}).get("size", SMALL)), False))
+    for part, size, bold in parts:
+        before = lines(part["text"])
+        part["text"] = wrap(part["text"], room, size, bold)
+        added += (lines(part["text"]) - before) * size * LINE
+    if added:
+        margin = layout.setdefault("margin", {})
+        margin["t"] = round(margin.get("t", 100) + added)
+    return round(added)
 
 
 def axis(title: str = "", **extra) -> dict:

@@ -347,10 +347,13 @@ function layoutCurves(c, d, look) {
   setLines(c.sub, sub, c.pad, c.lh);
   // the gap line goes at the right of the title when the longest it can be fits there
   const inline = measure(c.svg, d.title, 22 * U, 700) + measure(c.svg, d.gap_widest, c.normal, 700) + 24 * U < c.w;
-  const headBottom = 24 * U + sub.length * c.lh - (inline ? c.lh : 0);
-  c.gap.setAttribute("text-anchor", inline ? "end" : "start");
-  c.gap.setAttribute("x", inline ? c.w - c.pad : c.pad);
-  c.gap.setAttribute("y", inline ? 24 * U : headBottom + c.lh + 2 * U);
+  // else at the right of the subtitle's last line when it fits there (a narrow pane: the subtitle wraps)
+  const gapWidth = measure(c.svg, d.gap_widest, c.normal, 700);
+  const besideSub = !inline && sub.length > 1 && measure(c.svg, sub[sub.length - 1], c.small) + gapWidth + 24 * U < c.w;
+  const headBottom = 24 * U + sub.length * c.lh - (inline || besideSub ? c.lh : 0);
+  c.gap.setAttribute("text-anchor", inline || besideSub ? "end" : "start");
+  c.gap.setAttribute("x", inline || besideSub ? c.w - c.pad : c.pad);
+  c.gap.setAttribute("y", inline ? 24 * U : besideSub ? headBottom + c.lh : headBottom + c.lh + 2 * U);
   c.sub.setAttribute("y", 24 * U + c.lh);
   // legend rows from the bottom up
   c.legend.innerHTML = "";
@@ -374,8 +377,17 @@ function layoutCurves(c, d, look) {
   c.PB = legendTop - 2 * c.lh - 8 * U;
   c.PR = 14 * U;
   c.PL = measure(c.svg, "0.000", c.small) + 16 * U;
-  c.xTitle.setAttribute("x", (c.PL + c.w - c.PR) / 2);
-  c.xTitle.setAttribute("y", c.PB + 2 * c.lh);
+  // short of height (the stage beside the lesson's step): the axis title goes on the tick numbers' line, left of
+  // the 0, instead of on a line of its own
+  const beside = c.PB - c.PT < 150 * U;
+  if (beside) {  // and the plot starts just under the header: room for its top tick number only
+    c.PT -= c.lh - 12 * U;
+    c.PB += c.lh;
+    c.PL = Math.max(c.PL, measure(c.svg, d.x_title, c.small) + 24 * U);
+  }
+  c.xTitle.setAttribute("text-anchor", beside ? "end" : "middle");
+  c.xTitle.setAttribute("x", beside ? c.PL - 12 * U : (c.PL + c.w - c.PR) / 2);
+  c.xTitle.setAttribute("y", beside ? c.PB + c.lh : c.PB + 2 * c.lh);
   c.axes.innerHTML = "";
   el("line", { x1: c.PL, y1: c.PB, x2: c.w - c.PR, y2: c.PB, stroke: C.ink, "stroke-width": 2 }, c.axes);
   el("line", { x1: c.PL, y1: c.PT, x2: c.PL, y2: c.PB, stroke: C.ink, "stroke-width": 2 }, c.axes);
