@@ -6,9 +6,11 @@ In dropviz, p is always the *drop* probability; the keep probability is 1 - p.
 """
 from __future__ import annotations
 
+import ast
 import dataclasses
 import math
 import numbers
+import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -240,6 +242,31 @@ def shown(value: Any, limit: int = MAX_SHOWN, quote: bool = True) -> str:
         return repr(value)
     quoted = repr(value[:limit])
     return f"{quoted[:-1]}…{quoted[-1]} ({len(value):,} characters)"
+
+
+_GIVEN = re.compile(r"""(?<==)(?:'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")""")  # name='a value', as repr writes it
+
+
+def bounded(sentence: str, limit: int = MAX_SHOWN) -> str:
+    """`sentence` with every quoted value given as `name='...'` cut as `shown` cuts it: the last guard before a
+    warning is shown, for sentences worded elsewhere (`speed='<100 kB>' is not valid ...`)."""
+    def cut(match: re.Match) -> str:
+        try:
+            value = ast.literal_eval(match.group(0))
+        except (ValueError, SyntaxError):
+            return match.group(0)
+        return shown(value, limit) if isinstance(value, str) else match.group(0)
+    return _GIVEN.sub(cut, sentence)
+
+
+MARKDOWN_PUNCTUATION = frozenset("""!"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~""")  # CommonMark may escape each
+
+
+def literal(sentence: str) -> str:
+    """A sentence holding values from a visitor (a URL), as Markdown that shows it literally: each given value
+    cut (`bounded`), then every ASCII punctuation character escaped, so nothing reads as formatting, a link,
+    an image, an autolink (http\\://, www\\., a\\@b), math, a colour directive or HTML."""
+    return "".join("\\" + c if c in MARKDOWN_PUNCTUATION else c for c in bounded(sentence))
 
 
 def format_value(value: Any) -> str:
