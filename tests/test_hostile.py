@@ -198,3 +198,23 @@ def test_the_experiments_page_keeps_the_last_valid_repeat_and_escapes_its_warnin
     warnings = [unescape(w.value) for w in at.warning if "URL parameter" in w.value]
     assert len(warnings) == 1 and "p was given 2 times" in warnings[0] and "using p=0.2" in warnings[0]
     assert re.search(r"n=40 .*p=0\.2 ", at.caption[0].value)
+
+
+# ---------------------------------------------------------------------- runaway losses (finding 6)
+@pytest.mark.parametrize("dataset", ["moons", "digits"])
+def test_adam_at_lr_100_pauses_with_the_divergence_message(dataset):
+    """The fuzzer's setup: Adam at lr 100 reached a test loss of 1.28e8 and kept playing. A loss past
+    model.LOSS_LIMIT (1e4, finite or not) stops the run like NaN does."""
+    from dropviz.live import LiveSession
+    from dropviz.model import LOSS_LIMIT
+    live = LiveSession(Config(dataset=dataset, optimizer="adam", lr=100.0))
+    live.play()
+    assert live.playing
+    for _ in range(50):
+        frame = live.tick()
+        if live.diverged:
+            break
+    assert live.diverged and not live.playing
+    assert frame.message.startswith("Training diverged after iteration")
+    assert "lower the learning rate (now 100)" in frame.message
+    assert max(row["test_loss"] for row in live.trainer.history) <= LOSS_LIMIT  # no 1e8 on the chart
