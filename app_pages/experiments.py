@@ -19,7 +19,7 @@ torch.set_num_threads(1)
 import streamlit as st  # noqa: E402
 
 from app_pages.job_owner import guard_exit, session_alive  # noqa: E402
-from dropviz.config import DATASETS, FIELD, Config  # noqa: E402
+from dropviz.config import DATASETS, FIELD, Config, literal  # noqa: E402
 from dropviz.experiments import EXPERIMENTS  # noqa: E402
 from dropviz.figures.experiments import FIGURES  # noqa: E402
 from dropviz.job import GONE, MINUTES_ENV, TIME, Job, minutes, setting_warnings  # noqa: E402
@@ -58,9 +58,10 @@ def live_config() -> Config:
     cfg = st.session_state.get("config")
     if isinstance(cfg, Config):
         return cfg
-    cfg, warnings = Config.from_query(st.query_params.to_dict())
+    params = {name: st.query_params.get_all(name) for name in st.query_params}  # a repeated key: all its values
+    cfg, warnings = Config.from_query(params)
     for warning in warnings:
-        st.warning(warning)
+        st.warning(literal(f"URL parameter ignored: {warning}."))
     return cfg
 
 

@@ -21,6 +21,7 @@ torch.set_num_threads(1)
 import streamlit as st  # noqa: E402
 
 from app_pages.stage import PANEL_KEY, TEST_TIME_KEY, stage  # noqa: E402
+from dropviz.config import shown  # noqa: E402
 from dropviz.lesson import STEPS, LessonStep, open_session  # noqa: E402
 from dropviz.live import LivePage  # noqa: E402
 
@@ -46,7 +47,6 @@ body:has(.st-key-lesson_card) header [data-testid="stExpandSidebarButton"] { poi
 </style>"""
 PLAY_IDS = 1_000_000  # step N's play ids start at N * PLAY_IDS (see Lesson.share_pulls)
 ENTERED = "back"  # a widget of this page only: Streamlit forgets its state once another page has run
-MAX_SHOWN = 30  # characters of a bad URL value repeated in its warning
 
 
 # ---------------------------------------------------------------------------- state and URL
@@ -151,8 +151,7 @@ def step_from_query(raw: str, fallback: int) -> tuple[int, str]:
     text = raw.strip()
     if text.isascii() and text.isdigit() and 1 <= int(text) <= len(STEPS):
         return int(text), ""
-    shown = raw if len(raw) <= MAX_SHOWN else raw[:MAX_SHOWN] + "…"
-    return fallback, (f"step={plain(repr(shown))} is not valid: expected an integer from 1 to {len(STEPS)}; "
+    return fallback, (f"step={plain(shown(raw))} is not valid: expected an integer from 1 to {len(STEPS)}; "
                       f"showing step {fallback}.")
 
 

@@ -125,11 +125,10 @@ def write_url(state: LivePage) -> None:
 
 
 def plain(text: str) -> str:
-    """Text from a visitor (a URL) as Markdown that shows it literally: formatting characters escaped."""
-    return "".join("\\" + c if c in PUNCTUATION else c for c in text)
-
-
-PUNCTUATION = set("\\`*_[]<>#~$|{}")  # what Markdown could read as formatting, links or HTML
+    """Text from a visitor (a URL) as Markdown that shows it literally, each given value cut short
+    (dropviz.config.literal)."""
+    from dropviz.config import literal
+    return literal(text)
 
 
 # ---------------------------------------------------------------------------- callbacks
@@ -401,7 +400,7 @@ def main(follow_frames: bool = False) -> None:
     live.set_speed(st.session_state.get("w_speed", live.speed))
     cfg, problem = widget_config()
     if problem:
-        st.warning(f"{problem}. Keeping the previous settings.")
+        st.warning(plain(f"{problem}. Keeping the previous settings."))
     elif live.apply(cfg) != "same":
         state.url_warnings = []
     st.session_state[SHARED_CONFIG] = live.cfg

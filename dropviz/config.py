@@ -6,9 +6,12 @@ In dropviz, p is always the *drop* probability; the keep probability is 1 - p.
 """
 from __future__ import annotations
 
+import ast
 import dataclasses
 import math
 import numbers
+import re
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +19,7 @@ from typing import Any
 DATASETS = ("moons", "circles", "xor", "spiral", "gaussian", "digits")
 DROP_PROBABILITIES = ("p", "input_p")
 DIGITS_MAX_TRAIN = 1300  # 1797 bundled digits, 497 held out for testing
+MAX_SHOWN = 40  # characters of a given value repeated in a message; the rest is cut ("… (10,240 characters)")
 
 
 @dataclass(frozen=True)
@@ -45,19 +49,26 @@ class Field:
                 value = int(number)
             else:
                 value = self.kind(text)
-        except ValueError:
-            raise ValueError(f"{self.name}={text!r} is not valid: expected {self.allowed()}") from None
+        except (ValueError, OverflowError):
+            raise ValueError(f"{self.name}={shown(text)} is not valid: expected {self.allowed()}") from None
+        return self.normal(value)
+
+    def normal(self, value: Any) -> Any:
+        """The one form of a number: -0.0, and what underflows to it or is subnormal (-1e-400, 1e-310), is 0.0.
+        numpy's normal() refuses a scale of -0.0, and a label would read "p=-0"."""
+        if self.kind is float and isinstance(value, float) and abs(value) < sys.float_info.min:
+            return 0.0
         return value
 
     def check(self, value: Any) -> None:
         problem = self.problem(value)
         if problem:
-            raise ValueError(f"{self.name}={value!r} {problem}")
+            raise ValueError(f"{self.name}={shown(value)} {problem}")
 
     def checked(self, value: Any) -> Any:
         """`value` as this field's type (3.0 -> 3 for an int field), after `check`."""
         self.check(value)
-        return self.kind(value)
+        return self.normal(self.kind(value))
 
     def read(self, text: str) -> tuple[Any, str]:
         """Parse and check text from a URL or the command line: (value, "") or (text, why not).
@@ -151,7 +162,7 @@ class Config:
             if f.kind is int:
                 object.__setattr__(self, f.name, int(value))
             elif f.kind is float:
-                object.__setattr__(self, f.name, float(value))
+                object.__setattr__(self, f.name, f.normal(float(value)))
         if self.dataset == "digits" and self.n_train > DIGITS_MAX_TRAIN:
             raise ValueError(f"n_train={self.n_train} is out of range for digits: "
                              f"expected an integer from 4 to {DIGITS_MAX_TRAIN}")
@@ -175,7 +186,8 @@ class Config:
         """Read settings from URL parameters. Bad ones fall back and are reported, never raised.
 
         Returns the config and a list of warnings, each naming the field and its allowed range.
-        Unknown parameter names are ignored.
+        Unknown parameter names are ignored. A parameter given more than once (`p=0.2&p=bad`, a list of
+        values) keeps its last valid value, with a warning that it was repeated and which value is used.
         """
         base = base or cls()
         values, warnings = base.to_dict(), []
@@ -183,15 +195,26 @@ class Config:
             if f.name not in params:
                 continue
             raw = params[f.name]
-            if isinstance(raw, (list, tuple)):
-                raw = raw[-1] if raw else ""
-            try:
-                value = f.parse(raw)
-                cls(**{**values, f.name: value})  # validates this field against what we have so far
-            except ValueError as err:
-                warnings.append(f"{err}; using the default {f.name}={format_value(getattr(base, f.name))}")
-                continue
-            values[f.name] = value
+            given = [str(v) for v in raw] if isinstance(raw, (list, tuple)) else [str(raw)]
+            errors = []
+            for text in reversed(given or [""]):  # the last valid value wins
+                try:
+                    value = f.parse(text)
+                    cls(**{**values, f.name: value})  # validates this field against what we have so far
+                except ValueError as err:
+                    errors.append(err)
+                    continue
+                values[f.name] = value
+                break
+            if len(given) > 1:
+                used = (f"using {f.name}={format_value(values[f.name])}" if len(errors) < len(given) else
+                        f"none is valid (expected {f.allowed()}): using the default "
+                        f"{f.name}={format_value(getattr(base, f.name))}")
+                warnings.append(f"{f.name} was given {len(given)} times "
+                                f"({', '.join(shown(t, 12) for t in given[:4])}{', …' if len(given) > 4 else ''}); "
+                                f"{used}")
+            elif errors:
+                warnings.append(f"{errors[0]}; using the default {f.name}={format_value(getattr(base, f.name))}")
         return cls(**values), warnings
 
     def structural_key(self) -> tuple:
@@ -207,6 +230,43 @@ class Config:
 def _number(x: float) -> str:
     """Range bounds as people write them: 2147483647 and 1000000, not 2.14748e+09; 1e-05 stays."""
     return str(int(x)) if float(x).is_integer() else f"{x:g}"
+
+
+def shown(value: Any, limit: int = MAX_SHOWN, quote: bool = True) -> str:
+    """A given value as it may be repeated in a message (its repr, or as typed if not `quote`), cut after
+    `limit` characters: `'0.3000000…' (10,240 characters)`. A 100 kB value never makes a 100 kB message."""
+    if not quote or not isinstance(value, str):
+        text = repr(value) if quote else str(value)
+        return text if len(text) <= limit else f"{text[:limit]}… ({len(text):,} characters)"
+    if len(value) <= limit:
+        return repr(value)
+    quoted = repr(value[:limit])
+    return f"{quoted[:-1]}…{quoted[-1]} ({len(value):,} characters)"
+
+
+_GIVEN = re.compile(r"""(?<==)(?:'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")""")  # name='a value', as repr writes it
+
+
+def bounded(sentence: str, limit: int = MAX_SHOWN) -> str:
+    """`sentence` with every quoted value given as `name='...'` cut as `shown` cuts it: the last guard before a
+    warning is shown, for sentences worded elsewhere (`speed='<100 kB>' is not valid ...`)."""
+    def cut(match: re.Match) -> str:
+        try:
+            value = ast.literal_eval(match.group(0))
+        except (ValueError, SyntaxError):
+            return match.group(0)
+        return shown(value, limit) if isinstance(value, str) else match.group(0)
+    return _GIVEN.sub(cut, sentence)
+
+
+MARKDOWN_PUNCTUATION = frozenset("""!"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~""")  # CommonMark may escape each
+
+
+def literal(sentence: str) -> str:
+    """A sentence holding values from a visitor (a URL), as Markdown that shows it literally: each given value
+    cut (`bounded`), then every ASCII punctuation character escaped, so nothing reads as formatting, a link,
+    an image, an autolink (http\\://, www\\., a\\@b), math, a colour directive or HTML."""
+    return "".join("\\" + c if c in MARKDOWN_PUNCTUATION else c for c in bounded(sentence))
 
 
 def format_value(value: Any) -> str:

@@ -189,11 +189,61 @@ def test_argparse_mistakes_are_one_line_too(capsys, argv, expected):
     assert expected in fails(capsys, *argv)
 
 
-@pytest.mark.parametrize("where", ["missing/dir/x.csv", "."])
-def test_experiment_refuses_an_unwritable_csv_before_training(capsys, tmp_path, where):
-    target = str(tmp_path / where)
+@pytest.mark.parametrize("where, why", [
+    ("missing/dir/x.csv", "cannot be written (No such file or directory)"),
+    (".", "is a folder"),
+    ("", "is empty"),
+    ("/proc/version", "cannot be written"),  # exists, looks writable to root, refuses every write
+])
+def test_experiment_refuses_an_unwritable_csv_before_training(capsys, tmp_path, where, why):
+    if where == "/proc/version" and not Path(where).exists():
+        pytest.skip("no /proc here")
+    target = where if where.startswith("/") or not where.strip() else str(tmp_path / where)
     line = fails(capsys, "experiment", "cost", "--steps", "100000", "--csv", target)  # would take minutes
-    assert line.startswith(f"dropviz: error: --csv={target} cannot be written")
+    assert line.startswith(f"dropviz: error: --csv={target!r} {why}")
+    assert line.endswith("expected a file path in an existing, writable folder")
+
+
+def test_the_csv_check_leaves_no_file_behind_and_an_existing_one_unchanged(capsys, tmp_path):
+    new, old = tmp_path / "new.csv", tmp_path / "old.csv"
+    old.write_text("kept\n")
+    for target in (new, old):  # a bad setting after the check stops the run before any training
+        fails(capsys, "experiment", "cost", "--csv", str(target), "--dataset", "digits", "--n-train", "1500")
+    assert not new.exists() and old.read_text() == "kept\n"
+
+
+@pytest.mark.parametrize("text", ["-0", "-0.0", "-1e-400", "-0e5", "1e-320"])
+def test_negative_zero_and_underflow_are_zero_on_the_command_line(capsys, tmp_path, text):
+    status, out, err = run(capsys, f"--noise={text}", f"--p={text}", "--steps", "3", "--json")
+    result = json.loads(out)
+    assert status == 0 and result["config"]["noise"] == 0.0 and result["config"]["p"] == 0.0
+    assert math.copysign(1, result["config"]["noise"]) == 1 and "p=0 " in Config(**result["config"]).label()
+    out_csv = tmp_path / "x.csv"
+    assert main(["experiment", "cost", f"--noise={text}", "--steps", "4", "--seeds", "1",
+                 "--csv", str(out_csv)]) == 0
+    assert len(pd.read_csv(out_csv)) > 0
+
+
+def test_a_huge_flag_value_gives_a_short_line(capsys):
+    line = fails(capsys, "train", "--p", "9" * 100_000)
+    assert len(line) < 300 and "(100,000 characters)" in line and line.startswith("dropviz: error: --p=999")
+
+
+def test_experiment_errors_name_the_flag(capsys, tmp_path, monkeypatch):
+    """An experiment's own ValueError (`p=0 is out of range ...`) reaches the command line as `--p=0 ...`."""
+    import dropviz.cli.experiment as command
+
+    class Refuses:
+        name, question = "cost", "?"
+
+        def steps_from(self, preset_steps):
+            return 10
+
+        def run(self, cfg, **kwargs):
+            raise ValueError("p=0 is out of range: the dropout arm needs p above 0 (up to 0.95)")
+    monkeypatch.setitem(command.EXPERIMENTS, "cost", Refuses())
+    line = fails(capsys, "experiment", "cost", "--csv", str(tmp_path / "x.csv"))
+    assert line == "dropviz: error: --p=0 is out of range: the dropout arm needs p above 0 (up to 0.95)"
 
 
 # ---------------------------------------------------------------------- progress bar and module layout

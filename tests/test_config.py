@@ -71,7 +71,10 @@ def test_from_query_falls_back_with_a_warning_naming_field_and_range():
                                        "lr": ["0.5", "0.02"], "whatever": "1"})
     default = Config()
     assert (cfg.p, cfg.depth, cfg.dataset) == (default.p, default.depth, default.dataset)
-    assert cfg.width == 64 and cfg.lr == 0.02  # good values kept; repeated parameter: the last wins
+    assert cfg.width == 64 and cfg.lr == 0.02  # good values kept; repeated parameter: the last valid one wins
+    repeated = [w for w in warnings if w.startswith("lr was given")]
+    assert repeated == ["lr was given 2 times ('0.5', '0.02'); using lr=0.02"]
+    warnings = [w for w in warnings if w not in repeated]
     assert len(warnings) == 3
     by_field = {w.split("=")[0]: w for w in warnings}
     assert "a number from 0 to 0.95" in by_field["p"] and "1.5" in by_field["p"]

@@ -7,6 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from test_app import press
 
+from dropviz.config import shown as shown_value
 from dropviz.lesson import STEPS
 from dropviz.live.session import SPEED_BY_KEY
 
@@ -91,7 +92,7 @@ def test_a_bad_step_is_repeated_as_typed_never_as_markdown(value):
     n = len(shown) - len(shown.lstrip("`"))  # a code span: its fence, longer than any run of ` inside
     inner = shown[n:-n]
     assert shown.endswith("`" * n) and n > max((len(run) for run in re.findall("`+", inner)), default=0)
-    assert inner.strip(" ") == repr(value if len(value) <= 30 else value[:30] + "…")
+    assert inner.strip(" ") == shown_value(value)  # cut after 40 characters, saying how long it was
     assert tail == ": expected an integer from 1 to 10; showing step 1."
 
 

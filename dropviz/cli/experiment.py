@@ -6,13 +6,21 @@ the same CSV that the Experiments page offers. Flags override the preset's setti
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 from ..config import RUN_FIELD
 from ..experiments import EXPERIMENTS, Cancelled
 from ..presets import PRESETS
-from .flags import add_config_flags, add_preset_flag, add_run_flag, config_from_args, help_text, one_of
+from .flags import (
+    add_config_flags,
+    add_preset_flag,
+    add_run_flag,
+    as_flags,
+    check_output,
+    config_from_args,
+    help_text,
+    one_of,
+)
 from .progress import ProgressBar
 
 SEEDS, STEPS = RUN_FIELD["seeds"], RUN_FIELD["steps"]
@@ -34,17 +42,9 @@ def register(subparsers) -> None:
     parser.set_defaults(func=run, parser=parser)
 
 
-def _check_csv(args: argparse.Namespace) -> None:
-    """Refuse an unwritable --csv before training, not after minutes of work."""
-    folder = os.path.dirname(os.path.abspath(args.csv))
-    if os.path.isdir(args.csv) or not os.path.isdir(folder) or not os.access(folder, os.W_OK):
-        args.parser.error(f"--csv={args.csv} cannot be written: expected a file path in an existing, "
-                          f"writable folder")
-
-
 def run(args: argparse.Namespace) -> int:
     cfg = config_from_args(args, args.parser)
-    _check_csv(args)
+    check_output(args.parser, "csv", args.csv)
     experiment = EXPERIMENTS[args.name]
     steps = args.steps or experiment.steps_from(PRESETS[args.preset].steps if args.preset else None)
     bar = ProgressBar()
@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
         return 130
     except ValueError as err:  # an experiment parameter out of range for this config
         bar.close()
-        args.parser.error(str(err))
+        args.parser.error(as_flags(str(err)))
     except KeyboardInterrupt:
         bar.close()
         sys.stderr.write("interrupted\n")

@@ -6,11 +6,12 @@ get the same words, `is out of range: expected an integer from 1 to 1000000`.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from ..config import FIELDS, Config, Field, format_value
+from ..config import FIELDS, Config, Field, format_value, shown
 from ..presets import PRESETS
 
 PROG = "dropviz"
@@ -34,7 +35,7 @@ def parse_flag(field: Field) -> Callable[[str], Any]:
     def parse(text: str) -> Any:
         value, problem = field.read(text)
         if problem:
-            raise argparse.ArgumentTypeError(f"{flag(field.name)}={text} {problem}")
+            raise argparse.ArgumentTypeError(f"{flag(field.name)}={shown(text, quote=False)} {problem}")
         return value
     parse.__name__ = field.name
     return parse
@@ -47,7 +48,7 @@ def one_of(label: str, allowed: Iterable[str]) -> Callable[[str], str]:
     def parse(text: str) -> str:
         if text not in allowed:
             raise argparse.ArgumentTypeError(
-                f"{label}={text!r} is not valid: expected one of {', '.join(repr(a) for a in allowed)}")
+                f"{label}={shown(text)} is not valid: expected one of {', '.join(repr(a) for a in allowed)}")
         return text
     parse.__name__ = label.lstrip("-")
     return parse
@@ -84,6 +85,35 @@ def add_run_flag(parser, field: Field, default: Any, help: str) -> None:
                         metavar=metavar(field), help=help)
 
 
+def as_flags(message: str) -> str:
+    """A message about a setting (`p=0 is out of range ...`) worded for the command line (`--p=0 ...`)."""
+    return re.sub(r"^(\w+)=", lambda m: flag(m.group(1)) + "=", message)
+
+
+def check_output(parser: argparse.ArgumentParser, name: str, path: str) -> None:
+    """Refuse an output path that cannot be written, before any training: exit 2, one line naming the flag.
+
+    The file is opened for appending (nothing in it changes) and removed again if this made it: the only
+    sure test of writable, for a folder, /proc/version, a read-only disk or a missing folder alike."""
+    why = ""
+    if not path.strip():
+        why = "is empty"
+    elif os.path.isdir(path):
+        why = "is a folder"
+    else:
+        existed = os.path.lexists(path)
+        try:
+            with open(path, "a"):
+                pass
+        except OSError as err:
+            why = f"cannot be written ({err.strerror or type(err).__name__})"
+        else:
+            if not existed:
+                os.remove(path)
+    if why:
+        parser.error(f"{flag(name)}={shown(path, 200)} {why}: expected a file path in an existing, writable folder")
+
+
 def config_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser | None = None) -> Config:
     """The Config of the flags given, on top of --preset's settings if given (else the defaults).
     Each flag was range-checked when parsed; a clash (digits with too large --n-train) raises
@@ -93,7 +123,7 @@ def config_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser |
     try:
         return base.replace(**given)
     except ValueError as err:
-        message = re.sub(r"^(\w+)=", lambda m: flag(m.group(1)) + "=", str(err))
+        message = as_flags(str(err))
         if parser is None:
             raise ValueError(message) from None
         parser.error(message)
