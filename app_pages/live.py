@@ -46,9 +46,9 @@ def session() -> LiveSession:
 def start_page() -> None:
     """First run of a browser session: settings come from the URL; bad ones warn and fall back.
     ?follow=CODE follows that class's teacher instead (follower_page)."""
-    params = st.query_params.to_dict()
+    params = {k: st.query_params.get_all(k) for k in st.query_params}  # every value of a repeated key
     if "follow" in params:
-        code = str(params["follow"]).strip().upper()
+        code = str(params["follow"][-1]).strip().upper()
         problem = classroom.code_problem(code)
         broadcast = None if problem else classroom.find(code)
         if broadcast is not None:

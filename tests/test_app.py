@@ -363,3 +363,10 @@ def test_clear_old_runs_button_forgets_the_ghosts():
     at.button(key="clear_ghosts").click().run()
     no_failure(at)
     assert not live(at).ghosts and live(at).cfg.depth == 3
+
+
+def test_a_repeated_url_key_keeps_its_last_valid_value_and_says_so():
+    at = start(p=["0.2", "bad"])
+    no_failure(at)
+    assert live(at).cfg.p == 0.2
+    assert any("p was given 2 times" in as_shown(w.value) and "using p=0.2" in as_shown(w.value) for w in at.warning)
