@@ -159,8 +159,8 @@ def on_present(present: bool) -> None:
     page().present = present
 
 
-def on_key(action: str) -> None:
-    stage.on_key(page(), action, None)
+def on_key(action: str, times: int) -> None:
+    stage.on_key(page(), action, None, times)
 
 
 # ---------------------------------------------------------------------------- sidebar

@@ -220,28 +220,33 @@ def on_widget(state: LivePage, name: str) -> None:
     after_action(state)
 
 
-def on_key(state: LivePage, action: str, extra_keys: Callable[[str], None] | None) -> None:
-    """A presentation key (dropviz/live/keys.py): the stage's own actions, the rest to extra_keys.
+def on_key(state: LivePage, action: str, extra_keys: Callable[[str], None] | None, times: int = 1) -> None:
+    """A presentation key (dropviz/live/keys.py), pressed `times` times: the stage's own actions, the rest to
+    extra_keys (once per press).
 
     ↑/↓ run the whole page: a slider given a new value by a callback keeps its old one in the browser when
     only fragments rerun (Streamlit 1.67, seen in Chromium), and sends it back with the next rerun.
     """
     live = state.live
     if action == "play_pause":
-        live.toggle()
+        if times % 2:
+            live.toggle()
     elif action == "step":
-        live.step_once()
+        for _ in range(times):
+            live.step_once()
     elif action in ("p_up", "p_down"):
-        p = clamp_p(live.cfg.p + (P_STEP if action == "p_up" else -P_STEP))
+        p = clamp_p(live.cfg.p + times * (P_STEP if action == "p_up" else -P_STEP))
         _apply(state, p=p)
         st.session_state["w_p"] = p
         rerun_page()
     elif action == "test_time":
-        st.session_state[TEST_TIME_KEY] = not st.session_state.get(TEST_TIME_KEY, False)
+        if times % 2:
+            st.session_state[TEST_TIME_KEY] = not st.session_state.get(TEST_TIME_KEY, False)
         return
     else:
         if extra_keys is not None:
-            extra_keys(action)
+            for _ in range(times):
+                extra_keys(action)
         return
     after_action(state)
 
@@ -477,7 +482,8 @@ def stage(state: LivePage, panel: str, *, hidden: frozenset[str] = frozenset(),
     actions = tuple(a for a, control in KEY_ACTIONS.items() if control not in hidden)
     if extra_keys is not None:
         actions += ("next", "prev")
-    keyboard(lambda action: on_key(state, action, extra_keys), key=KEYS_KEY, actions=actions, viewport=True)
+    keyboard(lambda action, times: on_key(state, action, extra_keys, times), key=KEYS_KEY, actions=actions,
+             viewport=True)
     fragment(state, CONTROLS_FRAGMENT, top_bar, state, hidden, try_it)
     if state.live.diverged:
         st.error(state.live.message)

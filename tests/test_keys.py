@@ -1,6 +1,9 @@
 """The presentation keys: one table, the help that lists it, and the stage's handling of each action."""
 from pathlib import Path
 
+import pytest
+
+from dropviz import Config
 from dropviz.live.keys import HELP, KEYS, P_STEP, key_help
 from dropviz.live.page_state import CONTROLS, PANELS, view_from_query, view_query
 
@@ -49,3 +52,26 @@ def test_bad_view_parameters_give_one_sentence_each():
     assert "'warp'" in hide and "'x'" in hide and ", ".join(CONTROLS) in hide
     assert any(w.startswith("present='yes please'") for w in warnings)
     assert any(w.startswith("panel='3d'") and "boundary, rescale, gradient" in w for w in warnings)
+
+
+def test_presses_merged_by_streamlit_all_count():
+    from dropviz.live.keys import MAX_TIMES, presses
+    seen = {}
+    assert presses("step#1", seen) == ("step", 1)
+    assert presses("step#4", seen) == ("step", 3)  # presses 2, 3 and 4 arrived as one trigger
+    assert presses("p_up#1", seen) == ("p_up", 1)  # each key counts its own presses
+    assert presses("step#1", seen) == ("step", 1)  # a reloaded page counts from 1 again
+    assert presses("step#500", seen) == ("step", MAX_TIMES)
+    assert presses("step", seen) == ("step", 1)
+
+
+@pytest.mark.parametrize("action, times, steps, playing, p", [
+    ("step", 3, 3, False, 0.5), ("play_pause", 2, 0, False, 0.5), ("play_pause", 3, 0, True, 0.5),
+    ("p_up", 3, 0, False, 0.65), ("p_down", 2, 0, False, 0.4)])
+def test_a_key_pressed_several_times_acts_that_many_times(action, times, steps, playing, p):
+    from app_pages import stage
+    from dropviz.live import LivePage, LiveSession
+    state = LivePage(LiveSession(Config(width=8)))
+    stage.on_key(state, action, None, times)  # outside a page st.rerun does nothing
+    assert state.live.step_count == steps and state.live.playing == playing and state.live.cfg.p == pytest.approx(p)
+    state.live.pause()

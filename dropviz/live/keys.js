@@ -34,7 +34,7 @@ export default function (component) {
     }
   }
   if (state.listener) return;
-  state.count = 0;
+  state.counts = {};
   state.listener = (event) => {
     if (event.ctrlKey || event.metaKey || event.altKey || event.repeat && event.key === " ") return;
     if (typing(event)) return;
@@ -47,9 +47,10 @@ export default function (component) {
     event.preventDefault();  // Space and PageDown would scroll the page
     event.stopPropagation();
     document.dispatchEvent(new CustomEvent("dropviz-key", { detail: { action } }));
-    state.count += 1;
-    // the count makes two presses of the same key two distinct triggers
-    state.send("action", `${action}#${state.count}`);
+    state.counts[action] = (state.counts[action] || 0) + 1;
+    // each key's own press count: two presses are two distinct triggers, and when Streamlit merges presses
+    // that came during one rerun, Python still sees how many there were
+    state.send("action", `${action}#${state.counts[action]}`);
   };
   document.addEventListener("keydown", state.listener, true);
 }

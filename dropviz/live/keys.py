@@ -30,14 +30,21 @@ HELP: tuple[tuple[str, str], ...] = (  # what the key help lists, in order
     ("PageDown / PageUp", "next / previous lesson step"),
 )
 P_STEP = 0.05  # what ↑ and ↓ change p by
+SEEN_KEY = "_keys_seen"  # session state: per keyboard and action, the last press count Python acted on
+MAX_TIMES = 20  # presses acted on at once, at most
 
 _mount = st.components.v2.component("dropviz.keys", js=(Path(__file__).resolve().parent / "keys.js").read_text(
     encoding="utf-8"))
 
 
-def keyboard(on_action: Callable[[str], None], key: str = "keys", actions: tuple[str, ...] | None = None,
+def keyboard(on_action: Callable[[str, int], None], key: str = "keys", actions: tuple[str, ...] | None = None,
              viewport: bool = False) -> None:
-    """Listen for the presentation keys; `on_action(name)` runs (as a widget callback) for each press.
+    """Listen for the presentation keys; `on_action(name, times)` runs (as a widget callback) for the presses.
+
+    times: presses of that key since the last call, usually 1. Streamlit merges a widget's triggers that
+    arrive while a rerun is pending (1.67: script_requests._coalesce_replay_trigger_states), so three quick
+    presses of → may reach Python as one; each trigger carries the key's own press count, and the callback
+    gets the difference, so every press counts.
 
     actions: the actions this page handles (default: all); the other keys keep their browser meaning.
     viewport: also report the window's size in CSS pixels, [width, height], under
@@ -48,10 +55,23 @@ def keyboard(on_action: Callable[[str], None], key: str = "keys", actions: tuple
     def callback() -> None:
         value = st.session_state[key].get("action") if key in st.session_state else None
         if value:
-            on_action(str(value).split("#", 1)[0])
+            on_action(*presses(str(value), st.session_state.setdefault(SEEN_KEY, {}).setdefault(key, {})))
 
     _mount(key=key, data={"keys": keys, "viewport": viewport}, height=0, on_action_change=callback,
            on_viewport_change=lambda: None)
+
+
+def presses(value: str, seen: dict[str, int]) -> tuple[str, int]:
+    """The action of a trigger "action#count" and how many presses it stands for: its count less the last
+    one acted on (`seen`, per action, updated here); 1 for a page that counts from 1 again (reloaded)."""
+    action, _, count = value.partition("#")
+    last = seen.get(action, 0)
+    try:
+        count = int(count)
+    except ValueError:
+        count = last + 1
+    seen[action] = count
+    return action, min(MAX_TIMES, count - last) if count > last else 1
 
 
 def key_help(actions: tuple[str, ...] | None = None) -> str:
