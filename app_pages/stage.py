@@ -113,7 +113,7 @@ body:has(.st-key-stage_bar) .stMain [data-testid="stVerticalBlock"] { gap: 0.25r
 .st-key-stage_bar .stSlider { min-width: 7rem; }
 .st-key-stage_bar .st-key-w_p { min-width: 10.5rem; }
 .st-key-stage_bar .stButton button { padding: 0.25rem 0.6rem; }
-.st-key-stage_help p { font-size: 0.85rem; margin: 0; line-height: 1.2; }
+.st-key-stage_help p { font-size: 0.9rem; margin: 0; line-height: 1.2; }
 .st-key-stage_help strong { font-size: 1.35rem; color: #1b1b1b; }
 </style>"""
 
