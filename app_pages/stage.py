@@ -92,6 +92,7 @@ STAGE_HEIGHT = f"max({MIN_STAGE}px, calc(100vh - {TOP_BAR}px))"
 LAYOUT = {"height": STAGE_HEIGHT, "rows": f"1fr {CURVES:.0%}"}
 LAYOUT_NARROW = {"height": STAGE_HEIGHT, "rows": f"1fr {CURVES_NARROW:.0%}"}
 SHARE_KEY = "_stage_share"
+COUNTED_BUTTONS = {"step": "step"}  # widget key -> key action: every click counts, even under load (keys.py)
 KEY_ACTIONS = {"play_pause": "play", "step": "step", "p_up": "p", "p_down": "p", "test_time": "test_time"}
 PLOT_CONFIG = {"displayModeBar": False}
 
@@ -483,7 +484,7 @@ def stage(state: LivePage, panel: str, *, hidden: frozenset[str] = frozenset(),
     if extra_keys is not None:
         actions += ("next", "prev")
     keyboard(lambda action, times: on_key(state, action, extra_keys, times), key=KEYS_KEY, actions=actions,
-             viewport=True)
+             viewport=True, buttons=COUNTED_BUTTONS)
     fragment(state, CONTROLS_FRAGMENT, top_bar, state, hidden, try_it)
     if state.live.diverged:
         st.error(state.live.message)

@@ -307,3 +307,20 @@ def test_a_student_follows_the_teachers_class(server, browser):
     assert student.locator('[data-testid="stException"]').count() == 0
     for page in (teacher, student):
         page.close()
+
+
+@pytest.mark.parametrize("query", ["?present=1", ""])
+def test_every_step_click_counts(server, browser, query):
+    """Five quick clicks on Step +1 are five iterations, on the stage and on the full page (Streamlit merges a
+    button's clicks that come during one rerun; Step's are counted like key presses)."""
+    page = browser.new_page(viewport={"width": 1280, "height": 720})
+    page.goto(f"{server}/{query}")
+    page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
+    page.wait_for_timeout(1000)
+    start = page.evaluate(STEP)
+    page.evaluate("() => { const b = document.querySelector('.st-key-step button');\n"
+                  "        for (let i = 0; i < 5; i++) b.click(); }")
+    page.wait_for_function(f"{STEP} >= {start + 5}", timeout=20_000)
+    page.wait_for_timeout(1500)
+    assert page.evaluate(STEP) == start + 5
+    page.close()
