@@ -324,3 +324,19 @@ def test_every_step_click_counts(server, browser, query):
     page.wait_for_timeout(1500)
     assert page.evaluate(STEP) == start + 5
     page.close()
+
+
+def test_a_hostile_link_renders_as_text_and_fetches_nothing_off_this_machine(server, browser):
+    """A Markdown image or link in a URL parameter is shown as text; Chromium requests nothing but this server."""
+    page = browser.new_page(viewport={"width": 1280, "height": 720})
+    requests = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(f"{server}/?dataset=![x](http://198.51.100.7/a.png)&noise=[click](http://example.invalid)")
+    page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
+    page.wait_for_timeout(1000)
+    warnings = page.locator('[data-testid="stAlert"]').all_inner_texts()
+    assert any("![x](http://198.51.100.7/a.png)" in w for w in warnings), warnings
+    assert page.locator('[data-testid="stAlert"] a, [data-testid="stAlert"] img').count() == 0
+    off = [u for u in requests if not u.startswith(server) and not u.startswith("data:")]
+    assert not off, off
+    page.close()

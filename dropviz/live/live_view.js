@@ -518,7 +518,7 @@ const STOP_KEYS = ["play_pause", "step"];
 // a new full run's frame arrives (its epoch), at most HOLD_MS.
 const HOLD_KEYS = ["p_up", "p_down", "test_time"];
 const HOLD_MS = 2000;
-const MAX_AHEAD = 4;  // frames left to draw when the next request goes out, at most (each one a frame of lag at Pause)
+const MAX_AHEAD = 5;  // frames left to draw when the next request goes out, at most (each one a frame of lag at Pause)
 const STOP_BUTTONS = [".st-key-play button", ".st-key-step button", ".st-key-reset button"];
 
 function stopPulling(st) {

@@ -27,7 +27,7 @@ RECENT_FRAMES = 100
 FRAME_INTERVAL = 0.04  # seconds between displayed frames at full speed (25 frames/s)
 RERUN_SECONDS = 0.4    # while playing, one Streamlit rerun computes this many seconds of frames, which
                        # the browser plays back: one rerun per 0.4 s, not one per frame
-PULL_SECONDS = 0.12    # frames computed per browser request (pull): few enough that Pause, which lets the
+PULL_SECONDS = 0.2     # frames computed per browser request (pull): few enough that Pause, which lets the
                        # browser draw what it already asked for, stops within ~150 ms; enough that one rerun's
                        # cost (~25 ms of server CPU, measured) is shared by a few frames. Also the most training
                        # time one request may take: heavy settings get fewer frames, never a long wait
