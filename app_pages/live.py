@@ -147,6 +147,7 @@ def on_live_setting() -> None:
         return  # paused, or a setting is invalid: the full run shows the change, or says what is wrong
     if state.live.apply(cfg) != "same":
         state.url_warnings = []
+        state.rush = True
     write_url(state)
     stage.rerun(state, stage.LIVE_FRAGMENT)
 

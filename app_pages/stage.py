@@ -218,6 +218,7 @@ def on_widget(state: LivePage, name: str) -> None:
         state.live.set_speed(value)
     else:
         _apply(state, **{name: value})
+        state.rush = state.live.playing
     after_action(state)
 
 
@@ -239,6 +240,7 @@ def on_key(state: LivePage, action: str, extra_keys: Callable[[str], None] | Non
         p = clamp_p(live.cfg.p + times * (P_STEP if action == "p_up" else -P_STEP))
         _apply(state, p=p)
         st.session_state["w_p"] = p
+        state.rush = live.playing
         rerun_page()
     elif action == "test_time":
         if times % 2:
@@ -364,7 +366,8 @@ def live_fragment(state: LivePage, test_time: bool, present: bool = True) -> Non
     pairs, state.pulled_frames = state.pulled_frames or None, []  # every frame computed is sent and drawn
     payload = live_payload(live, pairs, test_time, state.epoch, **({"max_neurons": MAX_NEURONS} if present else {}))
     payload.update(pull=True, pull_depth=PULL_DEPTH, present=present, playing=live.playing, play_id=live.play_id,
-                   pulled=state.pulled, boot=BOOT, session=session_token())
+                   pulled=state.pulled, boot=BOOT, session=session_token(), rush=state.rush)
+    state.rush = False
     if present:
         payload["layout"] = layout()
     if state.broadcast is not None:

@@ -656,6 +656,9 @@ export default function (component) {
     const last = st.queue.length ? st.queue[st.queue.length - 1].step : (st.frame ? st.frame.step : -1);
     const fresh = data.frames.filter(f => f.step > last || !data.playing);
     st.queue.push(...(fresh.length ? fresh : [data.frames[data.frames.length - 1]]));
+    // a setting changed while playing: the frames computed before it go at once, and the engine's frame,
+    // which says the new value applies from the next iteration, shows now
+    if (data.rush) { st.queue.splice(0, st.queue.length - 1); if (st.pumpTimer) { clearTimeout(st.pumpTimer); st.pumpTimer = null; } }
     if (!st.pumpTimer) { st.due = performance.now(); pump(st); }
     schedule(st);
   } else {

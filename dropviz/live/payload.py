@@ -88,7 +88,7 @@ def frame_payload(live: LiveSession, frame, twin, test_time: bool, max_neurons: 
     columns.append(_output_column(frame, test_time, image))
 
     status = status_line(live)
-    if live.cfg.p != frame.p and not live.playing:  # changed while paused: say so, the frame is older
+    if live.cfg.p != frame.p:  # changed since this frame was computed: say so, the next frames have it
         status += f" · p = {live.cfg.p:g} from the next iteration"
     tracked = f"following training example #{frame.tracked_index} (class {frame.y})"
     if not frame.tracked_in_batch and not test_time and frame.step > 0:
