@@ -250,7 +250,7 @@ def _widget(sb, name, label, kind):
 
 # ---------------------------------------------------------------------------- main area
 def controls(live: LiveSession) -> None:
-    keyboard(on_key, key=stage.KEYS_KEY, actions=KEY_ACTIONS, buttons=stage.COUNTED_BUTTONS)
+    keyboard(on_key, key=stage.KEYS_KEY, actions=KEY_ACTIONS)
     buttons, when, present = st.columns([3, 2.2, 1], vertical_alignment="center")
     with buttons:
         stage.fragment(page(), stage.CONTROLS_FRAGMENT, play_buttons, page())

@@ -92,7 +92,6 @@ STAGE_HEIGHT = f"max({MIN_STAGE}px, calc(100vh - {TOP_BAR}px))"
 LAYOUT = {"height": STAGE_HEIGHT, "rows": f"1fr {CURVES:.0%}"}
 LAYOUT_NARROW = {"height": STAGE_HEIGHT, "rows": f"1fr {CURVES_NARROW:.0%}"}
 SHARE_KEY = "_stage_share"
-COUNTED_BUTTONS = {"step": "step"}  # widget key -> key action: every click counts, even under load (keys.py)
 KEY_ACTIONS = {"play_pause": "play", "step": "step", "p_up": "p", "p_down": "p", "test_time": "test_time"}
 PLOT_CONFIG = {"displayModeBar": False}
 
@@ -114,7 +113,7 @@ body:has(.st-key-stage_bar) .stMain [data-testid="stVerticalBlock"] { gap: 0.25r
 .st-key-stage_bar .stSlider { min-width: 7rem; }
 .st-key-stage_bar .st-key-w_p { min-width: 10.5rem; }
 .st-key-stage_bar .stButton button { padding: 0.25rem 0.6rem; }
-.st-key-stage_help p { font-size: 0.9rem; margin: 0; line-height: 1.2; }
+.st-key-stage_help p { font-size: 0.85rem; margin: 0; line-height: 1.2; }
 .st-key-stage_help strong { font-size: 1.35rem; color: #1b1b1b; }
 </style>"""
 
@@ -487,7 +486,7 @@ def stage(state: LivePage, panel: str, *, hidden: frozenset[str] = frozenset(),
     if extra_keys is not None:
         actions += ("next", "prev")
     keyboard(lambda action, times: on_key(state, action, extra_keys, times), key=KEYS_KEY, actions=actions,
-             viewport=True, buttons=COUNTED_BUTTONS)
+             viewport=True)
     fragment(state, CONTROLS_FRAGMENT, top_bar, state, hidden, try_it)
     if state.live.diverged:
         st.error(state.live.message)

@@ -266,7 +266,15 @@ def literal(sentence: str) -> str:
     """A sentence holding values from a visitor (a URL), as Markdown that shows it literally: each given value
     cut (`bounded`), then every ASCII punctuation character escaped, so nothing reads as formatting, a link,
     an image, an autolink (http\\://, www\\., a\\@b), math, a colour directive or HTML."""
-    return "".join("\\" + c if c in MARKDOWN_PUNCTUATION else c for c in bounded(sentence))
+    escaped = "".join("\\" + c if c in MARKDOWN_PUNCTUATION else c for c in bounded(sentence))
+    # Streamlit still links a bare address after its escapes are read (http://..., www.x, a@b): an invisible
+    # word joiner (U+2060) inside each keeps it text
+    for mark in ("\\:\\/\\/", "www\\.", "\\@"):
+        escaped = escaped.replace(mark, WORD_JOINER + mark)
+    return escaped
+
+
+WORD_JOINER = "\u2060"
 
 
 def format_value(value: Any) -> str:

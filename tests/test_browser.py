@@ -310,16 +310,16 @@ def test_a_student_follows_the_teachers_class(server, browser):
 
 
 @pytest.mark.parametrize("query", ["?present=1", ""])
-def test_every_step_click_counts(server, browser, query):
-    """Five quick clicks on Step +1 are five iterations, on the stage and on the full page (Streamlit merges a
-    button's clicks that come during one rerun; Step's are counted like key presses)."""
+def test_every_step_key_press_counts(server, browser, query):
+    """Five quick presses of → are five iterations, on the stage and on the full page (Streamlit merges a
+    key element's triggers that come during one rerun; each carries the key's own press count)."""
     page = browser.new_page(viewport={"width": 1280, "height": 720})
     page.goto(f"{server}/{query}")
     page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
     page.wait_for_timeout(1000)
     start = page.evaluate(STEP)
-    page.evaluate("() => { const b = document.querySelector('.st-key-step button');\n"
-                  "        for (let i = 0; i < 5; i++) b.click(); }")
+    page.evaluate("() => { for (let i = 0; i < 5; i++) document.dispatchEvent(\n"
+                  "        new KeyboardEvent('keydown', {key: 'ArrowRight', bubbles: true})); }")
     page.wait_for_function(f"{STEP} >= {start + 5}", timeout=20_000)
     page.wait_for_timeout(1500)
     assert page.evaluate(STEP) == start + 5
@@ -334,9 +334,9 @@ def test_a_hostile_link_renders_as_text_and_fetches_nothing_off_this_machine(ser
     page.goto(f"{server}/?dataset=![x](http://198.51.100.7/a.png)&noise=[click](http://example.invalid)")
     page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
     page.wait_for_timeout(1000)
-    warnings = page.locator('[data-testid="stAlert"]').all_inner_texts()
+    warnings = [w.replace("\u2060", "") for w in page.locator('[data-testid="stAlert"]').all_inner_texts()]
     assert any("![x](http://198.51.100.7/a.png)" in w for w in warnings), warnings
     assert page.locator('[data-testid="stAlert"] a, [data-testid="stAlert"] img').count() == 0
-    off = [u for u in requests if not u.startswith(server) and not u.startswith("data:")]
+    off = [u for u in requests if not u.startswith((server, "data:", f"blob:{server}"))]
     assert not off, off
     page.close()

@@ -5,7 +5,7 @@ import json
 
 from hypothesis import given
 from hypothesis import strategies as st
-from test_app import live, live_view_data, no_failure, page, press, start
+from test_app import as_shown, live, live_view_data, no_failure, page, press, start
 
 from dropviz import Config
 from dropviz.live import LiveSession, classroom
@@ -78,7 +78,7 @@ def test_a_bad_or_unknown_class_code_says_so_and_gives_an_own_run():
     for value, words in (("[x](http://198.51.100.7/a.png)", "is not a class code"), ("ZZZZ", "names no class")):
         at = start(follow=value)
         no_failure(at)
-        warnings = [w.value for w in at.warning]
+        warnings = [as_shown(w.value) for w in at.warning]
         assert any(words in w and "follow=" in w for w in warnings), warnings
         assert not any("](http" in w for w in warnings if "\\](http" not in w)  # shown as text, not a link
         assert not page(at).follow and live(at).cfg == Config()

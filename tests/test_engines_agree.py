@@ -97,7 +97,7 @@ def test_the_same_seed_gives_the_same_losses_in_trainer_cli_and_p_sweep(flags, c
 
 
 # ---------------------------------------------------------------------- the rule
-P = st.floats(0.0, 0.95, exclude_max=True)
+P = st.floats(0.0, 0.95, exclude_max=True, allow_subnormal=False)  # Config reads a subnormal p as 0
 MODE = st.sampled_from(MODES)
 
 

@@ -17,7 +17,17 @@ from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
 from dropviz.cli import build_parser
-from dropviz.config import FIELD, FIELDS, MARKDOWN_PUNCTUATION, RUN_FIELDS, Config, bounded, literal, shown
+from dropviz.config import (
+    FIELD,
+    FIELDS,
+    MARKDOWN_PUNCTUATION,
+    RUN_FIELDS,
+    WORD_JOINER,
+    Config,
+    bounded,
+    literal,
+    shown,
+)
 from dropviz.live import PAGE_KEY
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,7 +62,7 @@ def unescape(markdown: str) -> str:
         assert c not in MARKDOWN_PUNCTUATION, (c, markdown)
         out.append(c)
         i += 1
-    return "".join(out)
+    return ("".join(out)).replace(WORD_JOINER, "")  # the word joiners are invisible
 
 
 # ---------------------------------------------------------------------- one checker for every value
@@ -143,6 +153,8 @@ def test_a_warning_on_a_page_escapes_every_markdown_character(value):
     sentence = f"dataset={value!r} is not valid: expected one of moons"
     markdown = literal(sentence)
     assert unescape(markdown) == bounded(sentence)
+    for address in ("\\:\\/\\/", "www\\.", "\\@"):  # every address broken by a word joiner: never linked
+        assert markdown.count(address) == markdown.count(WORD_JOINER + address)
     assert "](" not in unescape(markdown.replace("\\]\\(", "")) or "\\]\\(" in markdown  # no bare link syntax
     assert len(bounded(sentence)) < MAX_WARNING
 

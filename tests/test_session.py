@@ -214,14 +214,14 @@ def test_pull_computes_a_few_frames_only_while_playing_and_hands_over_each():
     assert live.pull() == [] and live.step_count == 0  # paused: nothing
     live.play()
     k = live.frames_per_pull
-    assert k == 3  # 0.12 s of frames at 25 frames/s
+    assert k == 5  # 0.2 s of frames at 25 frames/s
     pairs = live.pull()
-    assert [f.step for f, _ in pairs] == [3, 6, 9] and [t.step for _, t in pairs] == [3, 6, 9]
-    assert pairs[-1][0] is live.frame and live.step_count == 9 and live.twin.step_count == 9
+    assert [f.step for f, _ in pairs] == [3, 6, 9, 12, 15] and [t.step for _, t in pairs] == [3, 6, 9, 12, 15]
+    assert pairs[-1][0] is live.frame and live.step_count == 15 and live.twin.step_count == 15
     live.pause()
-    assert live.pull() == [] and live.step_count == 9  # nothing computed ahead, nothing after Pause
+    assert live.pull() == [] and live.step_count == 15  # nothing computed ahead, nothing after Pause
     live.step_once()
-    assert live.step_count == 10
+    assert live.step_count == 16
     live.set_speed("slow motion: 1 iteration/s")
     assert live.frames_per_pull == 1
 

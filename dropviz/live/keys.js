@@ -18,7 +18,6 @@ export default function (component) {
   const { data, parentElement, setTriggerValue, setStateValue } = component;
   const state = parentElement.__keys || (parentElement.__keys = {});
   state.map = (data && data.keys) || {};
-  state.buttons = (data && data.buttons) || {};
   state.send = setTriggerValue;
   // the window's size in CSS pixels, for Python to size what it draws (Plotly panels); again on resize
   state.report = () => {
@@ -43,19 +42,6 @@ export default function (component) {
     // presses that came during one rerun, Python still sees how many there were
     state.send("action", `${action}#${state.counts[action]}`);
   };
-  // a counted button (Step): its click becomes a press of its action, so no click is merged away
-  document.addEventListener("click", (event) => {
-    const target = event.target && event.target.closest ? event.target : null;
-    if (!target) return;
-    for (const [widget, action] of Object.entries(state.buttons)) {
-      const button = target.closest(`.st-key-${widget} button`);
-      if (!button) continue;
-      event.preventDefault();
-      event.stopPropagation();
-      if (!button.disabled) press(action);
-      return;
-    }
-  }, true);
   state.listener = (event) => {
     if (event.ctrlKey || event.metaKey || event.altKey || event.repeat && event.key === " ") return;
     if (typing(event)) return;

@@ -38,7 +38,7 @@ _mount = st.components.v2.component("dropviz.keys", js=(Path(__file__).resolve()
 
 
 def keyboard(on_action: Callable[[str, int], None], key: str = "keys", actions: tuple[str, ...] | None = None,
-             viewport: bool = False, buttons: dict[str, str] | None = None) -> None:
+             viewport: bool = False) -> None:
     """Listen for the presentation keys; `on_action(name, times)` runs (as a widget callback) for the presses.
 
     times: presses of that key since the last call, usually 1. Streamlit merges a widget's triggers that
@@ -49,9 +49,6 @@ def keyboard(on_action: Callable[[str, int], None], key: str = "keys", actions: 
     actions: the actions this page handles (default: all); the other keys keep their browser meaning.
     viewport: also report the window's size in CSS pixels, [width, height], under
     st.session_state[key]["viewport"] (once, and again after a resize).
-    buttons: widget key -> action, for buttons whose every click must count (Step): their clicks are taken
-    in the browser and sent as presses of that action, counted like keys, instead of as the button's own
-    trigger, which Streamlit merges with the next click when both come during one rerun.
     """
     keys = {k: a for k, a in KEYS.items() if actions is None or a in actions}
 
@@ -60,8 +57,7 @@ def keyboard(on_action: Callable[[str, int], None], key: str = "keys", actions: 
         if value:
             on_action(*presses(str(value), st.session_state.setdefault(SEEN_KEY, {}).setdefault(key, {})))
 
-    counted = {k: a for k, a in (buttons or {}).items() if actions is None or a in actions}
-    _mount(key=key, data={"keys": keys, "viewport": viewport, "buttons": counted}, height=0, on_action_change=callback,
+    _mount(key=key, data={"keys": keys, "viewport": viewport}, height=0, on_action_change=callback,
            on_viewport_change=lambda: None)
 
 
