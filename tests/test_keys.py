@@ -57,12 +57,13 @@ def test_bad_view_parameters_give_one_sentence_each():
 def test_presses_merged_by_streamlit_all_count():
     from dropviz.live.keys import MAX_TIMES, presses
     seen = {}
-    assert presses("step#1", seen) == ("step", 1)
-    assert presses("step#4", seen) == ("step", 3)  # presses 2, 3 and 4 arrived as one trigger
-    assert presses("p_up#1", seen) == ("p_up", 1)  # each key counts its own presses
-    assert presses("step#1", seen) == ("step", 1)  # a reloaded page counts from 1 again
-    assert presses("step#500", seen) == ("step", MAX_TIMES)
-    assert presses("step", seen) == ("step", 1)
+    assert presses("step#a#1", seen) == ("step", 1)
+    assert presses("step#a#4", seen) == ("step", 3)  # presses 2, 3 and 4 arrived as one trigger
+    assert presses("step#a#4", seen) == ("step", 0)  # the same trigger fired again: already done
+    assert presses("p_up#a#1", seen) == ("p_up", 1)  # each key counts its own presses
+    assert presses("step#b#1", seen) == ("step", 1)  # a new element (another page) counts from 1 again
+    assert presses("step#a#500", seen) == ("step", MAX_TIMES)
+    assert presses("step", seen) == ("step", 0)
 
 
 @pytest.mark.parametrize("action, times, steps, playing, p", [

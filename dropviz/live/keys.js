@@ -35,12 +35,13 @@ export default function (component) {
   }
   if (state.listener) return;
   state.counts = {};
+  state.mount = Math.random().toString(36).slice(2, 10);  // this element's presses, told from a new one's
   const press = (action) => {
     document.dispatchEvent(new CustomEvent("dropviz-key", { detail: { action } }));
     state.counts[action] = (state.counts[action] || 0) + 1;
     // each action's own press count: two presses are two distinct triggers, and when Streamlit merges
     // presses that came during one rerun, Python still sees how many there were
-    state.send("action", `${action}#${state.counts[action]}`);
+    state.send("action", `${action}#${state.mount}#${state.counts[action]}`);
   };
   state.listener = (event) => {
     if (event.ctrlKey || event.metaKey || event.altKey || event.repeat && event.key === " ") return;

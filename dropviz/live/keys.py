@@ -55,23 +55,29 @@ def keyboard(on_action: Callable[[str, int], None], key: str = "keys", actions: 
     def callback() -> None:
         value = st.session_state[key].get("action") if key in st.session_state else None
         if value:
-            on_action(*presses(str(value), st.session_state.setdefault(SEEN_KEY, {}).setdefault(key, {})))
+            action, times = presses(str(value), st.session_state.setdefault(SEEN_KEY, {}).setdefault(key, {}))
+            if times:
+                on_action(action, times)
 
     _mount(key=key, data={"keys": keys, "viewport": viewport}, height=0, on_action_change=callback,
            on_viewport_change=lambda: None)
 
 
 def presses(value: str, seen: dict[str, int]) -> tuple[str, int]:
-    """The action of a trigger "action#count" and how many presses it stands for: its count less the last
-    one acted on (`seen`, per action, updated here); 1 for a page that counts from 1 again (reloaded)."""
-    action, _, count = value.partition("#")
-    last = seen.get(action, 0)
+    """The action of a trigger "action#mount#count" and how many presses it stands for: its count less the
+    last one acted on (`seen`, per mount of the element and action, updated here). 0 for a trigger already
+    acted on: a trigger of an element that a fragment-only rerun did not draw again fires again with the
+    next request, and must not step twice."""
+    action, _, rest = value.partition("#")
+    mount, _, count = rest.rpartition("#")
+    key = f"{mount}#{action}"
+    last = seen.get(key, 0)
     try:
         count = int(count)
     except ValueError:
-        count = last + 1
-    seen[action] = count
-    return action, min(MAX_TIMES, count - last) if count > last else 1
+        return action, 0
+    seen[key] = max(last, count)
+    return action, min(MAX_TIMES, count - last) if count > last else 0
 
 
 def key_help(actions: tuple[str, ...] | None = None) -> str:
