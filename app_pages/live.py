@@ -70,27 +70,25 @@ def follower_page(broadcast) -> LivePage:
                     figures=broadcast.figures)
 
 
-def on_try_it() -> None:
-    """Try it yourself: this visitor's own run, from the teacher's current settings."""
+def own_run(warnings: list[str] | None = None) -> None:
+    """Leave the class: this visitor's own run, from the teacher's current settings, on the live page."""
     teacher = session()
-    own = LivePage(LiveSession(teacher.cfg, teacher.speed))
-    st.session_state[PAGE_KEY] = own
+    own = st.session_state[PAGE_KEY] = LivePage(LiveSession(teacher.cfg, teacher.speed), warnings or [])
     set_widgets(own.live.cfg)
     st.session_state["w_speed"] = own.live.speed
     st.query_params.clear()
 
 
+def on_try_it() -> None:
+    """Try it yourself."""
+    own_run()
+
+
 def follow_view(state: LivePage) -> None:
     """A follower: the teacher's live view, loss curves and a panel of their own choice; no controls."""
     if classroom.find(state.follow) is None:
-        code = state.follow
-        own = LivePage(LiveSession(state.live.cfg, state.live.speed),
-                       [f"the class {code} has ended (its teacher closed it): this is your own run, from its "
-                        "last settings"])
-        st.session_state[PAGE_KEY] = own
-        set_widgets(own.live.cfg)
-        st.session_state["w_speed"] = own.live.speed
-        st.query_params.clear()
+        own_run([f"the class {state.follow} has ended (its teacher closed it): this is your own run, from its "
+                 "last settings"])
         st.rerun()
     state.full_run()
     state.panel = stage.stage(state, state.panel, hidden=state.hidden, try_it=on_try_it)

@@ -6,6 +6,7 @@ tests; elsewhere they are skipped with the reason.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -109,8 +110,9 @@ def server():
     stop_app(proc)
 
 
-@pytest.fixture(scope="module")
-def browser(server):
+@contextlib.contextmanager
+def chromium():
+    """Headless Chromium, or a skip (a failure in CI) saying what is missing."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
@@ -120,6 +122,12 @@ def browser(server):
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture(scope="module")
+def browser(server):
+    with chromium() as browser:
+        yield browser
 
 
 def test_play_advances_counter_and_diagram_without_errors(tmp_path, server, browser):

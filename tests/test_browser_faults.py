@@ -7,11 +7,8 @@ Playwright fails these tests; elsewhere they are skipped with the reason.
 """
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 import pytest
-from test_browser import CHROMIUM, CHROMIUM_ARGS, COUNTER, _free_port, _need, start_app, stop_app
+from test_browser import COUNTER, _free_port, chromium, start_app, stop_app
 
 from dropviz.live.payload import LOOK
 
@@ -28,15 +25,8 @@ NOTICES = LOOK["notices"]
 
 @pytest.fixture
 def browser():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _need(False, "the playwright Python package is not installed")
-    _need(shutil.which(CHROMIUM) is not None or Path(CHROMIUM).exists(), f"no Chromium at {CHROMIUM}")
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 def _open(browser, url):

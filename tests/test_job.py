@@ -16,7 +16,11 @@ LONG = {"seeds": 3, "steps": 100_000}  # minutes of work: these tests always can
 
 def running(params=LONG) -> Job:
     """A job that holds the server's one slot: it has started training."""
-    job = Job("p-sweep", TINY, params).start()
+    return training(Job("p-sweep", TINY, params).start())
+
+
+def training(job: Job) -> Job:
+    """`job`, once it has started training (within 30 s)."""
     deadline = time.monotonic() + 30
     while job.fraction == 0 and job.running and time.monotonic() < deadline:
         time.sleep(0.02)

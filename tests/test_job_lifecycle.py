@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 import pytest
+from test_job import LONG, TINY, training
 
 from app_pages.job_owner import alive_while
 from dropviz import budget
@@ -13,18 +14,8 @@ from dropviz.config import Config
 from dropviz.job import GONE, MEMORY_ENV, MINUTES_ENV, TIME, Job, memory_limit_gb, setting_warnings, time_limit_s
 
 ROOT = Path(__file__).resolve().parents[1]
-TINY = Config(width=12, n_train=24, depth=2)
-LONG = {"seeds": 3, "steps": 100_000}  # minutes of work: these tests always stop it
 SHORT = {"seeds": 1, "steps": 20}
 HEAVY = Config(dataset="spiral", depth=8, width=256, n_train=2000, batch_size=2000)  # the heavy settings
-
-
-def training(job: Job) -> Job:
-    deadline = time.monotonic() + 30
-    while job.fraction == 0 and job.running and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert job.running and not job.waiting and job.fraction > 0
-    return job
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ import weakref
 from collections import deque
 from dataclasses import dataclass, field
 
+from ..config import shown
 from .session import LiveSession
 
 ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # capitals and digits, without 0/O and 1/I, which a class misreads
@@ -80,6 +81,5 @@ def code_problem(raw: str) -> str:
     """'' if `raw` looks like a class code, else the sentence saying what one looks like."""
     if CODE.fullmatch(raw):
         return ""
-    shown = raw[:12] + ("…" if len(raw) > 12 else "")
-    return (f"follow={shown!r} is not a class code: it is 4 to 6 capital letters or digits, as the teacher's "
-            "presenter view shows it (Class code: ABCD)")
+    return (f"follow='{shown(raw, 12, quote=False)}' is not a class code: it is 4 to 6 capital letters or digits, "
+            "as the teacher's presenter view shows it (Class code: ABCD)")
