@@ -283,8 +283,8 @@ def test_live_page_keys_and_buttons_while_playing(server, browser):
     page.wait_for_timeout(2000)  # many pulls later, p is still 0.55
     assert page.evaluate(P_SHOWN) == "p = 0.55" and page.evaluate(SLIDER_P) == "0.55"
     page.keyboard.press(" ")
+    page.get_by_role("button", name="▶ Play").wait_for(timeout=20_000)  # the server has paused too
     paused = _stable(page)
-    page.get_by_role("button", name="▶ Play").wait_for(timeout=20_000)
     page.get_by_role("button", name="Step +1").click()
     page.wait_for_function(f"{STEP} === {paused + 1}", timeout=20_000)
     page.wait_for_timeout(800)
