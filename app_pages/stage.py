@@ -211,7 +211,46 @@ def on_reset(state: LivePage) -> None:
     rerun_page()
 
 
+ECHO_SECONDS = 10.0  # at most this long after a key set a widget, its old value coming back is taken for an echo
+
+
+def set_widget(state: LivePage, key: str, value) -> None:
+    """A key press gives the widget `key` a new value. Every request to Streamlit carries every widget's
+    value as the browser has it, and a busy browser draws the new value seconds late (measured: 2.4 s after
+    the run that set it), so requests sent meanwhile carry the old value back: stale_echo() undoes those."""
+    state.echoes[key] = (st.session_state.get(key), value, time.monotonic() + ECHO_SECONDS)
+    st.session_state[key] = value
+
+
+def stale_echo(state: LivePage, key: str) -> bool:
+    """In a widget's on_change: True if its new value is the browser echoing the value a key press replaced
+    (the widget is set back to the key's value); a first request carrying the key's value ends the watch."""
+    old, new, until = state.echoes.get(key, (None, None, 0.0))
+    if time.monotonic() >= until:
+        state.echoes.pop(key, None)
+        return False
+    if st.session_state.get(key) == old:
+        st.session_state[key] = new
+        return True
+    state.echoes.pop(key, None)  # a real change, by hand
+    return False
+
+
+def seen_echoes(state: LivePage) -> None:
+    """Every request: a widget whose value the browser now sends as the key set it needs no more watching."""
+    for key, (_, new, _) in list(state.echoes.items()):
+        if st.session_state.get(key) == new:
+            state.echoes.pop(key, None)
+
+
+def on_test_time(state: LivePage) -> None:
+    if not stale_echo(state, TEST_TIME_KEY):
+        rerun_page()
+
+
 def on_widget(state: LivePage, name: str) -> None:
+    if stale_echo(state, f"w_{name}"):
+        return
     value = st.session_state[f"w_{name}"]
     if name == "speed":
         state.live.set_speed(value)
@@ -238,12 +277,12 @@ def on_key(state: LivePage, action: str, extra_keys: Callable[[str], None] | Non
     elif action in ("p_up", "p_down"):
         p = clamp_p(live.cfg.p + times * (P_STEP if action == "p_up" else -P_STEP))
         _apply(state, p=p)
-        st.session_state["w_p"] = p
+        set_widget(state, "w_p", p)
         state.rush = live.playing
         rerun_page()
     elif action == "test_time":
         if times % 2:
-            st.session_state[TEST_TIME_KEY] = not st.session_state.get(TEST_TIME_KEY, False)
+            set_widget(state, TEST_TIME_KEY, not st.session_state.get(TEST_TIME_KEY, False))
         return
     else:
         if extra_keys is not None:
@@ -263,6 +302,7 @@ def on_hidden(state: LivePage) -> None:
 
 def on_pull(state: LivePage) -> None:
     """The browser asks for the next frames while playing: compute them now (LiveSession.pull)."""
+    seen_echoes(state)
     value = st.session_state.get("live_view")
     request = value.get("pull") if value is not None else None
     try:
@@ -319,7 +359,7 @@ def top_bar(state: LivePage, hidden: frozenset[str], try_it: Callable[[], None] 
             st.slider("input p", min_value=f_in.lo, max_value=f_in.hi, step=P_STEP, key="w_input_p",
                       on_change=on_widget, args=(state, "input_p"), help=f_in.help)
         if "test_time" not in hidden:
-            st.toggle("test time", key=TEST_TIME_KEY, on_change=rerun_page,
+            st.toggle("test time", key=TEST_TIME_KEY, on_change=on_test_time, args=(state,),
                       help="The network as it runs at test time: nothing dropped. Key: t")
         if "mode" not in hidden:
             st.segmented_control("mode", FIELD["mode"].choices, key="w_mode", on_change=on_widget,

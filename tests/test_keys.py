@@ -76,3 +76,35 @@ def test_a_key_pressed_several_times_acts_that_many_times(action, times, steps, 
     stage.on_key(state, action, None, times)  # outside a page st.rerun does nothing
     assert state.live.step_count == steps and state.live.playing == playing and state.live.cfg.p == pytest.approx(p)
     state.live.pause()
+
+
+ECHOES = [("w_p", "p_up", 0.5, 0.55), ("w_test_time", "test_time", False, True)]
+
+
+@pytest.mark.parametrize("key, action, before, after", ECHOES)
+def test_a_key_press_outlives_the_browser_sending_the_old_value_back(key, action, before, after):
+    """A busy browser draws the value a key gave a widget seconds late, and its requests meanwhile carry the
+    old value back (seen in Chromium: p went back to 0.5 2.4 s after ↑). That echo is undone; once the browser
+    sends the new value, moving the widget back by hand counts."""
+    import streamlit as st
+
+    from app_pages import stage
+    from dropviz.live import LivePage, LiveSession
+    state = LivePage(LiveSession(Config(width=8)))
+
+    def changed_in_browser(value):  # the widget's on_change, as a request carrying `value` runs it
+        st.session_state[key] = value
+        if key == "w_p":
+            stage.on_widget(state, "p")
+        else:
+            stage.stale_echo(state, key)
+
+    st.session_state[key] = before
+    stage.on_key(state, action, None, 1)
+    assert st.session_state[key] == after
+    changed_in_browser(before)  # a request sent before the browser drew the new value
+    assert st.session_state[key] == after and state.live.cfg.p == pytest.approx(0.55 if key == "w_p" else 0.5)
+    st.session_state[key] = after  # the browser has drawn it: its next request says so
+    stage.seen_echoes(state)
+    changed_in_browser(before)  # by hand, now
+    assert st.session_state[key] == before and state.live.cfg.p == pytest.approx(0.5)

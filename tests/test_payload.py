@@ -254,9 +254,7 @@ TECHNICAL = {"anchor", "aria", "circle", "counter", "curves", "dasharray", "data
              "pointerdown", "click", "resize",
              # honest faults: the tab's visibility, Streamlit's connection status, the notices' keys (their
              # words come in the payload), the tab's memory of its last iteration
-             "visibilitychange", "stConnectionStatus", "disconnected", "reloaded", "restarted", "null",
-             # the key actions (dropviz/live/keys.py) that hold frame requests: p_up, p_down, test_time
-             "up", "down", "test", "time"}
+             "visibilitychange", "stConnectionStatus", "disconnected", "reloaded", "restarted", "null"}
 
 
 def test_js_literal_finder():

@@ -512,12 +512,6 @@ function show(st, frame) {
 // Otherwise Python sends several frames at once, shown one every interval_ms; a new epoch drops those
 // not yet shown.
 const STOP_KEYS = ["play_pause", "step"];
-// Keys whose action gives a widget a new value on the server (↑/↓: the p slider, t: the test-time switch).
-// Every request to Streamlit carries every widget's value as the browser has it, so a frame request sent
-// before the page has run again would send the old value back and undo the key: hold the requests until
-// a new full run's frame arrives (its epoch), at most HOLD_MS.
-const HOLD_KEYS = ["p_up", "p_down", "test_time"];
-const HOLD_MS = 2000;
 const MAX_AHEAD = 5;  // frames left to draw when the next request goes out, at most (each one a frame of lag at Pause)
 const STOP_BUTTONS = [".st-key-play button", ".st-key-step button", ".st-key-reset button"];
 
@@ -528,14 +522,9 @@ function stopPulling(st) {
   if (st.timer) { clearTimeout(st.timer); st.timer = null; }
 }
 
-function holding(st) {
-  return st.holdEpoch !== undefined && st.epochSeen <= st.holdEpoch && performance.now() - st.holdAt < HOLD_MS;
-}
-
 function ask(st) {
   st.timer = null;
   if (!st.want || st.asked - st.answered >= st.depth) return;
-  if (holding(st)) { st.timer = setTimeout(() => ask(st), 50); return; }
   st.asked += 1;
   st.askedAt = performance.now();
   st.send("pull", st.asked);
@@ -555,7 +544,6 @@ function listen(st) {
   document.addEventListener("dropviz-key", (event) => {
     const action = event.detail && event.detail.action;
     if (STOP_KEYS.includes(action)) stopPulling(st);
-    if (HOLD_KEYS.includes(action)) { st.holdEpoch = st.epochSeen; st.holdAt = performance.now(); }
   });
   const onPress = (event) => {
     const target = event.target && event.target.closest ? event.target : null;
