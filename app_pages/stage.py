@@ -402,7 +402,7 @@ def live_fragment(state: LivePage, test_time: bool, present: bool = True) -> Non
         follower_view(state, present)
         return
     live = state.live
-    pairs, state.pulled_frames = state.pulled_frames or None, []  # every frame computed is sent and drawn
+    pairs = state.frames_to_send()  # every frame computed is sent and drawn, the engine's last
     payload = live_payload(live, pairs, test_time, state.epoch, **({"max_neurons": MAX_NEURONS} if present else {}))
     payload.update(pull=True, pull_depth=PULL_DEPTH, present=present, playing=live.playing, play_id=live.play_id,
                    pulled=state.pulled, boot=BOOT, session=session_token(), rush=state.rush)

@@ -226,6 +226,25 @@ def test_pull_computes_a_few_frames_only_while_playing_and_hands_over_each():
     assert live.frames_per_pull == 1
 
 
+def test_the_live_view_always_ends_on_the_engines_frame():
+    """Pulled frames go out in order, the engine's frame last; frames a pull in an overlapping rerun added
+    after a newer state went out (here: after Pause and Step) are dropped, never sent in the Step's place."""
+    page = LivePage(LiveSession(SMALL, speed="3 iterations per frame"))
+    live = page.live
+    live.play()
+    page.pulled_frames += live.pull()
+    assert [f.step for f, _ in page.frames_to_send()] == [3, 6, 9, 12, 15]
+    assert page.pulled_frames == []
+    late = live.pull()  # an overlapping rerun's pull ...
+    live.pause()
+    assert [f.step for f, _ in page.frames_to_send()] == [30]  # ... whose frames the pause's run sent
+    page.pulled_frames += late  # ... and which adds them only now
+    live.step_once()
+    sent = page.frames_to_send()
+    assert [f.step for f, _ in sent] == [31] and sent[-1] == live.current_pair()
+    assert [f.step for f, _ in page.frames_to_send()] == [31]  # nothing pulled: the engine's frame
+
+
 def test_play_id_counts_presses_of_play():
     live = LiveSession(SMALL)
     live.play()

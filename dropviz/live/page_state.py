@@ -96,6 +96,7 @@ class LivePage:
     rush: bool = False                   # a setting changed while playing: the browser draws its queue at once
     follow_seen: int = 0                 # the last of the class's frames this page was sent
     follow_epoch: int = 0                # the epoch (full run) in which it was sent
+    sent: tuple[int, int] = (0, -1)      # (run_id, step) of the last frame sent to the live view
     echoes: dict[str, tuple] = field(default_factory=dict)  # widget key -> (value replaced, value set, until):
                                          # stage.set_widget / stage.stale_echo
 
@@ -114,6 +115,22 @@ class LivePage:
         self.epoch += 1
         self.fragments = set()
         return self.epoch
+
+    def frames_to_send(self) -> list:
+        """(frame, twin frame) pairs for the live view's next payload: the pulled ones not sent yet, then the
+        engine's own (the last frame drawn is the engine's state, which Pause and Step continue from).
+
+        A pull in an overlapping rerun of this session (Streamlit runs a new request while the old one ends)
+        can add its frames after another run has sent a newer state: those are dropped, and never shown in
+        place of the frame a Step made (seen in Chromium: the counter stayed on the frame before the Step).
+        """
+        pulled, self.pulled_frames = self.pulled_frames, []
+        current = self.live.current_pair()
+        run, sent = self.sent
+        newer = [pair for pair in pulled
+                 if (run != self.live.run_id or sent < pair[0].step) and pair[0].step < current[0].step]
+        self.sent = (self.live.run_id, current[0].step)
+        return [*newer, current]
 
     def figure(self, key: str, make: Callable[[], Any], depends: tuple = ()) -> Any:
         """The figure panel `key` should show; `make()` builds it only when it would differ.
