@@ -211,36 +211,28 @@ def on_reset(state: LivePage) -> None:
     rerun_page()
 
 
-ECHO_SECONDS = 10.0  # at most this long after a key set a widget, its old value coming back is taken for an echo
+ECHO_SECONDS = 5.0  # this long after a key set a widget, its old value coming back is taken for an echo
 
 
 def set_widget(state: LivePage, key: str, value) -> None:
     """A key press gives the widget `key` a new value. Every request to Streamlit carries every widget's
     value as the browser has it, and a busy browser draws the new value seconds late (measured: 2.4 s after
-    the run that set it), so requests sent meanwhile carry the old value back: stale_echo() undoes those."""
+    the run that set it), so requests sent meanwhile carry the old value back: stale_echo() undoes those.
+    (Which request was sent after the browser drew the value cannot be told: a frame request's trigger runs
+    in the same run as the key's when both come together.)"""
     state.echoes[key] = (st.session_state.get(key), value, time.monotonic() + ECHO_SECONDS)
     st.session_state[key] = value
 
 
 def stale_echo(state: LivePage, key: str) -> bool:
-    """In a widget's on_change: True if its new value is the browser echoing the value a key press replaced
-    (the widget is set back to the key's value); a first request carrying the key's value ends the watch."""
-    old, new, until = state.echoes.get(key, (None, None, 0.0))
-    if time.monotonic() >= until:
-        state.echoes.pop(key, None)
-        return False
-    if st.session_state.get(key) == old:
+    """In a widget's on_change: True if, within ECHO_SECONDS of a key press, the widget came back with the
+    value that key press replaced (it is set back to the key's value). Any other change is the user's."""
+    old, new, until = state.echoes.pop(key, (None, None, 0.0))
+    if time.monotonic() < until and st.session_state.get(key) == old:
+        state.echoes[key] = (old, new, until)
         st.session_state[key] = new
         return True
-    state.echoes.pop(key, None)  # a real change, by hand
     return False
-
-
-def seen_echoes(state: LivePage) -> None:
-    """Every request: a widget whose value the browser now sends as the key set it needs no more watching."""
-    for key, (_, new, _) in list(state.echoes.items()):
-        if st.session_state.get(key) == new:
-            state.echoes.pop(key, None)
 
 
 def on_test_time(state: LivePage) -> None:
@@ -302,7 +294,6 @@ def on_hidden(state: LivePage) -> None:
 
 def on_pull(state: LivePage) -> None:
     """The browser asks for the next frames while playing: compute them now (LiveSession.pull)."""
-    seen_echoes(state)
     value = st.session_state.get("live_view")
     request = value.get("pull") if value is not None else None
     try:
