@@ -125,7 +125,7 @@ def _input_column(frame, test_time: bool, image: tuple[int, int] | None) -> dict
     keep = [1] * len(values)
     if frame.input_mask is not None and not test_time:
         keep = [int(k) for k in frame.input_mask]
-    lines = layer_lines(frame.input_p, frame.mode, test_time, all_on="all kept") if frame.input_p > 0 else ("", "")
+    lines = layer_lines(frame.input_p, frame.mode, test_time, "input") if frame.input_p > 0 else ("", "")
     col = _column("input", lines, (f"{image[0]}×{image[1]} image" if image else "", "", ""))
     col.update(values=values, keep=keep, labels=[] if image else [f"x{i + 1} = {v:.2f}" for i, v in enumerate(values)])
     return col

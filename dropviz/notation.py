@@ -1,0 +1,67 @@
+"""How p is written, in one place: dropviz's drop probability, or the 2014 paper's retain probability.
+
+The engine always works with the drop probability p. `notation=retain` (a view setting read from the URL,
+dropviz.config.VIEW_FIELDS) changes only what is shown: the paper (Srivastava et al., 2014) writes p for the
+probability of *retaining* a unit, so it shows retain = 1 - p. Every label, slider and axis that shows a p
+goes through these functions.
+"""
+from __future__ import annotations
+
+from .config import NOTATIONS, VIEW_FIELD
+
+DROP, RETAIN = NOTATIONS
+DEFAULT = VIEW_FIELD["notation"].default
+NAMES = {  # (notation, layer) -> the symbol a label writes
+    (DROP, "hidden"): "p", (DROP, "input"): "input p",
+    (RETAIN, "hidden"): "retain p", (RETAIN, "input"): "input retain p",
+}
+
+
+def check(notation: str) -> str:
+    VIEW_FIELD["notation"].check(notation)
+    return notation
+
+
+def shown(p: float, notation: str) -> float:
+    """The number shown for drop probability p: p itself, or the retain probability 1 - p (rounded so that
+    1 - 0.2 reads 0.8, not 0.7999999999999999)."""
+    return float(p) if check(notation) == DROP else round(1.0 - float(p), 12)
+
+
+def drop_p(value: float, notation: str) -> float:
+    """The drop probability behind a shown number (the inverse of `shown`)."""
+    return float(value) if check(notation) == DROP else round(1.0 - float(value), 12)
+
+
+def name(notation: str, layer: str = "hidden") -> str:
+    """The symbol: p, input p; retain p, input retain p."""
+    return NAMES[check(notation), layer]
+
+
+def text(p: float, notation: str, layer: str = "hidden") -> str:
+    """'p = 0.2' or 'retain p = 0.8'."""
+    return f"{name(notation, layer)} = {shown(p, notation):g}"
+
+
+def keep_expr(notation: str, layer: str = "hidden") -> str:
+    """The keep probability as a formula in this notation: 1−p (1−input p), or the retain p itself."""
+    return f"1−{name(notation, layer)}" if check(notation) == DROP else name(notation, layer)
+
+
+def title(notation: str, layer: str = "hidden") -> str:
+    """An axis or slider title: what the number is, so the p-sweep axis reads against the paper's Fig 9."""
+    if check(notation) == DROP:
+        return f"{name(notation, layer)}: drop probability" + (" of inputs" if layer == "input" else "")
+    return (f"{name(notation, layer)}: probability of retaining " + ("an input" if layer == "input" else "a unit")
+            + " (the paper's p = 1 − drop probability)")
+
+
+def axis_title(notation: str) -> str:
+    """The p-sweep's x axis: `fig.update_xaxes(title_text=axis_title(notation))`; the values on it go through
+    `shown` (a retain axis also reads right to left against dropviz's: x = 1 - p)."""
+    return title(notation)
+
+
+def change_text(p: float, notation: str) -> str:
+    """The note where p was changed: 'p → 0.2' or 'retain p → 0.8'."""
+    return f"{name(notation)} → {shown(p, notation):g}"
