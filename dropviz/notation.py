@@ -56,6 +56,20 @@ def title(notation: str, layer: str = "hidden") -> str:
             + " (the paper's p = 1 − drop probability)")
 
 
+def short_title(notation: str, layer: str = "hidden") -> str:
+    """A slider's label where room is short (the presenter's top bar)."""
+    if check(notation) == DROP:
+        return "p: drop probability" if layer == "hidden" else "input p"
+    return f"{name(notation, layer)} (the paper's p)"
+
+
+def slider_values(current: float, step: float, hi: float, notation: str) -> list[float]:
+    """The drop probabilities a slider offers, in the order it shows them: 0, step, ... hi and the current
+    value; in the paper's notation reversed, so the retain probability it shows grows left to right."""
+    values = {round(k * step, 10) for k in range(int(round(hi / step)) + 1)} | {float(current)}
+    return sorted(values, reverse=check(notation) == RETAIN)
+
+
 def axis_title(notation: str) -> str:
     """The p-sweep's x axis: `fig.update_xaxes(title_text=axis_title(notation))`; the values on it go through
     `shown` (a retain axis also reads right to left against dropviz's: x = 1 - p)."""
@@ -65,3 +79,12 @@ def axis_title(notation: str) -> str:
 def change_text(p: float, notation: str) -> str:
     """The note where p was changed: 'p → 0.2' or 'retain p → 0.8'."""
     return f"{name(notation)} → {shown(p, notation):g}"
+
+
+def translation(p: float, input_p: float, notation: str) -> str:
+    """A sentence for text written with dropviz's p (the lesson's): what its numbers are in this notation."""
+    if check(notation) == DROP:
+        return ""
+    inputs = f"; input p = {input_p:g} is {text(input_p, notation, 'input')}" if input_p > 0 else ""
+    return (f"In the 2014 paper's notation, where p is the probability of retaining a unit: this text's p = {p:g} "
+            f"is {text(p, notation)}{inputs}.")
