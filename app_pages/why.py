@@ -41,7 +41,8 @@ FEATURES_STEPS = 1500
 P_CHOICES = (0.2, 0.5, 0.8)  # drop probabilities offered for the ensemble's run
 CSS = """<style>
 .stMain p, .stMain li { font-size: 1.2rem; }
-.stMain [data-testid="stCaptionContainer"] p { font-size: 1.1rem; color: #3a3a3a; }
+.stMain [data-testid="stCaptionContainer"], .stMain [data-testid="stCaptionContainer"] p {
+  font-size: 1.1rem; color: #3a3a3a !important; opacity: 1 !important; }
 </style>"""
 
 

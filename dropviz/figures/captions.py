@@ -43,8 +43,8 @@ CAPTIONS = {
                 "pass (nothing dropped, weight scaling) is one cheap approximation of it. The numbers say how close.",
     "coadaptation": "With dropout a unit cannot count on particular partners to fix its mistakes, so each must be "
                     "useful on its own. The 2014 paper (Fig 7, an MNIST autoencoder) saw the result as more local, "
-                    "less noisy features. Here: a digits classifier and its twin without dropout, from the same initial "
-                    "weights and batches.",
+                    "less noisy features. Here: a digits classifier and its twin without dropout, from the same "
+                    "initial weights and batches.",
     "per_layer": "The paper dropped inputs with probability 0.2 and hidden units with 0.5 (in its own notation, "
                  "retain p = 0.8 and 0.5). Input dropout on a 2-D data set mostly moves points onto an axis: with "
                  "two inputs, dropping one sets that coordinate to 0, so the point jumps onto the other axis. On a "

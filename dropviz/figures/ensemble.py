@@ -76,8 +76,8 @@ def average_figure(data: Dataset, grid_x, grid_y, average, scaled, extent, k: in
     shape = (len(grid_y), len(grid_x))
     avg, one = np.asarray(average)[:, 1].reshape(shape), np.asarray(scaled)[:, 1].reshape(shape)
     diff = np.abs(avg - one)
-    titles = (f"average of the {k} · test {acc_average:.1%}", f"weight scaling, one pass · test {acc_scaled:.1%}",
-              f"|difference|, largest {diff.max():.2f}")
+    titles = (f"average of the {k}<br>test {acc_average:.1%}", f"weight scaling, one pass<br>test {acc_scaled:.1%}",
+              f"|difference|<br>largest {diff.max():.2f}")
     fig = make_subplots(rows=1, cols=3, subplot_titles=titles, horizontal_spacing=0.03)
     _map(fig, 1, 1, grid_x, grid_y, avg)
     _map(fig, 1, 2, grid_x, grid_y, one)
@@ -85,8 +85,8 @@ def average_figure(data: Dataset, grid_x, grid_y, average, scaled, extent, k: in
     _points(fig, 1, 2, data)
     _map(fig, 1, 3, grid_x, grid_y, diff, scale=DIFF_SCALE, zmax=max(0.05, float(diff.max())), line=False,
          hover="|difference| = %{z:.3f}")
-    _title(fig, f"The ensemble's average against the test-time pass: {disagree:.1%} of the plane changes class",
-           "colour: P(class 1), white at 0.5; black line: the 0.5 boundary; right: purple where the two differ",
-           height, 110)
+    _title(fig, "Their average against the one test-time pass",
+           f"{disagree:.1%} of the plane changes class · colour: P(class 1), black line at 0.5 · purple: they differ",
+           height, 150)
     _square(fig, extent, 1, 3)
     return fig
