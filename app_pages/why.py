@@ -69,6 +69,7 @@ def features_view(cfg: Config, steps: int) -> dict:
     run, twin = ensemble.trained_pair(cfg, steps)
     digit = run.data.x_test[0]
     return dict(run=ensemble.features(run), twin=ensemble.features(twin), digit=digit,
+                start=ensemble.features(ensemble.trained(cfg, 0)),
                 thinned=ensemble.input_dropped(run, digit, 5), shape=run.data.image_shape)
 
 
@@ -110,7 +111,7 @@ def features_section(notation: str) -> None:
              f"{notation_rule.text(FEATURES_RUN.input_p, notation, 'input')}")
     plot(features_figure([(f"dropout ({rates})", run), (f"twin ({notation_rule.text(0.0, notation)})", twin)]),
          "why_features")
-    st.markdown(coadaptation_verdict(run, twin))
+    st.markdown(coadaptation_verdict(run, twin, view["start"]))
     cfg = FEATURES_RUN
     st.caption(f"Both: {cfg.n_train} training digits, one hidden layer of {cfg.width} {cfg.activation} units, "
                f"{cfg.optimizer} lr {cfg.lr:g}, seed {cfg.seed}, {FEATURES_STEPS} iterations; the first 16 units "
@@ -122,15 +123,17 @@ def features_section(notation: str) -> None:
                               notation_rule.text(FEATURES_RUN.input_p, notation, "input")), "why_input")
 
 
-def coadaptation_verdict(run, twin) -> str:
-    """The measured comparison in words, saying which way it went, whatever it is."""
+def coadaptation_verdict(run, twin, start) -> str:
+    """The measured comparison in words, saying which way it went, whatever it is (start: both arms' shared
+    initial weights, for scale)."""
     local = "more" if run.top_energy > twin.top_energy else "not more"
     smooth = "smoother" if run.roughness < twin.roughness else "not smoother"
     return (f"**Measured** over all {len(run.images)} units: with dropout a unit puts {run.top_energy:.0%} of its "
             f"squared weight in its 8 largest pixels, against {twin.top_energy:.0%} without ({local} local); "
             f"roughness (neighbouring-pixel differences over total weight) {run.roughness:.2f} against "
-            f"{twin.roughness:.2f} ({smooth}). On 8x8 digits with 64 units the pictures differ less than the "
-            "paper's 28x28 MNIST features; the numbers are the evidence here.")
+            f"{twin.roughness:.2f} ({smooth}); the shared random start had {start.top_energy:.0%} and "
+            f"{start.roughness:.2f}. On 8x8 digits with 64 units the pictures differ less than the paper's 28x28 "
+            "MNIST features; the numbers are the evidence here.")
 
 
 def main() -> None:

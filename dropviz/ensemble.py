@@ -26,9 +26,10 @@ TOP_K = 8            # pixels counted by `top_energy`: an eighth of an 8x8 image
 
 # ---------------------------------------------------------------- trained runs
 def trained(cfg: Config, steps: int) -> Trainer:
-    """A run of `cfg` trained for `steps` iterations."""
+    """A run of `cfg` trained for `steps` iterations (0: its initial weights)."""
     trainer = Trainer(cfg)
-    trainer.step(steps)
+    if steps:
+        trainer.step(steps)
     return trainer
 
 

@@ -13,7 +13,7 @@ DROP, RETAIN = NOTATIONS
 DEFAULT = VIEW_FIELD["notation"].default
 NAMES = {  # (notation, layer) -> the symbol a label writes
     (DROP, "hidden"): "p", (DROP, "input"): "input p",
-    (RETAIN, "hidden"): "retain p", (RETAIN, "input"): "input retain p",
+    (RETAIN, "hidden"): "retain", (RETAIN, "input"): "input retain",  # short: the diagram's columns are narrow
 }
 
 
@@ -34,17 +34,17 @@ def drop_p(value: float, notation: str) -> float:
 
 
 def name(notation: str, layer: str = "hidden") -> str:
-    """The symbol: p, input p; retain p, input retain p."""
+    """The symbol: p, input p; retain, input retain."""
     return NAMES[check(notation), layer]
 
 
 def text(p: float, notation: str, layer: str = "hidden") -> str:
-    """'p = 0.2' or 'retain p = 0.8'."""
+    """'p = 0.2' or 'retain = 0.8'."""
     return f"{name(notation, layer)} = {shown(p, notation):g}"
 
 
 def keep_expr(notation: str, layer: str = "hidden") -> str:
-    """The keep probability as a formula in this notation: 1−p (1−input p), or the retain p itself."""
+    """The keep probability as a formula in this notation: 1−p (1−input p), or the retain probability itself."""
     return f"1−{name(notation, layer)}" if check(notation) == DROP else name(notation, layer)
 
 
@@ -60,7 +60,7 @@ def short_title(notation: str, layer: str = "hidden") -> str:
     """A slider's label where room is short (the presenter's top bar)."""
     if check(notation) == DROP:
         return "p: drop probability" if layer == "hidden" else "input p"
-    return f"{name(notation, layer)} (the paper's p)"
+    return "retain: the paper's p" if layer == "hidden" else name(notation, layer)
 
 
 def slider_values(current: float, step: float, hi: float, notation: str) -> list[float]:
@@ -71,13 +71,27 @@ def slider_values(current: float, step: float, hi: float, notation: str) -> list
 
 
 def axis_title(notation: str) -> str:
-    """The p-sweep's x axis: `fig.update_xaxes(title_text=axis_title(notation))`; the values on it go through
-    `shown` (a retain axis also reads right to left against dropviz's: x = 1 - p)."""
+    """The p-sweep's x axis title (see `sweep_axis`)."""
     return title(notation)
 
 
+def sweep_axis(ps, notation: str) -> tuple[list[float], str]:
+    """The p-sweep's x values and axis title in this notation: the drop probabilities themselves, or the
+    paper's retain probabilities 1 - p (as on its Fig 9's axis, "probability of retaining a unit").
+    `x, title = sweep_axis(df["p"], notation)`, then plot against x and `fig.update_xaxes(title_text=title)`;
+    marks at a p (the best p, the plateau) go through `shown` and `text` too."""
+    return [shown(p, notation) for p in ps], axis_title(notation)
+
+
+def twin(notation: str) -> str:
+    """The no-dropout twin, short (the live view's header has little room): 'p = 0 twin', 'retain 1 twin'."""
+    if check(notation) == DROP:
+        return f"{text(0.0, notation)} twin"
+    return f"{name(notation)} {shown(0.0, notation):g} twin"
+
+
 def change_text(p: float, notation: str) -> str:
-    """The note where p was changed: 'p → 0.2' or 'retain p → 0.8'."""
+    """The note where p was changed: 'p → 0.2' or 'retain → 0.8'."""
     return f"{name(notation)} → {shown(p, notation):g}"
 
 

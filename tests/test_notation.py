@@ -36,15 +36,16 @@ def test_every_label_writes_p_through_the_one_rule(p, layer):
         for mode in ("inverted", "classic"):
             assert layer_lines(p, mode, False, layer, notation)[0] == N.text(p, notation, layer)
         assert p_change_text(p, notation).endswith(f"→ {shown}")
-    assert N.text(0.2, "retain") == "retain p = 0.8" and N.text(0.2, "drop") == "p = 0.2"
-    assert layer_lines(0.25, "classic", True, notation="retain") == ("all active", "×0.75 = retain p")
-    assert layer_lines(0.1, "classic", True, "input", "retain") == ("all kept", "×0.90 = input retain p")
+    assert N.text(0.2, "retain") == "retain = 0.8" and N.text(0.2, "drop") == "p = 0.2"
+    assert layer_lines(0.25, "classic", True, notation="retain") == ("all active", "×0.75 = retain")
+    assert layer_lines(0.1, "classic", True, "input", "retain") == ("all kept", "×0.90 = input retain")
 
 
 def test_the_p_sweep_axis_reads_against_the_papers_fig_9():
     assert N.axis_title("drop") == "p: drop probability"
     assert "retaining a unit" in N.axis_title("retain") and "1 − drop probability" in N.axis_title("retain")
-    assert [N.shown(p, "retain") for p in (0.0, 0.2, 0.5, 0.8)] == [1.0, 0.8, 0.5, 0.2]
+    assert N.sweep_axis([0.0, 0.2, 0.5, 0.8], "retain") == ([1.0, 0.8, 0.5, 0.2], N.axis_title("retain"))
+    assert N.sweep_axis([0.0, 0.2], "drop") == ([0.0, 0.2], "p: drop probability")
 
 
 def test_slider_values_are_drop_probabilities_shown_growing_in_either_notation():
@@ -82,17 +83,18 @@ def test_live_view_payload_in_the_papers_notation():
     payload = live_payload(live, notation="retain")
     frame = payload["frames"][0]
     columns = frame["columns"]
-    assert columns[0]["lines"][0] == "input retain p = 0.8"
-    assert [c["lines"][0] for c in columns[1:-1]] == ["retain p = 0.6"] * 2
-    assert "retain p = 0.9 from the next iteration" in frame["status"]
-    assert frame["twin"].startswith("retain p = 1 twin")
-    assert any(item["text"] == "this run (dropout, retain p = 0.6)" for item in payload["curves"]["legend"])
-    assert [m["text"] for m in payload["curves"]["markers"]] == ["retain p → 0.6", "retain p → 0.9"]
+    assert columns[0]["lines"][0] == "input retain = 0.8"
+    assert [c["lines"][0] for c in columns[1:-1]] == ["retain = 0.6"] * 2
+    assert "retain = 0.9 from the next iteration" in frame["status"]
+    assert frame["twin"].startswith("retain 1 twin:")
+    assert run_title(live.runs()[1], "retain") == "twin without dropout (retain = 1)"
+    assert any(item["text"] == "this run (dropout, retain = 0.6)" for item in payload["curves"]["legend"])
+    assert [m["text"] for m in payload["curves"]["markers"]] == ["retain → 0.6", "retain → 0.9"]
     drop = live_payload(live)["frames"][0]
     assert drop["columns"][1]["lines"][0] == "p = 0.4" and drop["twin"].startswith("p = 0 twin")
     fig = curves_figure(live.runs(), notation="retain")
-    assert "retain p → 0.6" in [a.text for a in fig.layout.annotations]
-    assert run_title(live.runs()[0], "retain") == "this run (dropout, retain p = 0.6)"
+    assert "retain → 0.6" in [a.text for a in fig.layout.annotations]
+    assert run_title(live.runs()[0], "retain") == "this run (dropout, retain = 0.6)"
 
 
 # ---------------------------------------------------------------- the pages

@@ -31,7 +31,7 @@ def test_why_page_in_the_papers_notation_and_a_bad_value():
     assert not at.exception
     control = at.segmented_control(key="why_p")
     assert control.label == N.title("retain") and control.format_func(0.2) == "0.8"
-    assert any("retain p = 0.5" in c.value for c in at.caption)
+    assert any("retain = 0.5" in c.value for c in at.caption)
     assert at.query_params["notation"] == "retain"
     bad = why(notation="1")
     assert not bad.exception

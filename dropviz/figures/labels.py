@@ -31,7 +31,7 @@ def layer_lines(p: float, mode: str, test_time: bool, layer: str = "hidden",
 
     Training: ("p = 0.5", "×2.00") inverted, ("p = 0.25", "×1 (test ×0.75)") classic.
     Test time: ("all active", "×1") inverted, ("all active", "×0.75 = 1−p") classic; inputs: ("all kept",
-    "×0.90 = 1−input p"). In the paper's notation p reads "retain p = 0.75" and 1−p "retain p".
+    "×0.90 = 1−input p"). In the paper's notation p reads "retain = 0.75" and 1−p "retain".
     """
     m = multipliers(p, mode)
     if test_time:
@@ -48,7 +48,7 @@ def run_title(run: dict, notation: str = notation_rule.DEFAULT) -> str:
         p = history[-1].get("p") if history else None
         return "this run" + (f" (dropout, {notation_rule.text(p, notation)})" if p is not None else "")
     if style == "twin":
-        return TWIN
+        return TWIN.replace("p = 0", notation_rule.text(0.0, notation))
     return "earlier: " + run.get("label", "run")
 
 

@@ -110,7 +110,7 @@ def frame_payload(live: LiveSession, frame, twin, test_time: bool, max_neurons: 
         "counter": f"Iteration {frame.step}",
         "status": status,
         "metrics": f"test loss {frame.test_loss:.3f} · test accuracy {_percent(frame.test_acc)}",
-        "twin": (f"{notation_rule.text(0.0, notation)} twin: test loss {twin.test_loss:.3f} · "
+        "twin": (f"{notation_rule.twin(notation)}: test loss {twin.test_loss:.3f} · "
                  f"accuracy {_percent(twin.test_acc)}"),
         "tracked": tracked,
         "legend": LEGEND_TEST if test_time else LEGEND_TRAIN,
