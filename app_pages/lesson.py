@@ -21,6 +21,7 @@ torch.set_num_threads(1)
 import streamlit as st  # noqa: E402
 
 from app_pages import notation_view  # noqa: E402
+from app_pages.guard import run_page  # noqa: E402
 from app_pages.stage import PANEL_KEY, TEST_TIME_KEY, stage  # noqa: E402
 from dropviz import notation as notation_rule  # noqa: E402
 from dropviz.config import shown  # noqa: E402
@@ -212,10 +213,7 @@ def main() -> None:
 
 
 def lesson_page() -> None:
-    try:
-        main()
-    except Exception as err:  # noqa: BLE001 - visitors get a sentence, never a traceback
-        st.error(f"Something went wrong: {type(err).__name__}: {err}. Reload the page to start again.")
+    run_page(main)
 
 
 if __name__ == "__main__":

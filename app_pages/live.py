@@ -20,6 +20,7 @@ torch.set_num_threads(1)
 import streamlit as st  # noqa: E402
 
 from app_pages import stage  # noqa: E402
+from app_pages.guard import run_page  # noqa: E402
 from app_pages.notation_view import SHARED_NOTATION  # noqa: E402
 from dropviz import figures  # noqa: E402
 from dropviz import notation as notation_rule  # noqa: E402
@@ -445,10 +446,7 @@ def panels(state: LivePage, follow_frames: bool) -> None:
 
 
 def live_page(follow_frames: bool = False) -> None:
-    try:
-        main(follow_frames)
-    except Exception as err:  # noqa: BLE001 - visitors get a sentence, never a traceback
-        st.error(f"Something went wrong: {type(err).__name__}: {err}. Reload the page to start again.")
+    run_page(main, follow_frames)
 
 
 if __name__ == "__main__":  # Streamlit runs a page as __main__; bench/ imports it to time other choices

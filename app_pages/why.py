@@ -19,6 +19,7 @@ torch.set_num_threads(1)
 import streamlit as st  # noqa: E402
 
 from app_pages import notation_view  # noqa: E402
+from app_pages.guard import run_page  # noqa: E402
 from dropviz import ensemble  # noqa: E402
 from dropviz import notation as notation_rule  # noqa: E402
 from dropviz.config import Config, literal  # noqa: E402
@@ -37,7 +38,7 @@ ENSEMBLE_RUN = Config(dataset="moons", n_train=100, noise=0.3, depth=2, width=64
 ENSEMBLE_STEPS = 1000
 FEATURES_RUN = Config(dataset="digits", n_train=1000, noise=0.0, depth=1, width=64, p=0.5, input_p=0.2,
                       optimizer="adam", lr=0.003, seed=0)
-FEATURES_STEPS = 1500
+FEATURES_STEPS = 1000
 P_CHOICES = (0.2, 0.5, 0.8)  # drop probabilities offered for the ensemble's run
 CSS = """<style>
 .stMain p, .stMain li { font-size: 1.2rem; }
@@ -153,10 +154,7 @@ def main() -> None:
 
 
 def why_page() -> None:
-    try:
-        main()
-    except Exception as err:  # noqa: BLE001 - visitors get a sentence, never a traceback
-        st.error(f"Something went wrong: {type(err).__name__}: {err}. Reload the page to start again.")
+    run_page(main)
 
 
 if __name__ == "__main__":

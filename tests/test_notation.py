@@ -127,3 +127,15 @@ def test_live_page_bad_notation_warns_and_shows_drop():
     assert at.slider(key="w_p").label == N.title("drop")
     assert "notation" not in at.query_params
     assert any(c.value == CAPTIONS["notation"] for c in at.caption)  # the page says the paper's p is the retain one
+
+
+def test_the_notation_is_kept_across_pages_and_translates_the_lessons_p():
+    at = live_page(notation="retain")  # a session that opened the live view in the paper's notation
+    at.query_params.clear()
+    at.query_params["step"] = "5"  # classic dropout with p = 0.2
+    at.switch_page("app_pages/lesson.py").run()
+    assert not at.exception and not at.error
+    assert any(c.value == "In the 2014 paper's notation, where p is the probability of retaining a unit: this "
+                          "text's p = 0.2 is retain = 0.8." for c in at.caption)
+    assert at.query_params["notation"] == "retain" and at.query_params["step"] == "5"
+    assert at.select_slider(key="w_p").label == N.short_title("retain")
