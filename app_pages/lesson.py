@@ -20,10 +20,14 @@ torch.set_num_threads(1)
 
 import streamlit as st  # noqa: E402
 
+from app_pages import notation_view  # noqa: E402
+from app_pages.guard import run_page  # noqa: E402
 from app_pages.stage import PANEL_KEY, TEST_TIME_KEY, stage  # noqa: E402
+from dropviz import notation as notation_rule  # noqa: E402
 from dropviz.config import shown  # noqa: E402
 from dropviz.lesson import STEPS, LessonStep, open_session  # noqa: E402
 from dropviz.live import LivePage  # noqa: E402
+from dropviz.live.page_state import notation_query  # noqa: E402
 
 LESSON_KEY = "lesson_page"
 # top-bar controls the lesson leaves out: each step sets its data, mode, speed and panel itself
@@ -57,6 +61,7 @@ class Lesson:
     answer_shown: bool = False                                # hidden again when the step changes
     warning: str = ""                                         # a bad ?step=, shown until the step changes
     url_step: str | None = None                               # the step this page last wrote into the URL
+    notation: str = notation_rule.DEFAULT                     # how p is shown (?notation=, dropviz.notation)
     test_time: dict[int, bool] = field(default_factory=dict)  # per step, its test-time switch when last left
 
     @property
@@ -69,6 +74,7 @@ class Lesson:
             live = open_session(self.current)
             live.play_id = self.step * PLAY_IDS
             self.pages[self.step] = LivePage(live)
+        self.pages[self.step].notation = self.notation
         return self.pages[self.step]
 
     def share_pulls(self) -> None:
@@ -115,8 +121,9 @@ def read_url(state: Lesson) -> None:
 
 def write_url(state: Lesson) -> None:
     state.url_step = str(state.step)
-    if st.query_params.to_dict() != {"step": state.url_step}:
-        st.query_params.from_dict({"step": state.url_step})
+    want = {"step": state.url_step, **notation_query(state.notation)}
+    if st.query_params.to_dict() != want:
+        st.query_params.from_dict(want)
 
 
 # ---------------------------------------------------------------------------- callbacks
@@ -172,6 +179,8 @@ def step_card(state: Lesson) -> None:
             st.warning(state.warning)
         with st.container(key="lesson_text"):
             st.markdown(s.text)
+            if state.notation != notation_rule.DROP:
+                st.caption(notation_rule.translation(s.setup.config.p, s.setup.config.input_p, state.notation))
         with st.container(key="lesson_question"):
             st.markdown(f"**Predict first:** {s.question}")
             if state.answer_shown:
@@ -188,7 +197,10 @@ def main() -> None:
     if ENTERED not in st.session_state:  # first run of this page since another page ran: its widgets are new
         state.enter()
     read_url(state)
+    state.notation, notation_warnings = notation_view.current()
     write_url(state)
+    for warning in notation_warnings:
+        st.warning(plain(warning))
     page = state.page()
     state.share_pulls()
     page.full_run()  # a new epoch: the browser drops frames it has not shown yet
@@ -201,10 +213,7 @@ def main() -> None:
 
 
 def lesson_page() -> None:
-    try:
-        main()
-    except Exception as err:  # noqa: BLE001 - visitors get a sentence, never a traceback
-        st.error(f"Something went wrong: {type(err).__name__}: {err}. Reload the page to start again.")
+    run_page(main)
 
 
 if __name__ == "__main__":

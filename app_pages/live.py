@@ -20,12 +20,15 @@ torch.set_num_threads(1)
 import streamlit as st  # noqa: E402
 
 from app_pages import stage  # noqa: E402
+from app_pages.guard import run_page  # noqa: E402
+from app_pages.notation_view import SHARED_NOTATION  # noqa: E402
 from dropviz import figures  # noqa: E402
+from dropviz import notation as notation_rule  # noqa: E402
 from dropviz.config import FIELD, FIELDS, Config  # noqa: E402
 from dropviz.live import PAGE_KEY, LivePage, LiveSession, classroom, live_payload  # noqa: E402
 from dropviz.live.component import live_view  # noqa: E402
 from dropviz.live.keys import key_help, keyboard  # noqa: E402
-from dropviz.live.page_state import CONTROLS, view_query  # noqa: E402
+from dropviz.live.page_state import CONTROLS, notation_query, view_query  # noqa: E402
 from dropviz.live.session import SPEED_BY_NAME, SPEED_NAMES  # noqa: E402
 from dropviz.presets import PRESETS  # noqa: E402
 
@@ -113,7 +116,8 @@ def page_query(state: LivePage, present: bool | None = None, hidden=None) -> dic
     live = state.live
     present = state.present if present is None else present
     hidden = state.hidden if hidden is None else hidden
-    return {**live.cfg.to_query(), "speed": live.speed_key, **view_query(present, state.panel, hidden)}
+    return {**live.cfg.to_query(), "speed": live.speed_key, **view_query(present, state.panel, hidden),
+            **notation_query(state.notation)}
 
 
 def write_url(state: LivePage) -> None:
@@ -219,8 +223,7 @@ def classroom_link(query: dict[str, str]) -> str:
 
 # Sidebar sections: (Config field, label, widget). Ranges and help come from the FIELDS table.
 SIDEBAR = (
-    ("Dropout", (("p", "p: drop probability", "slider"), ("input_p", "input dropout (drop probability of inputs)",
-                 "slider"), ("mode", "mode", "radio"))),
+    ("Dropout", (("p", "", "p_slider"), ("input_p", "", "p_slider"), ("mode", "mode", "radio"))),
     ("Data", (("dataset", "dataset", "select"), ("noise", "noise", "slider"),
               ("n_train", "training points", "number"))),
     ("Network", (("depth", "depth (hidden layers)", "slider"), ("width", "width (neurons per layer)", "slider"),
@@ -235,7 +238,11 @@ LIVE_SLIDERS = ("p", "input_p")  # applied while playing without a full run (on_
 
 def _widget(sb, name, label, kind):
     f, key = FIELD[name], f"w_{name}"
-    if kind == "radio":
+    if kind == "p_slider":  # its label and values in the page's notation (dropviz.notation)
+        notation = page().notation
+        stage.p_slider(sb, name, notation, notation_rule.title(notation, "input" if name == "input_p" else "hidden"),
+                       help=f.help, on_change=on_live_setting)
+    elif kind == "radio":
         sb.radio(label, f.choices, key=key, horizontal=True, help=f.help)
     elif kind == "select":
         sb.selectbox(label, f.choices, key=key, help=f.help)
@@ -302,7 +309,7 @@ def curves_panel(live: LiveSession) -> None:
         return
     # no redraw for a p change alone: its marker shows with the next iteration, when the new p takes
     # effect; redrawing this chart on every paused slider move held the live view back ~70 ms
-    _plot("Loss curves", lambda: figures.curves_figure(live.runs()), "curves")
+    _plot("Loss curves", lambda: figures.curves_figure(live.runs(), notation=page().notation), "curves")
 
 
 # Two panels per row when the page is wide enough for each to stay readable (about 620 px), else one:
@@ -375,7 +382,7 @@ def first_view() -> None:
     delayed the first frame by seconds, measured). Once the browser has drawn it, it triggers a normal
     full run, which brings the rest of the page."""
     state = page()
-    payload = live_payload(state.live, None, _test_time(), state.epoch)
+    payload = live_payload(state.live, None, _test_time(), state.epoch, notation=state.notation)
     payload["request_panels"] = True
     live_view(payload, key="first_view", on_ready=on_panels_ready)
     st.caption("Loading the panels…")
@@ -390,6 +397,7 @@ def main(follow_frames: bool = False) -> None:
         start_page()
     state = page()
     live = state.live
+    state.notation = st.session_state.setdefault(SHARED_NOTATION, state.notation)  # or as another page set it
     st.set_page_config(page_title="dropviz: dropout, live", layout="wide",
                        initial_sidebar_state="collapsed" if state.present else "expanded")
     if state.follow:
@@ -419,6 +427,7 @@ def main(follow_frames: bool = False) -> None:
 
     st.markdown("#### dropviz · dropout, live. *p is the probability that a hidden neuron is dropped; "
                 "1−p is the keep probability.*")
+    _caption("notation")
     state.full_run()  # a new epoch: the browser drops frames it has not shown yet
     controls(live)
     if live.diverged:
@@ -440,10 +449,7 @@ def panels(state: LivePage, follow_frames: bool) -> None:
 
 
 def live_page(follow_frames: bool = False) -> None:
-    try:
-        main(follow_frames)
-    except Exception as err:  # noqa: BLE001 - visitors get a sentence, never a traceback
-        st.error(f"Something went wrong: {type(err).__name__}: {err}. Reload the page to start again.")
+    run_page(main, follow_frames)
 
 
 if __name__ == "__main__":  # Streamlit runs a page as __main__; bench/ imports it to time other choices

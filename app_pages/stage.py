@@ -49,6 +49,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from dropviz import figures
+from dropviz import notation as notation_rule
 from dropviz.config import FIELD
 from dropviz.figures.style import fit_title
 from dropviz.live import LivePage, classroom, live_payload
@@ -326,6 +327,18 @@ def _sync_widgets(state: LivePage, panel: str) -> None:
         st.session_state["_stage_panel_given"] = panel
 
 
+def p_slider(parent, name: str, notation: str, label: str, **kwargs):
+    """The slider of a drop probability (name: p or input_p), key w_<name>: it always holds the drop
+    probability the engine uses. In the paper's notation (dropviz.notation) it shows the retain probability
+    1 - p, growing left to right."""
+    f, key = FIELD[name], f"w_{name}"
+    if notation == notation_rule.DROP:
+        return parent.slider(label, min_value=f.lo, max_value=f.hi, step=P_STEP, key=key, **kwargs)
+    values = notation_rule.slider_values(st.session_state.get(key, f.default), P_STEP, f.hi, notation)
+    return parent.select_slider(label, values, key=key, format_func=lambda p: f"{notation_rule.shown(p, notation):g}",
+                                **kwargs)
+
+
 def top_bar(state: LivePage, hidden: frozenset[str], try_it: Callable[[], None] | None = None) -> None:
     live = state.live
     f_p, f_in = FIELD["p"], FIELD["input_p"]
@@ -344,11 +357,11 @@ def top_bar(state: LivePage, hidden: frozenset[str], try_it: Callable[[], None] 
             st.button("Reset", on_click=on_reset, args=(state,), key="reset",
                       help="Start again from iteration 0; the old run stays on the loss chart as a ghost.")
         if "p" not in hidden:
-            st.slider("p: drop probability", min_value=f_p.lo, max_value=f_p.hi, step=P_STEP, key="w_p",
-                      on_change=on_widget, args=(state, "p"), help=f"{f_p.help}. Keys: ↑ / ↓")
+            p_slider(st, "p", state.notation, notation_rule.short_title(state.notation), on_change=on_widget,
+                     args=(state, "p"), help=f"{f_p.help}. Keys: ↑ / ↓")
         if "input_p" not in hidden:
-            st.slider("input p", min_value=f_in.lo, max_value=f_in.hi, step=P_STEP, key="w_input_p",
-                      on_change=on_widget, args=(state, "input_p"), help=f_in.help)
+            p_slider(st, "input_p", state.notation, notation_rule.short_title(state.notation, "input"),
+                     on_change=on_widget, args=(state, "input_p"), help=f_in.help)
         if "test_time" not in hidden:
             st.toggle("test time", key=TEST_TIME_KEY, on_change=on_test_time, args=(state,),
                       help="The network as it runs at test time: nothing dropped. Key: t")
@@ -394,7 +407,8 @@ def live_fragment(state: LivePage, test_time: bool, present: bool = True) -> Non
         return
     live = state.live
     pairs = state.frames_to_send()  # every frame computed is sent and drawn, the engine's last
-    payload = live_payload(live, pairs, test_time, state.epoch, **({"max_neurons": MAX_NEURONS} if present else {}))
+    payload = live_payload(live, pairs, test_time, state.epoch, notation=state.notation,
+                           **({"max_neurons": MAX_NEURONS} if present else {}))
     payload.update(pull=True, pull_depth=PULL_DEPTH, present=present, playing=live.playing, play_id=live.play_id,
                    pulled=state.pulled, boot=BOOT, session=session_token(), rush=state.rush)
     state.rush = False

@@ -136,6 +136,15 @@ RUN_FIELDS: tuple[Field, ...] = (
 )
 RUN_FIELD = {f.name: f for f in RUN_FIELDS}
 
+# How the page writes things, not what is trained: read from the URL and checked like the Config fields
+# (`notation='x' is not valid: expected one of drop, retain`). The engine always keeps the drop probability.
+NOTATIONS = ("drop", "retain")
+VIEW_FIELDS: tuple[Field, ...] = (
+    Field("notation", str, "drop", "how p is written: drop (dropviz's drop probability) or retain (the 2014 "
+          "paper's p, the probability of retaining a unit, 1 - drop probability)", choices=NOTATIONS),
+)
+VIEW_FIELD = {f.name: f for f in VIEW_FIELDS}
+
 
 @dataclass(frozen=True)
 class Config:

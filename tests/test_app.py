@@ -263,7 +263,8 @@ def test_the_page_keeps_its_state_in_one_object():
     widgets = {"play", "step", "reset", "live_view", "present", "stage_keys", "clear_ghosts", "link_present",
                "link_hide"}
     loose = {k for k in at.session_state.to_dict() if not k.startswith("w_") and k not in widgets}
-    assert loose == {PAGE_KEY, "config"}  # "config": what the Experiments page starts from
+    # "config": what the Experiments page starts from; "notation": how every page writes p (?notation=)
+    assert loose == {PAGE_KEY, "config", "notation"}
     state = page(at)
     assert state.panels_ready and state.epoch >= 3 and set(state.figures) == {"boundary", "rescale", "gradient",
                                                                               "curves"}

@@ -52,8 +52,8 @@ def test_payload_headers_in_classic_mode_scale_by_keep_probability_at_test_time(
     assert train[1]["lines"] == ["p = 0.25", "×1 (test ×0.75)"]
     assert test[1]["lines"] == ["all active", "×0.75 = 1−p"]
     # the inputs follow the same rule: classic mode multiplies them by 1 - input_p at test time
-    assert train[0]["lines"] == ["p = 0.1", "×1 (test ×0.90)"]
-    assert test[0]["lines"] == ["all kept", "×0.90 = 1−p"]
+    assert train[0]["lines"] == ["input p = 0.1", "×1 (test ×0.90)"]
+    assert test[0]["lines"] == ["all kept", "×0.90 = 1−input p"]
 
 
 @pytest.mark.parametrize("mode", ["inverted", "classic"])

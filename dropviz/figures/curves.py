@@ -6,6 +6,7 @@ import math
 import plotly.graph_objects as go
 
 from ..history import thin
+from ..notation import DEFAULT as DEFAULT_NOTATION
 from .labels import ACCURACY_TITLE, ITERATION, LOSS_TITLE, MEASURED, SERIES, gap_text, p_change_text, run_title
 from .style import INK, P_CHANGE_LINE, RUN_STYLES, SMALL, base_layout, figure, ink_axis
 
@@ -35,7 +36,8 @@ def note_extent(step: float, x_max: float, text: str, anchor: str) -> tuple[floa
     return (x, x + width) if anchor == "left" else (x - width, x)
 
 
-def note_places(changes: list[tuple[float, float]], x_max: float) -> list[tuple[int | None, str]]:
+def note_places(changes: list[tuple[float, float]], x_max: float,
+                notation: str = DEFAULT_NOTATION) -> list[tuple[int | None, str]]:
     """(level, anchor) of each p change's note; level 0 is nearest the panel's edge, None: hidden.
 
     The latest change is placed first, so it always has a note; then the others in time order, so that
@@ -50,7 +52,7 @@ def note_places(changes: list[tuple[float, float]], x_max: float) -> list[tuple[
         order = [order[-1], *order[:-1]]
     for i in order:
         step, p = changes[i]
-        spans_of = {a: note_extent(step, x_max, p_change_text(p), a) for a in ("left", "right")}
+        spans_of = {a: note_extent(step, x_max, p_change_text(p, notation), a) for a in ("left", "right")}
         fits = [a for a, (lo, hi) in spans_of.items() if lo >= 0 and hi <= 1] or ["left"]
         for level, spans in enumerate(taken):
             free = [a for a in fits if all(spans_of[a][1] + gap <= lo or spans_of[a][0] >= hi + gap
@@ -117,7 +119,8 @@ def _legend_entry(name: str, line: dict, group: str | None = None, opacity: floa
     return entry
 
 
-def curves_figure(runs: list[dict], height: int = 600, max_points: int | None = MAX_POINTS) -> go.Figure:
+def curves_figure(runs: list[dict], height: int = 600, max_points: int | None = MAX_POINTS,
+                  notation: str = DEFAULT_NOTATION) -> go.Figure:
     """Loss (left) and accuracy (right) against iteration, for every run.
 
     Each run: {"label": str, "history": Trainer.history, "style": "main" | "twin" | "ghost",
@@ -130,6 +133,7 @@ def curves_figure(runs: list[dict], height: int = 600, max_points: int | None = 
 
     The figure has at most max_points points (None: every row): each run's rows are thinned by
     dropviz.history.thin, the rule the live view's curves use, so the first and last rows are always drawn.
+    notation: how p is written (dropviz.notation).
     """
     main = next((r for r in runs if r.get("style") == "main"), None)
     traces, shapes, notes = [], [], []
@@ -141,7 +145,7 @@ def curves_figure(runs: list[dict], height: int = 600, max_points: int | None = 
     for number, (run, rows) in enumerate(zip(runs, drawn)):
         style = run.get("style", "ghost")
         look = RUN_STYLES.get(style, RUN_STYLES["ghost"])
-        group, title = f"run{number}", run_title(run)
+        group, title = f"run{number}", run_title(run, notation)
         for loss_key, acc_key, name, color in SERIES:
             line, opacity = look.plotly(color), look.opacity
             for key, axes in ((loss_key, ("x", "y")), (acc_key, ("x2", "y2"))):
@@ -158,11 +162,11 @@ def curves_figure(runs: list[dict], height: int = 600, max_points: int | None = 
                                     rank={"main": 2, "twin": 3}.get(style, 4)))
         if style == "main":
             changes = list(run.get("p_changes", []))
-            for (step, p), (level, anchor) in zip(changes, note_places(changes, x_max)):
+            for (step, p), (level, anchor) in zip(changes, note_places(changes, x_max, notation)):
                 for x, y, top in (("x", "y", True), ("x2", "y2", False)):
                     shapes.append(dict(type="line", xref=x, yref=f"{y} domain", x0=step, x1=step, y0=0, y1=1,
                                        line=P_CHANGE_LINE.plotly(INK)))
-                    notes.append(dict(x=step, xref=x, yref=f"{y} domain", text=p_change_text(p),
+                    notes.append(dict(x=step, xref=x, yref=f"{y} domain", text=p_change_text(p, notation),
                                       y=1 if top else 0, yanchor="top" if top else "bottom",
                                       yshift=(-1 if top else 1) * (2 + LEVEL_PX * (level or 0)),
                                       xanchor=anchor, xshift=NOTE_SHIFT_PX if anchor == "left" else -NOTE_SHIFT_PX,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 
+from .. import notation as notation_rule
 from ..dropout import factor_text, multipliers
 from .style import TEST, TRAIN
 
@@ -20,33 +21,40 @@ TWIN = "twin without dropout (p = 0)"
 GAP_TIE = 0.005  # test losses closer than this count as equal: the gap gets no verdict
 
 
-def layer_lines(p: float, mode: str, test_time: bool, all_on: str = "all active") -> tuple[str, str]:
-    """What multiplies a layer's outputs, in two short lines: its p, and its factor in this phase.
+ALL_ON = {"hidden": "all active", "input": "all kept"}  # a layer at test time: nothing is dropped
+
+
+def layer_lines(p: float, mode: str, test_time: bool, layer: str = "hidden",
+                notation: str = notation_rule.DEFAULT) -> tuple[str, str]:
+    """What multiplies a layer's outputs (layer: "hidden", or "input" with input_p), in two short lines: its
+    p, and its factor in this phase, as the engine applies it (dropviz.dropout).
 
     Training: ("p = 0.5", "×2.00") inverted, ("p = 0.25", "×1 (test ×0.75)") classic.
-    Test time: (all_on, "×1") inverted, (all_on, "×0.75 = 1−p") classic.
+    Test time: ("all active", "×1") inverted, ("all active", "×0.75 = 1−p") classic; inputs: ("all kept",
+    "×0.90 = 1−input p"). In the paper's notation p reads "retain = 0.75" and 1−p "retain".
     """
     m = multipliers(p, mode)
     if test_time:
-        return all_on, factor_text(m.test) + (" = 1−p" if m.test != 1 else "")
+        return ALL_ON[layer], factor_text(m.test) + (f" = {notation_rule.keep_expr(notation, layer)}"
+                                                    if m.test != 1 else "")
     test = f" (test {factor_text(m.test)})" if m.test != 1 else ""
-    return f"p = {p:g}", factor_text(m.train) + test
+    return notation_rule.text(p, notation, layer), factor_text(m.train) + test
 
 
-def run_title(run: dict) -> str:
+def run_title(run: dict, notation: str = notation_rule.DEFAULT) -> str:
     """A run on the loss charts: this run with the p it trains with now, its twin, or an earlier run."""
     style, history = run.get("style", "ghost"), run.get("history", [])
     if style == "main":
         p = history[-1].get("p") if history else None
-        return "this run" + (f" (dropout, p = {p:g})" if p is not None else "")
+        return "this run" + (f" (dropout, {notation_rule.text(p, notation)})" if p is not None else "")
     if style == "twin":
-        return TWIN
+        return TWIN.replace("p = 0", notation_rule.text(0.0, notation))
     return "earlier: " + run.get("label", "run")
 
 
-def p_change_text(p: float) -> str:
+def p_change_text(p: float, notation: str = notation_rule.DEFAULT) -> str:
     """The note at the marker where p was changed."""
-    return f"p → {p:g}"
+    return notation_rule.change_text(p, notation)
 
 
 def gap_verdict(gap: float) -> str:

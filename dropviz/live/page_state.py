@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..config import Config
+from ..config import VIEW_FIELD, Config, format_value
 from .session import DEFAULT_SPEED, SPEED_BY_NAME, LiveSession, speed_from_query
 
 PAGE_KEY = "live_page"
@@ -17,7 +17,8 @@ PAGE_KEY = "live_page"
 CONTROLS = ("play", "step", "reset", "p", "input_p", "test_time", "mode", "panel", "speed")
 PANELS = ("boundary", "rescale", "gradient")
 DEFAULT_PANEL = "boundary"
-VIEW_PARAMS = ("present", "panel", "hide")
+VIEW_PARAMS = ("present", "panel", "hide", "notation")
+NOTATION = VIEW_FIELD["notation"]
 
 
 def _last(value) -> str:
@@ -67,6 +68,22 @@ def view_query(present: bool, panel: str, hidden) -> dict[str, str]:
     return out
 
 
+def notation_from_query(params: dict, default: str = NOTATION.default) -> tuple[str, list[str]]:
+    """The notation p is shown in (?notation=drop|retain; dropviz.notation), and a warning sentence if bad.
+    Without the parameter: `default` (the notation this session already shows)."""
+    if "notation" not in params:
+        return default, []
+    value, problem = NOTATION.read(_last(params["notation"]).strip().lower())
+    if problem:
+        return default, [f"notation={value!r} {problem}; showing notation={default}"]
+    return value, []
+
+
+def notation_query(notation: str) -> dict[str, str]:
+    """The URL parameter of a notation: only when it is not the default."""
+    return {} if notation == NOTATION.default else {"notation": format_value(notation)}
+
+
 @dataclass
 class Drawn:
     """A Plotly figure as last sent for one panel."""
@@ -99,6 +116,7 @@ class LivePage:
     sent: tuple[int, int] = (0, -1)      # (run_id, step) of the last frame sent to the live view
     echoes: dict[str, tuple] = field(default_factory=dict)  # widget key -> (value replaced, value set, until):
                                          # stage.set_widget / stage.stale_echo
+    notation: str = NOTATION.default     # how p is shown (?notation=retain: the 2014 paper's retain probability)
 
     @classmethod
     def from_query(cls, params: dict) -> LivePage:
@@ -108,7 +126,9 @@ class LivePage:
         if speed_warning:
             warnings.append(speed_warning)
         present, panel, hidden, view_warnings = view_from_query(params)
-        return cls(LiveSession(cfg, speed), warnings + view_warnings, present=present, panel=panel, hidden=hidden)
+        notation, notation_warnings = notation_from_query(params)
+        return cls(LiveSession(cfg, speed), warnings + view_warnings + notation_warnings, present=present,
+                   panel=panel, hidden=hidden, notation=notation)
 
     def full_run(self) -> int:
         """Count a full run of the page (not a fragment's own rerun); returns its epoch."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 
+from .. import notation as notation_rule
 from ..figures.labels import ITERATION, LOSS_TITLE, MEASURED, SERIES, gap_text, layer_lines, p_change_text, run_title
 from ..figures.style import (
     ACTIVATION_SCALE,
@@ -25,6 +26,8 @@ from ..figures.style import (
 )
 from ..history import thin
 from .session import LiveSession
+
+DEFAULT_NOTATION = notation_rule.DEFAULT
 
 COMPACT_DEPTH = 4  # deeper networks say a layer's p and factor once for all layers: per column they overlap
 LEGEND_TRAIN = ("Filled = kept, colour = activation (dark = 0, yellow = high). Empty with red ✕ = dropped this "
@@ -48,9 +51,9 @@ def _round(values, digits=3) -> list[float]:
     return [round(float(v), digits) if math.isfinite(v) else 0.0 for v in values]
 
 
-def layer_header(p: float, mode: str, test_time: bool) -> tuple[str, str]:
+def layer_header(p: float, mode: str, test_time: bool, notation: str = DEFAULT_NOTATION) -> tuple[str, str]:
     """What multiplies this layer's outputs, in two short lines (the dropout rule of dropviz.dropout)."""
-    return layer_lines(p, mode, test_time)
+    return layer_lines(p, mode, test_time, notation=notation)
 
 
 def status_line(live: LiveSession) -> str:
@@ -62,34 +65,36 @@ def status_line(live: LiveSession) -> str:
 
 
 def live_payload(live: LiveSession, pairs=None, test_time: bool = False, epoch: int = 0,
-                 max_neurons: int = MAX_NEURONS) -> dict:
+                 max_neurons: int = MAX_NEURONS, notation: str = DEFAULT_NOTATION) -> dict:
     """Frames for the browser to play back one every `interval_ms`, the loss curves and the look.
 
     pairs: (frame, twin frame) of each frame to show, oldest first; default: the current ones.
-    A new `epoch` tells the browser to drop frames it has not shown yet (settings changed).
+    A new `epoch` tells the browser to drop frames it has not shown yet (settings changed). notation: how p
+    is written (dropviz.notation); the engine's numbers are the same.
     """
     pairs = pairs or [live.current_pair()]
     return {"epoch": epoch, "interval_ms": round(1000 * live.interval), "look": LOOK,
-            "frames": [frame_payload(live, f, t, test_time, max_neurons) for f, t in pairs],
-            "curves": curves_payload(live)}
+            "frames": [frame_payload(live, f, t, test_time, max_neurons, notation) for f, t in pairs],
+            "curves": curves_payload(live, notation)}
 
 
 def _percent(value: float) -> str:
     return f"{100 * value:.0f}%"
 
 
-def frame_payload(live: LiveSession, frame, twin, test_time: bool, max_neurons: int = MAX_NEURONS) -> dict:
+def frame_payload(live: LiveSession, frame, twin, test_time: bool, max_neurons: int = MAX_NEURONS,
+                  notation: str = DEFAULT_NOTATION) -> dict:
     """One displayed frame: the counter, the header lines and every column of the diagram, with their texts."""
     image = live.data.image_shape
     compact = len(frame.layers) > COMPACT_DEPTH
-    columns = [_input_column(frame, test_time, image)]
+    columns = [_input_column(frame, test_time, image, notation)]
     for number, lf in enumerate(frame.layers, start=1):
-        columns.append(_layer_column(number, lf, frame.mode, test_time, compact, max_neurons))
+        columns.append(_layer_column(number, lf, frame.mode, test_time, compact, max_neurons, notation))
     columns.append(_output_column(frame, test_time, image))
 
     status = status_line(live)
     if live.cfg.p != frame.p:  # changed since this frame was computed: say so, the next frames have it
-        status += f" · p = {live.cfg.p:g} from the next iteration"
+        status += f" · {notation_rule.text(live.cfg.p, notation)} from the next iteration"
     tracked = f"following training example #{frame.tracked_index} (class {frame.y})"
     if not frame.tracked_in_batch and not test_time and frame.step > 0:
         tracked += ": not in this batch, mask shown for illustration"
@@ -97,7 +102,7 @@ def frame_payload(live: LiveSession, frame, twin, test_time: bool, max_neurons: 
     if compact:
         first = frame.layers[0]
         width, shown = len(first.mask), shown_count(len(first.mask), max_neurons)
-        shared = "every hidden layer: " + ", ".join(layer_header(first.p, frame.mode, test_time))
+        shared = "every hidden layer: " + ", ".join(layer_header(first.p, frame.mode, test_time, notation))
         shared_note = ("none dropped" if test_time else f"dropped this iteration, of {width} per layer") + (
             f" · first {shown} neurons drawn" if shown < width else "")
     return {
@@ -105,7 +110,8 @@ def frame_payload(live: LiveSession, frame, twin, test_time: bool, max_neurons: 
         "counter": f"Iteration {frame.step}",
         "status": status,
         "metrics": f"test loss {frame.test_loss:.3f} · test accuracy {_percent(frame.test_acc)}",
-        "twin": f"p = 0 twin: test loss {twin.test_loss:.3f} · accuracy {_percent(twin.test_acc)}",
+        "twin": (f"{notation_rule.twin(notation)}: test loss {twin.test_loss:.3f} · "
+                 f"accuracy {_percent(twin.test_acc)}"),
         "tracked": tracked,
         "legend": LEGEND_TEST if test_time else LEGEND_TRAIN,
         "legend_short": LEGEND_TEST_SHORT if test_time else LEGEND_TRAIN_SHORT,  # the presenter view's one line
@@ -120,18 +126,20 @@ def _column(title: str, lines=("", ""), notes=("", "", "")) -> dict:
     return {"title": title, "lines": list(lines), "notes": list(notes)}
 
 
-def _input_column(frame, test_time: bool, image: tuple[int, int] | None) -> dict:
+def _input_column(frame, test_time: bool, image: tuple[int, int] | None, notation: str = DEFAULT_NOTATION) -> dict:
     values = _round(frame.x)
     keep = [1] * len(values)
     if frame.input_mask is not None and not test_time:
         keep = [int(k) for k in frame.input_mask]
-    lines = layer_lines(frame.input_p, frame.mode, test_time, all_on="all kept") if frame.input_p > 0 else ("", "")
+    lines = (layer_lines(frame.input_p, frame.mode, test_time, "input", notation) if frame.input_p > 0
+             else ("", ""))
     col = _column("input", lines, (f"{image[0]}×{image[1]} image" if image else "", "", ""))
     col.update(values=values, keep=keep, labels=[] if image else [f"x{i + 1} = {v:.2f}" for i, v in enumerate(values)])
     return col
 
 
-def _layer_column(number: int, lf, mode: str, test_time: bool, compact: bool, max_neurons: int) -> dict:
+def _layer_column(number: int, lf, mode: str, test_time: bool, compact: bool, max_neurons: int,
+                  notation: str = DEFAULT_NOTATION) -> dict:
     width = len(lf.mask)
     shown = shown_count(width, max_neurons)
     dropped = int((~lf.mask).sum())
@@ -140,7 +148,7 @@ def _layer_column(number: int, lf, mode: str, test_time: bool, compact: bool, ma
     if compact:  # the p and factor are said once for all layers; here only how many were dropped
         col = _column(f"layer {number}", notes=("" if test_time else str(dropped), "", ""))
     else:
-        col = _column(f"layer {number}", layer_header(lf.p, mode, test_time),
+        col = _column(f"layer {number}", layer_header(lf.p, mode, test_time, notation),
                       (f"+{width - shown} more" if shown < width else "",
                        "none dropped" if test_time else f"{dropped} of {width} dropped",
                        f"colour: 0 … {color_max:g}"))
@@ -172,7 +180,7 @@ def _line(style, color: str) -> dict:
     return {"color": color, "width": style.width, "dash": style.svg_dash, "opacity": style.opacity}
 
 
-def curves_payload(live: LiveSession) -> dict:
+def curves_payload(live: LiveSession, notation: str = DEFAULT_NOTATION) -> dict:
     """Loss curves of this run, its p = 0 twin (dashed) and the ghosts (faded), with their words and styles."""
     series, legend = [], [{"text": name, **_line(RUN_STYLES["main"], color), "width": LEGEND_SWATCH}
                           for _, _, name, color in SERIES]
@@ -185,10 +193,11 @@ def curves_payload(live: LiveSession) -> dict:
             series.append({"run": style, "name": name, **_line(RUN_STYLES[style], color),
                            "x": [s for s, _ in pts], "y": _round([v for _, v in pts], 4)})
         # an earlier run is named in the legend, beside its faded swatch: a label on the chart sat over the curves
-        item = {"text": _short_label(run_title(run)), **_line(RUN_STYLES[style], INK)}
+        item = {"text": _short_label(run_title(run, notation)), **_line(RUN_STYLES[style], INK)}
         (ghosts if style == "ghost" else legend).append(item)
     return {"title": LOSS_TITLE, "subtitle": MEASURED, "x_title": ITERATION, "legend": legend + ghosts,
             "gap_widest": gap_text(0.0, 9.999),  # the widest the gap line gets, to lay the chart out once
             "series": series,
-            "markers": [{"step": s, "text": p_change_text(p), **_line(P_CHANGE_LINE, INK)} for s, p in live.p_changes]}
+            "markers": [{"step": s, "text": p_change_text(p, notation), **_line(P_CHANGE_LINE, INK)}
+                        for s, p in live.p_changes]}
 
