@@ -144,7 +144,7 @@ def on_live_setting() -> None:
     """p or input dropout moved while playing: applied now, and only the live view reruns (the next frames
     show it), so the change is on screen within one pull, not after a full run of the page."""
     state = page()
-    if any([stage.stale_echo(state, key) for key in ("w_p", "w_input_p")]):
+    if stage.undo_echoes(state, "w_p", "w_input_p"):
         return  # the browser sent back the value a key press replaced
     cfg, problem = widget_config()
     if not state.live.playing or problem:
@@ -262,7 +262,7 @@ def controls(live: LiveSession) -> None:
     with buttons:
         stage.fragment(page(), stage.CONTROLS_FRAGMENT, play_buttons, page())
     when.toggle("Show test time (nothing dropped)", key=stage.TEST_TIME_KEY,
-                on_change=lambda: stage.stale_echo(page(), stage.TEST_TIME_KEY))
+                on_change=lambda: stage.undo_echoes(page(), stage.TEST_TIME_KEY))
     present.button("Present", on_click=on_present, args=(True,), key="present", width="stretch",
                    help="The presenter view: the live view, the loss curves and one panel on one screen, "
                         "big enough for the back row.")

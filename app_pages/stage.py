@@ -212,37 +212,43 @@ def on_reset(state: LivePage) -> None:
     rerun_page()
 
 
-ECHO_SECONDS = 5.0  # this long after a key set a widget, its old value coming back is taken for an echo
+ECHO_SECONDS = 10.0  # this long after a key set a widget, its old value coming back is taken for an echo
 
 
 def set_widget(state: LivePage, key: str, value) -> None:
     """A key press gives the widget `key` a new value. Every request to Streamlit carries every widget's
     value as the browser has it, and a busy browser draws the new value seconds late (measured: 2.4 s after
-    the run that set it), so requests sent meanwhile carry the old value back: stale_echo() undoes those.
-    (Which request was sent after the browser drew the value cannot be told: a frame request's trigger runs
-    in the same run as the key's when both come together.)"""
-    state.echoes[key] = (st.session_state.get(key), value, time.monotonic() + ECHO_SECONDS)
+    the run that set it, and more), so requests sent meanwhile carry the old value back: undo_echoes() undoes
+    those. (Which request was sent after the browser drew the value cannot be told: a frame request's trigger
+    runs in the same run as the key's when both come together.)"""
+    state.echoes[key] = (st.session_state.get(key), value, time.monotonic() + ECHO_SECONDS, False)
     st.session_state[key] = value
 
 
-def stale_echo(state: LivePage, key: str) -> bool:
-    """In a widget's on_change: True if, within ECHO_SECONDS of a key press, the widget came back with the
-    value that key press replaced (it is set back to the key's value). Any other change is the user's."""
-    old, new, until = state.echoes.pop(key, (None, None, 0.0))
-    if time.monotonic() < until and st.session_state.get(key) == old:
-        state.echoes[key] = (old, new, until)
-        st.session_state[key] = new
-        return True
-    return False
+def undo_echoes(state: LivePage, *keys: str) -> bool:
+    """In a widget's on_change: True if, within ECHO_SECONDS of a key press, one of the widgets `keys` came back
+    with the value that key press replaced. The widget is set back to the key's value, and the first time the
+    whole page runs again: a frame request's own rerun does not draw the widget, and a browser that never
+    drew the new value would keep sending the old one. Any other change is the user's."""
+    echoed = False
+    for key in keys:
+        old, new, until, redrawn = state.echoes.pop(key, (None, None, 0.0, False))
+        if time.monotonic() < until and st.session_state.get(key) == old:
+            state.echoes[key] = (old, new, until, True)
+            st.session_state[key] = new
+            echoed = True
+            if not redrawn:
+                rerun_page()
+    return echoed
 
 
 def on_test_time(state: LivePage) -> None:
-    if not stale_echo(state, TEST_TIME_KEY):
+    if not undo_echoes(state, TEST_TIME_KEY):
         rerun_page()
 
 
 def on_widget(state: LivePage, name: str) -> None:
-    if stale_echo(state, f"w_{name}"):
+    if undo_echoes(state, f"w_{name}"):
         return
     value = st.session_state[f"w_{name}"]
     if name == "speed":

@@ -115,7 +115,7 @@ class LivePage:
     follow_epoch: int = 0                # the epoch (full run) in which it was sent
     sent: tuple[int, int] = (0, -1)      # (run_id, step) of the last frame sent to the live view
     echoes: dict[str, tuple] = field(default_factory=dict)  # widget key -> (value replaced, value set, until):
-                                         # stage.set_widget / stage.stale_echo
+                                         # stage.set_widget / stage.undo_echoes
     notation: str = NOTATION.default     # how p is shown (?notation=retain: the 2014 paper's retain probability)
 
     @classmethod
