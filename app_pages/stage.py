@@ -213,32 +213,35 @@ def on_reset(state: LivePage) -> None:
 
 
 ECHO_SECONDS = 10.0  # this long after a key set a widget, its old value coming back is taken for an echo
+REDRAW_SECONDS = 1.0  # while echoes come, the whole page runs again at most this often
 
 
 def set_widget(state: LivePage, key: str, value) -> None:
     """A key press gives the widget `key` a new value. Every request to Streamlit carries every widget's
     value as the browser has it, and a busy browser draws the new value seconds late (measured: 2.4 s after
-    the run that set it, and more), so requests sent meanwhile carry the old value back: undo_echoes() undoes
-    those. (Which request was sent after the browser drew the value cannot be told: a frame request's trigger
-    runs in the same run as the key's when both come together.)"""
-    state.echoes[key] = (st.session_state.get(key), value, time.monotonic() + ECHO_SECONDS, False)
+    the run that set it, and sometimes not from that run at all), so requests sent meanwhile carry the old
+    value back: undo_echoes() undoes those. (Which request was sent after the browser drew the value cannot
+    be told: a frame request's trigger runs in the same run as the key's when both come together.)"""
+    now = time.monotonic()
+    state.echoes[key] = (st.session_state.get(key), value, now + ECHO_SECONDS, now + REDRAW_SECONDS)
     st.session_state[key] = value
 
 
 def undo_echoes(state: LivePage, *keys: str) -> bool:
     """In a widget's on_change: True if, within ECHO_SECONDS of a key press, one of the widgets `keys` came back
-    with the value that key press replaced. The widget is set back to the key's value, and the first time the
-    whole page runs again: a frame request's own rerun does not draw the widget, and a browser that never
-    drew the new value would keep sending the old one. Any other change is the user's."""
-    echoed = False
+    with the value that key press replaced. The widget is set back to the key's value, and the whole page runs
+    again (at most every REDRAW_SECONDS): a frame request's own rerun does not draw the widget, and a browser
+    that has not drawn the new value keeps sending the old one. Any other change is the user's."""
+    echoed, redraw = False, False
+    now = time.monotonic()
     for key in keys:
-        old, new, until, redrawn = state.echoes.pop(key, (None, None, 0.0, False))
-        if time.monotonic() < until and st.session_state.get(key) == old:
-            state.echoes[key] = (old, new, until, True)
+        old, new, until, redraw_at = state.echoes.pop(key, (None, None, 0.0, 0.0))
+        if now < until and st.session_state.get(key) == old:
+            echoed, redraw = True, redraw or now >= redraw_at
+            state.echoes[key] = (old, new, until, now + REDRAW_SECONDS if now >= redraw_at else redraw_at)
             st.session_state[key] = new
-            echoed = True
-            if not redrawn:
-                rerun_page()
+    if redraw:
+        rerun_page()
     return echoed
 
 
