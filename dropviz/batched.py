@@ -1,4 +1,4 @@
-"""Train many dropout networks at once: same architecture and data, different p, mode and seed.
+"""Train many dropout networks at once: same architecture and data, different p, mode, L2, max-norm and seed.
 
 The engine core (`model.Runs`) stacks the M networks' weights, so every layer is one batched
 matrix product and an experiment's 30 networks cost little more than one. Per network it is the
@@ -22,7 +22,8 @@ from .config import FIELDS, Config
 from .data import Dataset, make_dataset
 from .model import Runs, blown_up, flush_denormals
 
-PER_MODEL = ("p", "input_p", "mode", "seed")  # the settings that may differ between the models
+# the settings that may differ between the models
+PER_MODEL = ("p", "input_p", "mode", "weight_decay", "max_norm", "seed")
 SHARED = tuple(f.name for f in FIELDS if f.name not in PER_MODEL)
 
 
