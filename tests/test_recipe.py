@@ -2,11 +2,16 @@
 import copy
 
 import numpy as np
+import pandas as pd
+import pytest
 import torch
 import torch.nn.functional as F
 
 from dropviz.batched import BatchedTrainer
+from dropviz.cli import main
 from dropviz.config import Config
+from dropviz.figures.regularizers import regularizers_figure
+from dropviz.regularizers import L2, METHODS, regularizers
 from dropviz.trainer import Trainer
 
 SMALL = Config(n_train=60, width=16, batch_size=20, noise=0.2)
@@ -101,3 +106,42 @@ def test_the_label_names_the_regularizers_that_are_on():
     label = Config(momentum=0.9, weight_decay=1e-4, max_norm=3).label()
     assert "momentum=0.9" in label and "L2=0.0001" in label and "max-norm=3" in label
     assert "momentum" not in Config(optimizer="adam", momentum=0.9).label()  # adam ignores it
+
+
+# ---------------------------------------------------------------------- the regularizers experiment
+def test_regularizers_csv_has_each_method_and_seed_trained_with_its_own_settings(capsys, tmp_path):
+    out = tmp_path / "reg.csv"
+    assert main(["experiment", "regularizers", "--dataset", "digits", "--n-train", "40", "--width", "8",
+                 "--momentum", "0.5", "--max-norm", "0.7", "--seeds", "2", "--steps", "20", "--csv", str(out)]) == 0
+    df = pd.read_csv(out)
+    assert list(df.columns[:4]) == ["method", "seed", "test_acc", "test_loss"]
+    assert sorted(zip(df["method"], df["seed"])) == sorted((m, s) for m in METHODS for s in (0, 1))
+    by = df.set_index(["method", "seed"])
+    assert by.loc[("none", 0), ["p", "weight_decay", "max_norm"]].tolist() == [0, 0, 0]
+    assert by.loc[("dropout + max-norm", 1), ["p", "weight_decay", "max_norm"]].tolist() == [0.5, 0, 0.7]
+    assert by.loc[("L2", 0), ["p", "weight_decay", "max_norm"]].tolist() == [0, L2, 0]  # the base has none
+    # each row is the run its config gives alone
+    cfg = Config(dataset="digits", n_train=40, width=8, momentum=0.5, p=0.5, max_norm=0.7, seed=1)
+    alone = BatchedTrainer([cfg])
+    alone.step(20)
+    assert np.isclose(alone.evaluate()["test_loss"][0], by.loc[("dropout + max-norm", 1), "test_loss"], atol=1e-5)
+    capsys.readouterr()
+
+
+def test_regularizers_refuses_an_arm_without_its_regularizer():
+    with pytest.raises(ValueError, match=r"^max_norm=0 is out of range: its arms need max_norm above 0"):
+        regularizers(Config(), seeds=1, steps=1, max_norm=0)
+
+
+def test_regularizers_figure_shows_every_method_and_labels_the_paper_numbers_as_mnist():
+    df = pd.DataFrame([dict(method=m, seed=s, test_acc=0.9 + 0.01 * s, test_loss=0.3) for m in METHODS
+                       for s in range(3)] + [dict(method="L2", seed=3, test_acc=np.nan, test_loss=np.nan)])
+    fig = regularizers_figure(df)
+    diamonds = [t for t in fig.data if t.type == "scatter" and t.marker["symbol"] == "diamond"][0]
+    assert list(diamonds.y) == list(METHODS)
+    np.testing.assert_allclose(diamonds.x, 100 * (1 - 0.91), rtol=1e-6)  # the mean over the finished seeds
+    bars = [t for t in fig.data if t.type == "bar"][0]
+    assert list(bars.text) == ["not in Table 9", "1.62%", "1.35%", "not in Table 9", "1.25%", "1.05%"]
+    titles = [a.text for a in fig.layout.annotations]
+    assert any("MNIST" in t for t in titles)
+    assert "1 diverged runs left out" in fig.layout.title.subtitle.text
