@@ -81,7 +81,7 @@ class MLP(nn.Module):
     @classmethod
     def for_run(cls, cfg, data, init_seed: int) -> MLP:
         """The initial network of a run: the architecture of `cfg` for `data`, weights from `init_seed`."""
-        return cls(data.n_inputs, cfg.width, cfg.depth, data.n_classes, torch.Generator().manual_seed(init_seed))
+        return cls(data.n_inputs, cfg.width, cfg.depth, data.n_outputs, torch.Generator().manual_seed(init_seed))
 
 
 class BatchOrder:
@@ -242,6 +242,7 @@ class Runs:
             self._sgd = False
 
         self.x, self.y = torch.from_numpy(data.x_train), torch.from_numpy(data.y_train)
+        self.regression = data.regression
         self.batch_size = min(base.batch_size, len(self.y))
         self.order = BatchOrder([s[1] for s in seeds], len(self.y), self.batch_size)
         self.masks = MaskStream([s[2] for s in seeds], [data.n_inputs] + [base.width] * self.depth, self.cfgs)
@@ -299,15 +300,19 @@ class Runs:
                 h = h * mult
         return _linear(h, weights[-1], biases[-1]), acts
 
-    @torch.no_grad()
     def mc_probs(self, x, passes: int, seed: int = 0, models: Sequence[int] | None = None) -> torch.Tensor:
-        """Monte-Carlo dropout: class probabilities of `passes` stochastic passes, (T, M', N, C).
+        """Monte-Carlo dropout: class probabilities of `passes` stochastic passes, (T, M', N, C)."""
+        return torch.softmax(self.mc_outputs(x, passes, seed, models), 3)
 
-        Masks come from each run's probe stream with `seed`: training's streams are untouched."""
+    @torch.no_grad()
+    def mc_outputs(self, x, passes: int, seed: int = 0, models: Sequence[int] | None = None) -> torch.Tensor:
+        """Monte-Carlo dropout: the outputs (logits, or a regression's values) of `passes` stochastic
+        passes, (T, M', N, outputs). Masks come from each run's probe stream with `seed`: training's
+        streams are untouched."""
         x = torch.as_tensor(np.asarray(x, dtype=np.float32))
         models = list(range(self.n_models)) if models is None else list(models)
         rngs = {run: np.random.default_rng([self.probe_seeds[run], seed]) for run in models}
-        return torch.stack([torch.softmax(self.forward(x, self.masks.sample(rngs, len(x), models), models=models)[0], 2)
+        return torch.stack([self.forward(x, self.masks.sample(rngs, len(x), models), models=models)[0]
                             for _ in range(passes)])
 
     def probe_multipliers(self, run: int, step: int) -> list:
@@ -334,7 +339,7 @@ class Runs:
 
             work = self._work[rows] = {
                 "x_in": torch.empty(m, rows, n_in), "pre": hidden(), "d": hidden(), "g": hidden(),
-                "logits": torch.empty(m, rows, self.data.n_classes),
+                "logits": torch.empty(m, rows, self.data.n_outputs),
                 "x_full": self.x.expand(m, -1, -1).contiguous(), "y_full": self.y.expand(m, -1),
                 "minus_one": torch.full((m, rows, 1), -1.0)}
         return work
@@ -385,12 +390,17 @@ class Runs:
             inputs.append(h)
             slopes.append(d)
         logits = torch.baddbmm(self.biases[-1], h, self.weights[-1], out=work["logits"])
-        logp = torch.log_softmax(logits, 2)
         target = y.unsqueeze(2)
-        losses = -logp.gather(2, target).squeeze(2).mean(1)
+        if self.regression:  # squared error; `head` is its gradient d(mean loss)/d(output) = 2 (output - y) / rows
+            error = logits - target
+            losses = error.square().mean((1, 2))
+            head = error.mul_(2.0 / rows)
+        else:  # cross-entropy; `head` holds the log-probabilities, which train_backward turns into the gradient
+            head = torch.log_softmax(logits, 2)
+            losses = -head.gather(2, target).squeeze(2).mean(1)
         if tapped is not None:
             tapped["logits"] = logits[tapped["at"]].clone()
-        self._pass = {"work": work, "inputs": inputs, "slopes": slopes, "logp": logp, "target": target,
+        self._pass = {"work": work, "inputs": inputs, "slopes": slopes, "head": head, "target": target,
                       "rows": rows, "tapped": tapped}
         return losses.numpy().copy()
 
@@ -401,9 +411,9 @@ class Runs:
         state, self._pass = self._pass, None
         work, inputs, slopes, rows = state["work"], state["inputs"], state["slopes"], state["rows"]
         tapped, mults = state["tapped"], self.batch.mults
-        g = state["logp"].exp_()  # d(mean loss)/d(logits) = (softmax - one-hot) / batch size
-        g.scatter_add_(2, state["target"], work["minus_one"])
-        g.mul_(1.0 / rows)
+        g = state["head"]
+        if not self.regression:  # d(mean loss)/d(logits) = (softmax - one-hot) / batch size
+            g = g.exp_().scatter_add_(2, state["target"], work["minus_one"]).mul_(1.0 / rows)
         dead = torch.from_numpy(dead) if dead is not None and dead.any() else None
         if dead is not None:
             g[dead] = 0.0
