@@ -7,7 +7,8 @@ from plotly.subplots import make_subplots
 
 from ..data import GAP
 from ..uncertainty import Predictive
-from .style import FAMILY, FONT, GRID, INK, MUTED, SMALL, TEST, TITLE, TRAIN
+from .experiments import _layout
+from .style import INK, MUTED, SMALL, TEST, TRAIN
 
 BAND = "rgba(27,99,181,0.20)"   # TRAIN, translucent: mean ± 2 std
 GAP_FILL = "rgba(0,0,0,0.06)"
@@ -35,17 +36,9 @@ def uncertainty_figure(result: Predictive, height: int = 620) -> go.Figure:
         fig.add_vrect(x0=GAP[0], x1=GAP[1], fillcolor=GAP_FILL, line_width=0, row=row, col=1)
     fig.add_annotation(x=0, y=1, yref="y domain", text="no training data", showarrow=False, yanchor="top",
                        font=dict(size=SMALL, color=MUTED), row=1, col=1)
-    fig.update_yaxes(title_text="y", row=1, col=1)
+    fig.update_yaxes(title_text="output y", row=1, col=1)
     fig.update_yaxes(title_text="std", rangemode="tozero", row=2, col=1)
     fig.update_xaxes(title_text="x", row=2, col=1)
-    fig.update_xaxes(gridcolor=GRID, linecolor=MUTED, showline=True, ticks="outside", tickfont=dict(size=SMALL))
-    fig.update_yaxes(gridcolor=GRID, linecolor=MUTED, showline=True, ticks="outside", tickfont=dict(size=SMALL))
     subtitle = (f"{result.passes} passes with dropout on (p = {result.p:g}); std in the gap "
                 f"{result.std_in_gap:.3f}, on the data {result.std_on_data:.3f}, beyond it {result.std_beyond:.3f}")
-    fig.update_layout(
-        title=dict(text="Monte-Carlo dropout: a spread, not just a prediction", font=dict(size=TITLE, color=INK),
-                   x=0.01, xanchor="left", subtitle=dict(text=subtitle, font=dict(size=SMALL, color=MUTED))),
-        font=dict(family=FAMILY, size=FONT, color=INK), height=height, margin=dict(l=70, r=30, t=90, b=10),
-        paper_bgcolor="white", plot_bgcolor="white", template={},
-        legend=dict(orientation="h", x=0, y=0, yanchor="bottom", yref="container", font=dict(size=SMALL)))
-    return fig
+    return _layout(fig, "Monte-Carlo dropout: a spread, not just a prediction", height, subtitle, subplot_lines=0)
