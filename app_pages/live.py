@@ -229,10 +229,13 @@ SIDEBAR = (
     ("Network", (("depth", "depth (hidden layers)", "slider"), ("width", "width (neurons per layer)", "slider"),
                  ("activation", "activation", "radio"))),
     ("Training", (("optimizer", "optimizer", "radio"), ("lr", "learning rate", "number"),
-                  ("batch_size", "batch size", "number"), ("seed", "seed (weights, batches, masks)", "number"),
-                  ("data_seed", "data seed", "number"))),
+                  ("momentum", "momentum (sgd)", "slider"), ("batch_size", "batch size", "number"),
+                  ("seed", "seed (weights, batches, masks)", "number"), ("data_seed", "data seed", "number"))),
+    ("Other regularizers", (("weight_decay", "L2 weight decay", "number"),
+                            ("max_norm", "max-norm bound (0: off)", "number"))),
 )
-SLIDER_STEP = {"p": 0.05, "input_p": 0.05, "noise": 0.05}
+SLIDER_STEP = {"p": 0.05, "input_p": 0.05, "noise": 0.05, "momentum": 0.01}
+NUMBER_STEP = {"lr": 0.001, "weight_decay": 0.0001, "max_norm": 0.5}  # typed numbers: the + and - buttons' step
 LIVE_SLIDERS = ("p", "input_p")  # applied while playing without a full run (on_live_setting)
 
 
@@ -249,8 +252,9 @@ def _widget(sb, name, label, kind):
     elif kind == "slider":
         sb.slider(label, min_value=f.kind(f.lo), max_value=f.kind(f.hi), step=SLIDER_STEP.get(name, 1), key=key,
                   help=f.help, on_change=on_live_setting if name in LIVE_SLIDERS else None)
-    elif f.kind is float:  # the learning rate: a wide range, typed rather than dragged
-        sb.number_input(label, min_value=f.lo, max_value=f.hi, step=0.001, format="%g", key=key, help=f.help)
+    elif f.kind is float:  # a wide range (learning rate, L2, max-norm): typed rather than dragged
+        sb.number_input(label, min_value=f.lo, max_value=f.hi, step=NUMBER_STEP[name], format="%g", key=key,
+                        help=f.help)
     else:
         sb.number_input(label, min_value=int(f.lo), max_value=int(f.hi), step=1, key=key, help=f.help)
 

@@ -1,4 +1,4 @@
-"""Train many dropout networks at once: same architecture and data, different p, mode and seed.
+"""Train many dropout networks at once: same architecture and data, different p, mode, L2, max-norm and seed.
 
 The engine core (`model.Runs`) stacks the M networks' weights, so every layer is one batched
 matrix product and an experiment's 30 networks cost little more than one. Per network it is the
@@ -22,7 +22,8 @@ from .config import FIELDS, Config
 from .data import Dataset, make_dataset
 from .model import Runs, blown_up, flush_denormals
 
-PER_MODEL = ("p", "input_p", "mode", "seed")  # the settings that may differ between the models
+# the settings that may differ between the models
+PER_MODEL = ("p", "input_p", "mode", "weight_decay", "max_norm", "seed")
 SHARED = tuple(f.name for f in FIELDS if f.name not in PER_MODEL)
 
 
@@ -97,16 +98,25 @@ class BatchedTrainer:
     def evaluate(self) -> dict[str, np.ndarray]:
         """Test-time loss and accuracy per model, on the whole training set and on the test set.
 
-        Diverged models get NaN."""
+        Diverged models get NaN. A regression set's loss is the mean squared error, and its accuracy
+        NaN: it has no classes."""
         out = {}
         for name, x, y in (("train", self.runs.x, self.runs.y), ("test", self._xs, self._ys)):
             logits = self.runs.forward(x, self.runs.masks.test_mults)[0]
+            if self.data.regression:
+                out[f"{name}_loss"] = (logits[:, :, 0] - y).square().mean(1).numpy()
+                out[f"{name}_acc"] = np.full(self.n_models, np.nan, dtype=np.float32)
+                continue
             out[f"{name}_loss"] = F.cross_entropy(
                 logits.flatten(0, 1), y.repeat(self.n_models), reduction="none").view(self.n_models, -1).mean(1).numpy()
             out[f"{name}_acc"] = (logits.argmax(2) == y).float().mean(1).numpy()
         for values in out.values():
             values[self.diverged] = np.nan
         return out
+
+    def mc_outputs(self, x, passes: int, seed: int = 0, models: Sequence[int] | None = None) -> torch.Tensor:
+        """Monte-Carlo dropout: the raw outputs of `passes` stochastic passes, (T, M', N, outputs)."""
+        return self.runs.mc_outputs(x, passes, seed, models)
 
     def mc_probs(self, x, passes: int, seed: int = 0, models: Sequence[int] | None = None) -> torch.Tensor:
         """Monte-Carlo dropout: class probabilities of `passes` stochastic passes, (T, M', N, C).

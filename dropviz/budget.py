@@ -23,6 +23,7 @@ from .config import DIGITS_MAX_TRAIN, FIELD, Config
 from .data import N_TEST_2D
 from .dropout import multipliers
 from .experiments import EXPERIMENTS, N_VALUES, P_VALUES
+from .regularizers import METHODS
 
 FLOAT = 4  # bytes of a float32
 
@@ -67,6 +68,8 @@ def plan(name: str, cfg: Config, params: dict) -> list[Group]:
     if name == "cost":  # two single timing networks, then without, with, and with again (the repeat)
         return [Group(1, cfg, False, held=True), Group(1, cfg, True, held=True),
                 Group(seeds, cfg, False), Group(seeds, cfg, True), Group(seeds, cfg, True)]
+    if name == "regularizers":  # every method and seed in one batch: L2 and max-norm may differ within one
+        return [Group(len(METHODS) * seeds, cfg, True)]
     raise ValueError(f"unknown experiment {name!r}: expected one of {', '.join(EXPERIMENTS)}")
 
 
@@ -76,7 +79,8 @@ def _group_bytes(g: Group) -> tuple[int, int]:
     n_in, n_out, n_test = _shape(c)
     rows = min(c.batch_size, c.n_train)
     weights = n_in * c.width + (c.depth - 1) * c.width ** 2 + c.width * n_out + c.depth * c.width + n_out
-    copies = 2 + (3 if c.optimizer == "adam" else 1)  # stacked + initial, and gradient (and Adam's moments)
+    # stacked + initial, and gradient (and Adam's moments, or sgd's momentum buffer)
+    copies = 2 + (3 if c.optimizer == "adam" else 1 + (c.momentum > 0))
     hidden = c.depth * rows * c.width * (3 + (2 if g.drops else 0))
     inputs = c.n_train * n_in + rows * (n_in + 2 * n_out) + (3 * rows * n_in if c.input_p > 0 else 0)
     kept = g.m * FLOAT * (weights * copies + hidden + inputs)

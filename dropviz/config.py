@@ -118,6 +118,14 @@ FIELDS: tuple[Field, ...] = (
           "classic: no training scale, multiply by keep probability 1-p at test time (2014 paper)",
           choices=("inverted", "classic")),
     Field("optimizer", str, "sgd", "optimizer", choices=("sgd", "adam")),
+    Field("momentum", float, 0.0,
+          "momentum of sgd (0: plain sgd; the 2014 paper used 0.95 to 0.99); adam ignores it", lo=0.0, hi=0.99),
+    Field("weight_decay", float, 0.0,
+          "L2 penalty: weight_decay x weight is added to each weight's gradient (biases are not decayed)",
+          lo=0.0, hi=1.0),
+    Field("max_norm", float, 0.0,
+          "max-norm constraint: after each update, a hidden neuron's incoming weight vector longer than this "
+          "is scaled back to this length (0: off; the 2014 paper used 3 to 4)", lo=0.0, hi=100.0),
     Field("lr", float, 0.1, "learning rate", lo=1e-5, hi=100.0, live=True),
     Field("batch_size", int, 64, "examples per iteration (capped at n_train: full batch)", lo=1, hi=2000),
     Field("seed", int, 0, "seed of the initial weights, batch order and dropout masks", lo=0, hi=2**31 - 1),
@@ -159,6 +167,9 @@ class Config:
     input_p: float = FIELD["input_p"].default
     mode: str = FIELD["mode"].default
     optimizer: str = FIELD["optimizer"].default
+    momentum: float = FIELD["momentum"].default
+    weight_decay: float = FIELD["weight_decay"].default
+    max_norm: float = FIELD["max_norm"].default
     lr: float = FIELD["lr"].default
     batch_size: int = FIELD["batch_size"].default
     seed: int = FIELD["seed"].default
@@ -233,7 +244,13 @@ class Config:
     def label(self) -> str:
         """Short description of a run, for legends and ghost curves."""
         return (f"{self.dataset} n={self.n_train} {self.depth}x{self.width} {self.activation} "
-                f"p={self.p:g} {self.mode} {self.optimizer} lr={self.lr:g} seed={self.seed}")
+                f"p={self.p:g} {self.mode} {self.optimizer} lr={self.lr:g}{self.recipe()} seed={self.seed}")
+
+    def recipe(self) -> str:
+        """The regularizers besides dropout that are on, for a label (" momentum=0.9 L2=0.001 max-norm=3")."""
+        on = [(self.optimizer == "sgd" and self.momentum, "momentum"), (self.weight_decay, "L2"),
+              (self.max_norm, "max-norm")]
+        return "".join(f" {name}={value:g}" for value, name in on if value)
 
 
 def _number(x: float) -> str:

@@ -13,15 +13,23 @@ N_TEST_2D = 500
 @dataclass(frozen=True)
 class Dataset:
     x_train: np.ndarray  # float32 (n, d)
-    y_train: np.ndarray  # int64 (n,)
+    y_train: np.ndarray  # int64 (n,) class labels; float32 (n,) targets of a regression set
     x_test: np.ndarray
     y_test: np.ndarray
-    n_classes: int
+    n_classes: int       # 0: a regression set (one real output, squared error)
     image_shape: tuple | None = None  # (8, 8) for digits: inputs are images
 
     @property
     def n_inputs(self) -> int:
         return self.x_train.shape[1]
+
+    @property
+    def regression(self) -> bool:
+        return self.n_classes == 0
+
+    @property
+    def n_outputs(self) -> int:
+        return self.n_classes or 1
 
 
 def _moons(n, rng):
@@ -83,6 +91,24 @@ def make_dataset(name: str, n_train: int, noise: float, data_seed: int) -> Datas
     x = x + rng.normal(0, noise, x.shape)
     return Dataset(_f32(x[:n_train]), y[:n_train].astype(np.int64),
                    _f32(x[n_train:]), y[n_train:].astype(np.int64), 2)
+
+
+GAP = (-1.0, 1.0)       # the regression set has no inputs here ...
+SPAN = (-3.0, 3.0)      # ... and its inputs cover the rest of this interval
+
+
+def gap_regression(n_train: int, noise: float, data_seed: int) -> Dataset:
+    """1-D regression with a hole: y = sin(x) + Gaussian noise (std `noise`), x uniform on [-3, -1] and
+    [1, 3], none in between. Not a live-view data set (its figures draw classes): the uncertainty view's."""
+    rng = np.random.default_rng([data_seed, 11])
+
+    def draw(n):  # each point on the left side [SPAN[0], GAP[0]] or the right [GAP[1], SPAN[1]], as likely
+        x = np.where(rng.random(n) < 0.5, rng.uniform(SPAN[0], GAP[0], n), rng.uniform(GAP[1], SPAN[1], n))
+        return x[:, None], np.sin(x) + rng.normal(0, noise, n)
+
+    x, y = draw(n_train)
+    x_test, y_test = draw(N_TEST_2D)
+    return Dataset(_f32(x), _f32(y), _f32(x_test), _f32(y_test), 0)
 
 
 def _f32(a):

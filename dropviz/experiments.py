@@ -26,6 +26,7 @@ from .batched import BatchedTrainer, shared_key
 from .config import DIGITS_MAX_TRAIN, FIELD, RUN_FIELD, Config
 from .data import Dataset, make_dataset
 from .dropout import multipliers
+from .regularizers import regularizers
 
 CHUNK_SECONDS = 0.5  # training time between progress reports and cancel checks
 GROWTH = 4  # a chunk is at most this many times the one before: one quick chunk is no measure
@@ -374,4 +375,6 @@ EXPERIMENTS: dict[str, Experiment] = {e.name: e for e in (
                mc_vs_scaling),
     Experiment("sparsity", "Sparsity", "Does dropout make hidden activations sparser?", sparsity),
     Experiment("cost", "Cost", "Is dropout slower? Why do my runs differ?", cost),
+    Experiment("regularizers", "Dropout and other regularizers",
+               "Dropout beside L2 and max-norm, and combined with them (the 2014 paper's Table 9).", regularizers),
 )}

@@ -81,7 +81,7 @@ class MLP(nn.Module):
     @classmethod
     def for_run(cls, cfg, data, init_seed: int) -> MLP:
         """The initial network of a run: the architecture of `cfg` for `data`, weights from `init_seed`."""
-        return cls(data.n_inputs, cfg.width, cfg.depth, data.n_classes, torch.Generator().manual_seed(init_seed))
+        return cls(data.n_inputs, cfg.width, cfg.depth, data.n_outputs, torch.Generator().manual_seed(init_seed))
 
 
 class BatchOrder:
@@ -201,13 +201,14 @@ class Tapped:
 
 
 class Runs:
-    """M runs that share data and architecture (everything but p, input_p, mode and seed).
+    """M runs that share data and architecture (everything but p, input_p, mode, weight_decay, max_norm, seed).
 
     Weights are stacked, (M, in, out) per layer, and every layer is one batched matrix product.
     Per run it is the computation of that run alone: its own initial weights (its MLP), batch order
     and masks; Adam and SGD are elementwise, so one optimizer over the stacked tensors updates each
-    run as its own optimizer would. Plain SGD is folded into the weight-gradient product
-    (w += -lr * h^T g in one GEMM call: the same update, rounded once instead of twice).
+    run as its own optimizer would; so are L2 (per run) and max-norm (per run and neuron). Plain SGD
+    is folded into the weight-gradient product (w += -lr * h^T g in one GEMM call: the same update,
+    rounded once instead of twice).
 
     A training iteration is `train_forward()` (losses), then `train_backward()` (gradient and
     update), written out by hand: a few in-place elementwise ops on preallocated tensors instead of
@@ -232,14 +233,16 @@ class Runs:
                        .contiguous().requires_grad_() for l in range(self.depth + 1)]
         self.params = [t for pair in zip(self.weights, self.biases) for t in pair]
         self.lr = base.lr
-        if base.optimizer == "sgd":
-            self.opt = torch.optim.SGD(self.params, lr=base.lr)  # only when a diverged run sits out
-            self._sgd = True
+        if base.optimizer == "sgd":  # plain sgd is fused into the backward pass: this runs with momentum or L2,
+            # or when a diverged run sits out
+            self.opt = torch.optim.SGD(self.params, lr=base.lr, momentum=base.momentum)
+            self._sgd = base.momentum == 0  # plain sgd
         else:
             self.opt = torch.optim.Adam(self.params, lr=base.lr, fused=True)
             self._sgd = False
 
         self.x, self.y = torch.from_numpy(data.x_train), torch.from_numpy(data.y_train)
+        self.regression = data.regression
         self.batch_size = min(base.batch_size, len(self.y))
         self.order = BatchOrder([s[1] for s in seeds], len(self.y), self.batch_size)
         self.masks = MaskStream([s[2] for s in seeds], [data.n_inputs] + [base.width] * self.depth, self.cfgs)
@@ -248,14 +251,24 @@ class Runs:
         self.tapped: Tapped | None = None
         self._work: dict[int, dict] = {}
         self._pass: dict | None = None
+        self._regularizers()
 
     def configure(self, cfgs: Sequence) -> None:
         """New live settings (p, input_p, lr) from the same runs' new configs."""
         self.cfgs = list(cfgs)
         self.masks.configure(self.cfgs)
+        self._regularizers()
         self.lr = self.cfgs[0].lr
         for group in self.opt.param_groups:
             group["lr"] = self.lr
+
+    def _regularizers(self) -> None:
+        """Each run's L2 factor and max-norm bound, (M, 1, 1), or None where no run uses it."""
+        def per_run(values, used):
+            return torch.tensor(values, dtype=torch.float32).view(-1, 1, 1) if used else None
+
+        self.decay = per_run([c.weight_decay for c in self.cfgs], any(c.weight_decay for c in self.cfgs))
+        self.max_norm = per_run([c.max_norm or math.inf for c in self.cfgs], any(c.max_norm for c in self.cfgs))
 
     def module(self, run: int) -> MLP:
         """Run `run`'s network as an MLP whose parameters are views of the stacked weights (no copy)."""
@@ -287,15 +300,19 @@ class Runs:
                 h = h * mult
         return _linear(h, weights[-1], biases[-1]), acts
 
-    @torch.no_grad()
     def mc_probs(self, x, passes: int, seed: int = 0, models: Sequence[int] | None = None) -> torch.Tensor:
-        """Monte-Carlo dropout: class probabilities of `passes` stochastic passes, (T, M', N, C).
+        """Monte-Carlo dropout: class probabilities of `passes` stochastic passes, (T, M', N, C)."""
+        return torch.softmax(self.mc_outputs(x, passes, seed, models), 3)
 
-        Masks come from each run's probe stream with `seed`: training's streams are untouched."""
+    @torch.no_grad()
+    def mc_outputs(self, x, passes: int, seed: int = 0, models: Sequence[int] | None = None) -> torch.Tensor:
+        """Monte-Carlo dropout: the outputs (logits, or a regression's values) of `passes` stochastic
+        passes, (T, M', N, outputs). Masks come from each run's probe stream with `seed`: training's
+        streams are untouched."""
         x = torch.as_tensor(np.asarray(x, dtype=np.float32))
         models = list(range(self.n_models)) if models is None else list(models)
         rngs = {run: np.random.default_rng([self.probe_seeds[run], seed]) for run in models}
-        return torch.stack([torch.softmax(self.forward(x, self.masks.sample(rngs, len(x), models), models=models)[0], 2)
+        return torch.stack([self.forward(x, self.masks.sample(rngs, len(x), models), models=models)[0]
                             for _ in range(passes)])
 
     def probe_multipliers(self, run: int, step: int) -> list:
@@ -322,7 +339,7 @@ class Runs:
 
             work = self._work[rows] = {
                 "x_in": torch.empty(m, rows, n_in), "pre": hidden(), "d": hidden(), "g": hidden(),
-                "logits": torch.empty(m, rows, self.data.n_classes),
+                "logits": torch.empty(m, rows, self.data.n_outputs),
                 "x_full": self.x.expand(m, -1, -1).contiguous(), "y_full": self.y.expand(m, -1),
                 "minus_one": torch.full((m, rows, 1), -1.0)}
         return work
@@ -373,12 +390,17 @@ class Runs:
             inputs.append(h)
             slopes.append(d)
         logits = torch.baddbmm(self.biases[-1], h, self.weights[-1], out=work["logits"])
-        logp = torch.log_softmax(logits, 2)
         target = y.unsqueeze(2)
-        losses = -logp.gather(2, target).squeeze(2).mean(1)
+        if self.regression:  # squared error; `head` is its gradient d(mean loss)/d(output) = 2 (output - y) / rows
+            error = logits - target
+            losses = error.square().mean((1, 2))
+            head = error.mul_(2.0 / rows)
+        else:  # cross-entropy; `head` holds the log-probabilities, which train_backward turns into the gradient
+            head = torch.log_softmax(logits, 2)
+            losses = -head.gather(2, target).squeeze(2).mean(1)
         if tapped is not None:
             tapped["logits"] = logits[tapped["at"]].clone()
-        self._pass = {"work": work, "inputs": inputs, "slopes": slopes, "logp": logp, "target": target,
+        self._pass = {"work": work, "inputs": inputs, "slopes": slopes, "head": head, "target": target,
                       "rows": rows, "tapped": tapped}
         return losses.numpy().copy()
 
@@ -389,13 +411,13 @@ class Runs:
         state, self._pass = self._pass, None
         work, inputs, slopes, rows = state["work"], state["inputs"], state["slopes"], state["rows"]
         tapped, mults = state["tapped"], self.batch.mults
-        g = state["logp"].exp_()  # d(mean loss)/d(logits) = (softmax - one-hot) / batch size
-        g.scatter_add_(2, state["target"], work["minus_one"])
-        g.mul_(1.0 / rows)
+        g = state["head"]
+        if not self.regression:  # d(mean loss)/d(logits) = (softmax - one-hot) / batch size
+            g = g.exp_().scatter_add_(2, state["target"], work["minus_one"]).mul_(1.0 / rows)
         dead = torch.from_numpy(dead) if dead is not None and dead.any() else None
         if dead is not None:
             g[dead] = 0.0
-        fused = self._sgd and dead is None
+        fused = self._sgd and dead is None and self.decay is None
         for l in range(self.depth, -1, -1):
             w, w_t, b, g_t = self.weights[l], self._weights_t[l], self.biases[l], g.transpose(1, 2)
             below = None if l == 0 else torch.bmm(g, w_t, out=work["g"][l - 1])  # with the old weights
@@ -407,6 +429,8 @@ class Runs:
                     w.grad, b.grad = torch.empty_like(w), torch.empty_like(b)  # same strides as w
                 torch.bmm(g_t, inputs[l], out=w.grad.transpose(1, 2))
                 torch.sum(g, 1, keepdim=True, out=b.grad)
+                if self.decay is not None:  # L2: the gradient of weight_decay/2 x |w|^2, weights only
+                    w.grad.addcmul_(w, self.decay)
             if below is not None:
                 if tapped is not None:  # d(the example's own loss)/d(hidden layer l's activations before dropout)
                     at, mult = tapped["at"], mults[l]
@@ -418,8 +442,20 @@ class Runs:
                 for t in self.params:
                     t.grad[dead] = 0.0
             self.opt.step()
+        if self.max_norm is not None:
+            self._constrain_norms(dead)
         if tapped is not None:
             self.tapped = Tapped(row=tapped["at"][1], pre=tapped["pre"], grad=tapped["grad"], logits=tapped["logits"])
+
+
+    def _constrain_norms(self, dead: torch.Tensor | None) -> None:
+        """Max-norm: each hidden neuron's incoming weight vector (a row of the (M, out, in) layout, bias
+        not included) longer than its run's bound is scaled back onto the sphere of that radius."""
+        for w_t in self._weights_t[:-1]:
+            factor = (self.max_norm / torch.linalg.vector_norm(w_t, dim=2, keepdim=True)).clamp_(max=1.0)
+            if dead is not None:
+                factor[dead] = 1.0
+            w_t.mul_(factor)
 
 
 _DENORMAL = torch.tensor([1], dtype=torch.int32).view(torch.float32)  # 2^-149, made from its bits

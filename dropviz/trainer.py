@@ -61,6 +61,9 @@ class Trainer:
     def __init__(self, cfg: Config, data: Dataset | None = None):
         self.cfg = cfg
         self.data = data or make_dataset(cfg.dataset, cfg.n_train, cfg.noise, cfg.data_seed)
+        if self.data.regression:  # its frames, figures and captions are about classes
+            raise ValueError("the live view trains classifiers: a regression set is for the uncertainty view "
+                             "(BatchedTrainer)")
         self.runs = Runs([cfg], self.data)
         self.params = self.runs.params
         d = self.data

@@ -150,7 +150,12 @@ def test_experiment_preset_with_flags_on_top(tmp_path, capsys):
     (["experiment", "cost", "--seeds", "0"], "--seeds=0 is out of range: expected an integer from 1 to 50"),
     (["experiment", "cost", "--seeds", "abc"], "--seeds=abc is not valid: expected an integer from 1 to 50"),
     (["experiment", "bogus"], "experiment='bogus' is not valid: expected one of 'p-sweep', 'data-size', "
-                              "'mc-vs-scaling', 'sparsity', 'cost'"),
+                              "'mc-vs-scaling', 'sparsity', 'cost', 'regularizers'"),
+    (["train", "--momentum", "1"], "--momentum=1 is out of range: expected a number from 0 to 0.99"),
+    (["train", "--weight-decay", "-0.1"], "--weight-decay=-0.1 is out of range: expected a number from 0 to 1"),
+    (["train", "--max-norm", "nan"], "--max-norm=nan is out of range: expected a number from 0 to 100"),
+    (["experiment", "regularizers", "--max-norm", "x"],
+     "--max-norm=x is not valid: expected a number from 0 to 100"),
 ])
 def test_bad_input_exits_2_with_one_line_naming_the_flag_and_its_range(capsys, tmp_path, argv, expected):
     csv = ["--csv", str(tmp_path / "x.csv")] if argv[0] == "experiment" else []

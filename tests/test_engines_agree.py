@@ -32,6 +32,10 @@ CASES = {
                                               n_train=100, batch_size=16, width=32),
     "tanh input_p sgd mini-batch": Config(p=0.3, input_p=0.2, activation="tanh", n_train=60, batch_size=20,
                                           width=24, depth=3),
+    "momentum L2 max-norm sgd mini-batch": Config(p=0.5, momentum=0.9, weight_decay=1e-3, max_norm=1.0, lr=0.05,
+                                                  n_train=80, batch_size=16, width=32, depth=2),
+    "L2 max-norm adam full batch": Config(p=0.3, optimizer="adam", lr=0.01, weight_decay=0.01, max_norm=0.8,
+                                          width=24),
 }
 
 
@@ -39,7 +43,20 @@ CASES = {
 def test_trainer_and_batched_trainer_are_one_engine(cfg):
     """Each run of a batch (here among other p, modes and seeds) draws the batches and masks of the
     same config in Trainer, and their losses stay within TOL for hundreds of iterations."""
-    cfgs = [cfg.replace(p=0.0, seed=4), cfg, cfg.replace(p=0.8, input_p=0.0, mode="inverted", seed=9)]
+    assert_one_engine([cfg.replace(p=0.0, seed=4), cfg, cfg.replace(p=0.8, input_p=0.0, mode="inverted", seed=9)])
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_each_run_of_a_batch_has_its_own_weight_decay_and_max_norm(optimizer):
+    """The regularizers experiment trains L2, max-norm and neither side by side in one batch: each run
+    must still be the run its own config gives in Trainer."""
+    cfg = Config(p=0.5, optimizer=optimizer, lr=0.05 if optimizer == "sgd" else 0.01, momentum=0.5, n_train=80,
+                 batch_size=16, width=32, depth=2)
+    assert_one_engine([cfg, cfg.replace(weight_decay=0.02), cfg.replace(max_norm=0.7, seed=3),
+                       cfg.replace(p=0.0, weight_decay=0.005, max_norm=1.2)])
+
+
+def assert_one_engine(cfgs):
     batched = BatchedTrainer(cfgs)
     trainers = [Trainer(c, batched.data) for c in cfgs]
     worst = {"batch": 0.0, **{k: 0.0 for k in METRICS}}

@@ -105,3 +105,20 @@ def test_a_bad_limit_setting_is_one_sentence(monkeypatch):
     assert not at.exception
     assert [w.value for w in at.sidebar.warning] == ["DROPVIZ_EXPERIMENT_MEMORY_GB='-3' is not a positive number; "
                                                      "using 2."]
+
+
+def test_a_finished_regularizers_run_shows_its_chart_how_to_read_it_and_the_csv():
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.session_state["config"] = Config(width=8, n_train=24)
+    at.run()
+    at.sidebar.selectbox(key="x_name").set_value("regularizers").run()
+    at.sidebar.slider(key="x_seeds").set_value(1).run()
+    at.sidebar.number_input(key="x_steps_the live view's settings_regularizers").set_value(50).run()
+    at.button(key="x_run").click().run()
+    job = at.session_state["x_job"]
+    assert job.wait(60)
+    at.run()
+    assert not at.exception and not at.error
+    assert any("Table 9" in c.value for c in at.caption)
+    assert len(at.get("plotly_chart")) == 1
+    assert set(job.result["method"]) == {"none", "L2", "max-norm", "dropout", "dropout + L2", "dropout + max-norm"}

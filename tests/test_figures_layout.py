@@ -290,3 +290,12 @@ def test_stage_panels_read_well_at_the_width_they_get(page, name, view, window):
     probe = draw(ready(page), fig, int(width), f"stage-{name}-{view}-{w}")
     problems = layout_problems(probe, min_px=SMALL * scale)
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("width", [FULL, SIDEBAR])
+def test_the_uncertainty_figure_reads_well(page, width):
+    from dropviz.figures.uncertainty import uncertainty_figure
+    from dropviz.uncertainty import SETTINGS, predictive
+    fig = uncertainty_figure(predictive(SETTINGS.replace(width=32), steps=300, passes=30))
+    problems = layout_problems(draw(ready(page), fig, width, "uncertainty"))
+    assert not problems, "\n".join(problems)

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from plotly.subplots import make_subplots
 
+from .regularizers import regularizers_figure
 from .style import BAD, FAMILY, FONT, GOOD, GRID, INK, MUTED, SMALL, TEST, TITLE, TRAIN
 
 NO_DROPOUT = "#5a5a5a"
@@ -302,4 +303,4 @@ def cost_figure(df: pd.DataFrame):
 
 
 FIGURES = {"p-sweep": p_sweep_figure, "data-size": data_size_figure, "mc-vs-scaling": mc_vs_scaling_figure,
-           "sparsity": sparsity_figure, "cost": cost_figure}
+           "sparsity": sparsity_figure, "cost": cost_figure, "regularizers": regularizers_figure}
