@@ -23,7 +23,7 @@ def _result(p: float) -> Predictive:
 
 
 def section() -> None:
-    st.subheader("Monte-Carlo dropout as approximate Bayesian inference")
+    st.header("3 · Monte-Carlo dropout as approximate Bayesian inference")
     p = st.select_slider("p: drop probability of the hidden neurons", P_CHOICES, value=SETTINGS.p,
                          key="w_uncertainty_p", help="Each choice trains its own network once (a few seconds).")
     with st.spinner(f"Training a network with p = {p:g} on 40 points and taking 100 passes…"):

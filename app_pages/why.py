@@ -5,7 +5,7 @@ dropviz.figures.ensemble and dropviz.figures.features, the words dropviz.figures
    weight-scaled test-time pass, with the measured gap.
 2. Co-adaptation (the 2014 paper's Fig 7): a digits run's first-layer weights as 8x8 images beside its p = 0
    twin's, with two measures; and per-layer guidance, with input dropout shown on a digit.
-3. MC dropout and uncertainty: written elsewhere (see MERGE below).
+3. MC dropout and uncertainty (Gal & Ghahramani 2016): app_pages/uncertainty.py.
 
 Each section's runs are trained once per server and Config (st.cache_data on the results), so the page is quick
 after its first visit.
@@ -18,7 +18,7 @@ torch.set_num_threads(1)
 
 import streamlit as st  # noqa: E402
 
-from app_pages import notation_view  # noqa: E402
+from app_pages import notation_view, uncertainty  # noqa: E402
 from app_pages.guard import run_page  # noqa: E402
 from dropviz import ensemble  # noqa: E402
 from dropviz import notation as notation_rule  # noqa: E402
@@ -148,8 +148,7 @@ def main() -> None:
     st.caption(CAPTIONS["notation"])
     ensemble_section(notation)
     features_section(notation)
-    # MERGE: section 3, "MC dropout and uncertainty", goes here: the lead calls app_pages.uncertainty.section()
-    # (written on another branch) at merge.
+    uncertainty.section()
     st.caption(CAPTIONS["when"] + " " + CAPTIONS["where"])
 
 

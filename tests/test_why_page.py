@@ -16,10 +16,13 @@ def why(**params) -> AppTest:
     return at.run()
 
 
-def test_why_page_renders_both_sections_without_exceptions():
+def test_why_page_renders_its_three_sections_without_exceptions():
     at = why()
     assert not at.exception and not at.error
-    assert len(at.get("plotly_chart")) == 4  # thinned networks, average vs weight scaling, features, input dropout
+    # thinned networks, average vs weight scaling, features, input dropout, MC uncertainty on 1-D regression
+    assert len(at.get("plotly_chart")) == 5
+    assert [h.value for h in at.header][-1].startswith("3 · Monte-Carlo dropout")
+    assert any(c.value.startswith("Gal & Ghahramani (2016)") for c in at.caption)
     text = " ".join(m.value for m in at.markdown)
     assert "**Measured gap.**" in text and "of the plane" in text and "**Measured** over all 64 units" in text
     assert any(CAPTIONS["notation"] == c.value for c in at.caption)  # the paper's p is said on the page
