@@ -212,7 +212,7 @@ def on_reset(state: LivePage) -> None:
     rerun_page()
 
 
-ECHO_SECONDS = 10.0  # this long after a key set a widget, its old value coming back is taken for an echo
+ECHO_SECONDS = 10.0  # this long after a key set a widget (or its last echo), its old value is taken for an echo
 REDRAW_SECONDS = 1.0  # while echoes come, the whole page runs again at most this often
 
 
@@ -228,8 +228,8 @@ def set_widget(state: LivePage, key: str, value) -> None:
 
 
 def undo_echoes(state: LivePage, *keys: str) -> bool:
-    """In a widget's on_change: True if, within ECHO_SECONDS of a key press, one of the widgets `keys` came back
-    with the value that key press replaced. The widget is set back to the key's value, and the whole page runs
+    """In a widget's on_change: True if, within ECHO_SECONDS of a key press or of the last echo, one of the
+    widgets `keys` came back with the value that key press replaced. The widget is set back to the key's value, and the whole page runs
     again (at most every REDRAW_SECONDS): a frame request's own rerun does not draw the widget, and a browser
     that has not drawn the new value keeps sending the old one. Any other change is the user's."""
     echoed, redraw = False, False
@@ -238,7 +238,8 @@ def undo_echoes(state: LivePage, *keys: str) -> bool:
         old, new, until, redraw_at = state.echoes.pop(key, (None, None, 0.0, 0.0))
         if now < until and st.session_state.get(key) == old:
             echoed, redraw = True, redraw or now >= redraw_at
-            state.echoes[key] = (old, new, until, now + REDRAW_SECONDS if now >= redraw_at else redraw_at)
+            # the watch lasts while the echoes come: a browser that never draws the value must not win later
+            state.echoes[key] = (old, new, now + ECHO_SECONDS, now + REDRAW_SECONDS if now >= redraw_at else redraw_at)
             st.session_state[key] = new
     if redraw:
         rerun_page()

@@ -112,6 +112,9 @@ def test_a_key_press_outlives_the_browser_sending_the_old_value_back(key, action
         changed_in_browser(before)
         assert st.session_state[key] == after and state.live.cfg.p == pytest.approx(0.55 if key == "w_p" else 0.5)
     assert reruns == ["page"] * 3  # each echo (1 s apart or more) runs the page: the widget is sent again
+    now[0] += stage.ECHO_SECONDS - 1  # echoes keep the watch going: 15 s after the key press, still an echo
+    changed_in_browser(before)
+    assert st.session_state[key] == after
     now[0] += stage.ECHO_SECONDS
     changed_in_browser(before)  # by hand, later
     assert st.session_state[key] == before and state.live.cfg.p == pytest.approx(0.5)
