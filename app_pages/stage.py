@@ -229,9 +229,10 @@ def set_widget(state: LivePage, key: str, value) -> None:
 
 def undo_echoes(state: LivePage, *keys: str) -> bool:
     """In a widget's on_change: True if, within ECHO_SECONDS of a key press or of the last echo, one of the
-    widgets `keys` came back with the value that key press replaced. The widget is set back to the key's value, and the whole page runs
-    again (at most every REDRAW_SECONDS): a frame request's own rerun does not draw the widget, and a browser
-    that has not drawn the new value keeps sending the old one. Any other change is the user's."""
+    widgets `keys` came back with the value that key press replaced. The widget is set back to the key's value,
+    and the whole page runs again (at most every REDRAW_SECONDS): a frame request's own rerun does not draw the
+    widget, and a browser that has not drawn the new value keeps sending the old one. Any other change is the
+    user's."""
     echoed, redraw = False, False
     now = time.monotonic()
     for key in keys:
@@ -239,7 +240,8 @@ def undo_echoes(state: LivePage, *keys: str) -> bool:
         if now < until and st.session_state.get(key) == old:
             echoed, redraw = True, redraw or now >= redraw_at
             # the watch lasts while the echoes come: a browser that never draws the value must not win later
-            state.echoes[key] = (old, new, now + ECHO_SECONDS, now + REDRAW_SECONDS if now >= redraw_at else redraw_at)
+            next_redraw = now + REDRAW_SECONDS if now >= redraw_at else redraw_at
+            state.echoes[key] = (old, new, now + ECHO_SECONDS, next_redraw)
             st.session_state[key] = new
     if redraw:
         rerun_page()
