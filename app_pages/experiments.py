@@ -51,6 +51,11 @@ HOW_TO_READ = {
             "mark the mean iteration at which each arm reaches the target. Right: test loss of the dropout runs, "
             "one line per seed. The dotted black line trains the first seed again from scratch and lies exactly on "
             "it: the spread comes from the seed (initial weights, batch order, masks), not from the engine.",
+    "variants": "Each point is the mean test accuracy (top) or loss (bottom) over seeds, with its 95% interval; grey "
+                "is the same family without dropout, from the same initial weights and batches. Always on the 8x8 "
+                "digits. Conv: element-wise, whole channels, or squares of feature maps dropped. Recurrent: a fresh "
+                "mask at every step, or one mask shared over the steps. DropConnect drops weights, and is scored "
+                "with mean scaling and with the paper's moment matching. The Variants page shows the masks.",
 }
 
 

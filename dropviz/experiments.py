@@ -350,6 +350,9 @@ def cost(base: Config, seeds: int = 3, steps: int = 1500, p: float | None = None
 
 
 # ---------------------------------------------------------------------- registry
+from .variants.experiment import variants  # noqa: E402 - it imports this module's helpers when it runs
+
+
 @dataclass(frozen=True)
 class Experiment:
     name: str        # CLI name
@@ -374,4 +377,6 @@ EXPERIMENTS: dict[str, Experiment] = {e.name: e for e in (
                mc_vs_scaling),
     Experiment("sparsity", "Sparsity", "Does dropout make hidden activations sparser?", sparsity),
     Experiment("cost", "Cost", "Is dropout slower? Why do my runs differ?", cost),
+    Experiment("variants", "Variants", "Conv, recurrent and DropConnect: which mask shape regularizes best?",
+               variants),
 )}

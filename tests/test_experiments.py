@@ -22,6 +22,7 @@ TINY_ARGS = {
     "mc-vs-scaling": dict(passes=4, grid_size=6),
     "sparsity": dict(bins=8),
     "cost": dict(timing_iterations=5, points=5),
+    "variants": dict(block_size=2),
 }
 COLUMNS = {
     "p-sweep": {"variant", "p", "seed", "width", "train_loss", "test_loss", "train_acc", "test_acc", "diverged"},
@@ -32,6 +33,7 @@ COLUMNS = {
                  "active_fraction"},
     "cost": {"part", "p", "repeat", "ms_per_iteration", "seed", "run", "step", "train_loss", "test_loss",
              "target_loss", "iterations"},
+    "variants": {"family", "variant", "p", "seed", "test_acc", "test_loss", "test_rule"},
 }
 
 

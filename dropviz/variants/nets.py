@@ -127,7 +127,7 @@ class RecurrentNet(nn.Module):
             h = torch.tanh(self.inp(xt) + self.rec(ht))
             seen.append(h)
         logits = self.head(h)
-        return (logits, torch.stack(seen)) if keep else logits
+        return (logits, [torch.stack(seen)]) if keep else logits
 
 
 def build(family: str, variant: str, p: float, mode: str, generator: torch.Generator, block_size: int = 3):

@@ -73,15 +73,15 @@ class VariantRun:
     def evaluate(self) -> dict:
         """Test-time loss and accuracy on the test set (nothing dropped)."""
         logits = self.net(self.x_test)
-        return {"test_loss": float(F.cross_entropy(logits, self.y_test)),
-                "test_acc": float((logits.argmax(1) == self.y_test).float().mean())}
+        return {"test_acc": float((logits.argmax(1) == self.y_test).float().mean()),
+                "test_loss": float(F.cross_entropy(logits, self.y_test))}
 
     @torch.no_grad()
     def evaluate_moments(self) -> dict:
         """DropConnect only: the test metrics of the paper's Gaussian moment-matching rule."""
         logits = self.net.moment_logits(self.x_test)
-        return {"test_loss": float(F.cross_entropy(logits, self.y_test)),
-                "test_acc": float((logits.argmax(1) == self.y_test).float().mean())}
+        return {"test_acc": float((logits.argmax(1) == self.y_test).float().mean()),
+                "test_loss": float(F.cross_entropy(logits, self.y_test))}
 
     @torch.no_grad()
     def probe(self) -> tuple[list, list]:
@@ -107,6 +107,7 @@ class VariantFrame:
     masks: list    # per site, its 0/1 mask of that shape (DropConnect: (in, out)); None: nothing dropped
     train_factor: float        # a survivor's factor in training (1/(1-p) or 1)
     test_factor: float         # every unit's factor at test time (1 or 1-p)
+    levels: dict               # the first site's mean signal: computed, dropped, scaled (training), test
 
 
 class Pair:
@@ -137,10 +138,25 @@ class Pair:
             seen = squeeze
             masks = [None if m is None else m[0] for m in masks]
         f = self.run.net.sites[0].factors
+        levels = self._levels(seen[0], masks[0], f)
         self.history.append((self.run.step_count, ev["test_acc"], ev["test_loss"], tw["test_acc"], tw["test_loss"]))
         return VariantFrame(
             step=self.run.step_count, spec=self.spec, train_loss=self.run.train_loss,
             test_loss=ev["test_loss"], test_acc=ev["test_acc"], twin_test_loss=tw["test_loss"],
             twin_test_acc=tw["test_acc"], x=self.run.x[TRACKED].numpy().copy(),
             seen=[np.asarray(s) for s in seen], masks=[None if m is None else np.asarray(m) for m in masks],
-            train_factor=f.train, test_factor=f.test)
+            train_factor=f.train, test_factor=f.test, levels=levels)
+
+    def _levels(self, seen, mask, f) -> dict:
+        """The mean of what the first site passes on for the tracked digit: everything (as computed), after
+        dropping, after the survivors' training factor, and at test time (nothing dropped, test factor).
+        For DropConnect the signal is the hidden pre-activations x W, with the mask on W."""
+        if self.spec.variant == "dropconnect":
+            x, w = self.run.x[TRACKED], self.run.net.fc.weight.detach().T
+            full = x @ w
+            kept = full if mask is None else x @ (w * mask)
+        else:
+            full = torch.as_tensor(seen)
+            kept = full if mask is None else full * mask
+        return {"computed": float(full.mean()), "dropped": float(kept.mean()),
+                "scaled": float(kept.mean() * f.train), "test": float(full.mean() * f.test)}
