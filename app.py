@@ -1,9 +1,10 @@
-"""dropviz: the entry point. `streamlit run app.py` serves three pages.
+"""dropviz: the entry point. `streamlit run app.py` serves four pages.
 
 - Live view (app_pages/live.py): watch dropout mask, rescale and regularize a network as it trains.
 - Lesson (app_pages/lesson.py): ten guided steps through dropout, one per screen, `/Lesson?step=N`.
 - Experiments (app_pages/experiments.py): measured answers for choosing p, data size, test-time rule,
   sparsity and cost.
+- Variants (app_pages/variants.py): dropout in conv and recurrent networks, and DropConnect, on 8x8 digits.
 
 The page list names the pages in the sidebar. The page files are not under pages/: Streamlit would
 auto-discover that folder and, on a direct visit to /Experiments, list the live page as "app".
@@ -13,4 +14,5 @@ import streamlit as st
 
 st.navigation([st.Page("app_pages/live.py", title="Live view", default=True),
                st.Page("app_pages/lesson.py", title="Lesson", url_path="Lesson"),
-               st.Page("app_pages/experiments.py", title="Experiments", url_path="Experiments")]).run()
+               st.Page("app_pages/experiments.py", title="Experiments", url_path="Experiments"),
+               st.Page("app_pages/variants.py", title="Variants", url_path="Variants")]).run()

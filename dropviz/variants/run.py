@@ -108,6 +108,7 @@ class VariantFrame:
     train_factor: float        # a survivor's factor in training (1/(1-p) or 1)
     test_factor: float         # every unit's factor at test time (1 or 1-p)
     levels: dict               # the first site's mean signal: computed, dropped, scaled (training), test
+    moment_acc: float | None = None  # DropConnect: test accuracy with the paper's moment matching
 
 
 class Pair:
@@ -145,7 +146,8 @@ class Pair:
             test_loss=ev["test_loss"], test_acc=ev["test_acc"], twin_test_loss=tw["test_loss"],
             twin_test_acc=tw["test_acc"], x=self.run.x[TRACKED].numpy().copy(),
             seen=[np.asarray(s) for s in seen], masks=[None if m is None else np.asarray(m) for m in masks],
-            train_factor=f.train, test_factor=f.test, levels=levels)
+            train_factor=f.train, test_factor=f.test, levels=levels,
+            moment_acc=self.run.evaluate_moments()["test_acc"] if self.spec.variant == "dropconnect" else None)
 
     def _levels(self, seen, mask, f) -> dict:
         """The mean of what the first site passes on for the tracked digit: everything (as computed), after
