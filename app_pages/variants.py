@@ -36,6 +36,12 @@ TEACHING = {
 }
 
 
+RESCALING = ("**Rescaling.** Dropping lowers a unit's mean input by the keep probability 1 - p. Inverted "
+             "dropout (the default) multiplies the survivors by 1/(1-p) in training and changes nothing at test "
+             "time; classic mode multiplies by 1 - p at test time instead. Either way the expected training "
+             "signal equals the test-time one; a single mask, as drawn here, only on average.")
+
+
 def settings() -> Settings:
     """The sidebar's settings; the first run of a session reads the URL (bad values: one warning each)."""
     if "v_start" not in st.session_state:
@@ -95,19 +101,19 @@ def panels(pair: Pair) -> None:
         shown += f" (moment matching: {100 * frame.moment_acc:.1f}%)"
     st.markdown(f"**Iteration {frame.step}** · {fv.variant_label(spec)} · test accuracy {shown} · "
                 f"no-dropout twin {100 * frame.twin_test_acc:.1f}%")
-    left, right = st.columns([3, 2])
     masks = {"conv": fv.conv_maps_figure, "recurrent": fv.rnn_mask_figure, "dense": fv.dense_figure}[spec.family]
-    left.plotly_chart(masks(frame), config=PLOT_CONFIG, key="v_masks")
-    right.plotly_chart(fv.rescale_figure(frame), config=PLOT_CONFIG, key="v_rescale")
+    st.plotly_chart(masks(frame), config=PLOT_CONFIG, key="v_masks")
     st.plotly_chart(fv.curves_figure(pair.history, spec), config=PLOT_CONFIG, key="v_curves")
+    left, right = st.columns(2)
+    left.plotly_chart(fv.rescale_figure(frame), config=PLOT_CONFIG, key="v_rescale")
+    right.markdown(RESCALING)
 
 
 def main() -> None:
     st.set_page_config(page_title="dropviz: variants", layout="wide")
-    st.title("Dropout variants")
+    st.header("Dropout variants")
     s = settings()
     pair = pair_for(s)
-    st.caption(TEACHING[s.family] + " p is the drop probability; same initial weights and batches as the twin.")
     controls()
     playing = st.session_state.get("v_playing", False)
 
@@ -118,6 +124,7 @@ def main() -> None:
         panels(pair)
 
     live()
+    st.caption(TEACHING[s.family] + " p is the drop probability; the twin has the same initial weights and batches.")
 
 
 try:

@@ -23,6 +23,7 @@ from .style import (
     TRAIN,
     base_layout,
     figure,
+    fit_title,
     hidden_axis,
     ink_axis,
 )
@@ -31,7 +32,8 @@ NAMES = {"none": "no dropout", "standard": "element-wise", "channel": "channel",
          "naive": "naive (fresh mask per step)", "variational": "variational (mask shared over time)",
          "dropconnect": "DropConnect"}
 FAMILY_NAMES = {"dense": "Dense", "conv": "Convolutional", "recurrent": "Recurrent"}
-TILE, GAP, PER_ROW = 8, 2, 8  # a feature map is 8 x 8 cells; tiles are laid out 8 to a row
+TILE, GAP, PER_ROW, LABEL = 8, 2, 8, 4  # a feature map is 8 x 8 cells, 8 tiles a row, a layer's name above them
+NARROW = 760  # px: a full-width chart on a 1280 px screen with the sidebar open; titles are wrapped to it
 
 
 def _experiment_layout(*args):
@@ -49,18 +51,19 @@ def _factors_text(frame) -> str:
 
 
 # ---------------------------------------------------------------------- conv: feature maps and their masks
-def conv_maps_figure(frame, height: int = 430):
+def conv_maps_figure(frame, height: int = 470, width: float = NARROW):
     """The tracked digit's feature maps of both conv layers, one tile each; every dropped position is crossed
     out, and a whole dropped channel gets one large cross."""
-    xs, ys, bigs, labels, row0 = [], [], [], [], 0
+    xs, ys, bigs, labels = [], [], [], []
     rows_total = sum(-(-len(maps) // PER_ROW) for maps in frame.seen)
-    z = np.full((rows_total * (TILE + GAP), PER_ROW * (TILE + GAP)), np.nan)
+    z = np.full((rows_total * (TILE + GAP) + LABEL * len(frame.seen), PER_ROW * (TILE + GAP)), np.nan)
+    top_row = 0
     for layer, (maps, mask) in enumerate(zip(frame.seen, frame.masks)):
         top = maps.max() if maps.max() > 0 else 1.0
-        labels.append((row0, f"conv {layer + 1}: {len(maps)} channels"))
+        labels.append((top_row, f"conv {layer + 1}: {len(maps)} feature maps"))
+        top_row += LABEL
         for c, fmap in enumerate(maps):
-            r, col = row0 + c // PER_ROW, c % PER_ROW
-            y0, x0 = r * (TILE + GAP), col * (TILE + GAP)
+            y0, x0 = top_row + (c // PER_ROW) * (TILE + GAP), (c % PER_ROW) * (TILE + GAP)
             z[y0:y0 + TILE, x0:x0 + TILE] = fmap / top
             if mask is None:
                 continue
@@ -71,7 +74,7 @@ def conv_maps_figure(frame, height: int = 430):
                 yy, xx = np.nonzero(dropped)
                 xs += list(x0 + xx)
                 ys += list(y0 + yy)
-        row0 += -(-len(maps) // PER_ROW)
+        top_row += -(-len(maps) // PER_ROW) * (TILE + GAP)
     traces = [dict(type="heatmap", z=z, colorscale=ACTIVATION_SCALE, zmin=0, zmax=1, showscale=False,
                    hoverinfo="skip", xgap=0, ygap=0)]
     if xs:
@@ -85,8 +88,8 @@ def conv_maps_figure(frame, height: int = 430):
         traces.append(dict(type="scatter", x=[a, b, b, a, a], y=[c, c, d, d, c], mode="lines", fill="toself",
                            fillcolor="rgba(255,255,255,0.55)", hoverinfo="skip", showlegend=False,
                            line=dict(color=DROPPED, width=2)))
-    annotations = [dict(text=text, x=-0.5, y=r * (TILE + GAP) - 0.6, xref="x", yref="y", xanchor="left",
-                        yanchor="bottom", showarrow=False, font=dict(size=SMALL, color=MUTED))
+    annotations = [dict(text=text, x=-0.5, y=r + LABEL - 0.7, xref="x", yref="y", xanchor="left",
+                        yanchor="bottom", showarrow=False, font=dict(size=SMALL, color=INK))
                    for r, text in labels]
     spec = frame.spec
     what = {"standard": "each position dropped on its own", "channel": "whole feature maps dropped",
@@ -97,11 +100,12 @@ def conv_maps_figure(frame, height: int = 430):
                          xaxis=hidden_axis(range=[-1, PER_ROW * (TILE + GAP) - GAP]),
                          yaxis=hidden_axis(autorange="reversed", scaleanchor="x"),
                          annotations=annotations, margin=dict(l=10, r=10, t=90, b=10))
+    fit_title(layout, width)
     return figure(traces, layout)
 
 
 # ---------------------------------------------------------------------- recurrent: time x unit mask grid
-def rnn_mask_figure(frame, height: int = 400):
+def rnn_mask_figure(frame, height: int = 420, width: float = NARROW):
     """The masks of the tracked digit's 8 steps: input pixels (left) and recurrent units (right), one row per
     step. A fresh mask per step looks like noise; one mask shared over time, like vertical stripes."""
     traces, spec = [], frame.spec
@@ -112,28 +116,29 @@ def rnn_mask_figure(frame, height: int = 400):
                            xaxis=f"x{i + 1}" if i else "x", yaxis=f"y{i + 1}" if i else "y", zmin=0, zmax=1,
                            colorscale=[[0, DROPPED], [0.5, DROPPED], [0.5, INPUT_FILL], [1, INPUT_FILL]],
                            showscale=False, xgap=1, ygap=1, hoverinfo="skip"))
-    how = {"naive": "a fresh mask at every step: noise", "variational": "one mask for all steps: vertical stripes",
+    how = {"naive": "a fresh mask every step (noise)", "variational": "one mask for all steps (stripes)",
            "none": "nothing dropped"}[spec.variant]
     layout = base_layout(
-        f"Recurrent masks, time × unit: {how}", height, "rnn-masks",
+        f"RNN masks: {how}", height, "rnn-masks",
         subtitle="red = dropped; " + ("" if spec.variant == "none" else _factors_text(frame)),
         xaxis=ink_axis("input pixel", domain=[0, 0.14], range=[0.5, 8.5], tickvals=[1, 8], showgrid=False),
         yaxis=ink_axis("time step (image row)", autorange="reversed", tickvals=list(range(1, 9)), showgrid=False),
         xaxis2=ink_axis("recurrent unit (state fed back)", domain=[0.2, 1], showgrid=False,
                         tickvals=[1, 16, 32, 48, 64]),
         yaxis2=ink_axis("", anchor="x2", autorange="reversed", showticklabels=False, matches="y", showgrid=False),
-        margin=dict(l=80, r=20, t=90, b=70))
+        margin=dict(l=80, r=20, t=105, b=70))
+    fit_title(layout, width)
     return figure(traces, layout)
 
 
 # ---------------------------------------------------------------------- dense: dropped neurons vs dropped edges
-def dense_figure(frame, shown: int = 10, height: int = 430):
+def dense_figure(frame, shown: int = 6, height: int = 470, width: float = NARROW):
     """Inputs to hidden units of the dense net, for the tracked digit's pixels that are most on: standard
     dropout crosses out hidden units (and so all their edges); DropConnect drops single edges, every unit stays."""
     spec, mask = frame.spec, frame.masks[0]
     ins = np.sort(np.argsort(-frame.x, kind="stable")[:shown])
-    outs = np.arange(shown)
-    yi, yo = np.linspace(1, 0, shown), np.linspace(1, 0, shown)
+    outs = np.arange(shown + 2)
+    yi, yo = np.linspace(0.9, 0.1, shown), np.linspace(1, 0, len(outs))
     kept_x, kept_y, drop_x, drop_y = [], [], [], []
     for a, i in enumerate(ins):
         for b, o in enumerate(outs):
@@ -146,17 +151,16 @@ def dense_figure(frame, shown: int = 10, height: int = 430):
             xs, ys = (drop_x, drop_y) if gone else (kept_x, kept_y)
             xs += [0, 1, None]
             ys += [yi[a], yo[b], None]
-    traces = [dict(type="scatter", x=kept_x, y=kept_y, mode="lines", line=dict(color=EDGE, width=1.5),
+    traces = [dict(type="scatter", x=kept_x, y=kept_y, mode="lines", line=dict(color=EDGE, width=2.5),
                    hoverinfo="skip", name="kept edge")]
     if drop_x and mask is not None and mask.ndim == 2:
         traces.append(dict(type="scatter", x=drop_x, y=drop_y, mode="lines", hoverinfo="skip", name="dropped edge",
-                           line=dict(color=DROPPED, width=1.5, dash="3px,4px"), opacity=0.7))
+                           line=dict(color=DROPPED, width=2, dash="4px,5px")))
     unit_drop = mask is not None and mask.ndim == 1
     fill = [EMPTY if unit_drop and mask[o] == 0 else INPUT_FILL for o in outs]
     traces.append(dict(type="scatter", x=[0] * shown, y=yi, mode="markers", hoverinfo="skip", showlegend=False,
-                       marker=dict(size=22, color=[f"rgba(0,0,0,{v:.2f})" for v in frame.x[ins]],
-                                   line=dict(color=INK, width=1.5))))
-    traces.append(dict(type="scatter", x=[1] * shown, y=yo, mode="markers", hoverinfo="skip", showlegend=False,
+                       marker=dict(size=26, color=INPUT_FILL, line=dict(color=INK, width=1.5))))
+    traces.append(dict(type="scatter", x=[1] * len(outs), y=yo, mode="markers", hoverinfo="skip", showlegend=False,
                        marker=dict(size=26, color=fill, line=dict(color=INK, width=1.5))))
     if unit_drop:
         gone = [b for b, o in enumerate(outs) if mask[o] == 0]
@@ -166,26 +170,27 @@ def dense_figure(frame, shown: int = 10, height: int = 430):
     title = {"standard": "Standard dropout: units dropped, with all their edges",
              "dropconnect": "DropConnect: single edges dropped, every unit stays",
              "none": "No dropout: every unit and edge"}[spec.variant]
-    subtitle = f"{shown} brightest pixels → first {shown} of 64 hidden units"
+    subtitle = f"{shown} brightest pixels → first {len(outs)} of 64 hidden units"
     if spec.variant != "none":
         subtitle += "; " + _factors_text(frame)
     layout = base_layout(title, height, "dense", subtitle=subtitle, showlegend=True,
                          legend=dict(orientation="h", x=0, y=-0.02, yanchor="top", font=dict(size=SMALL)),
-                         xaxis=hidden_axis(range=[-0.15, 1.15]), yaxis=hidden_axis(range=[-0.08, 1.08]),
+                         xaxis=hidden_axis(range=[-0.4, 1.4]), yaxis=hidden_axis(range=[-0.08, 1.08]),
                          annotations=[dict(text=t, x=x, y=1.12, xref="x", yref="y", showarrow=False,
                                            font=dict(size=FONT, color=INK))
                                       for x, t in ((0, "input pixels"), (1, "hidden units"))],
                          margin=dict(l=10, r=10, t=100, b=60))
+    fit_title(layout, width)
     return figure(traces, layout)
 
 
 # ---------------------------------------------------------------------- the rescaling
-def rescale_figure(frame, height: int = 360):
+def rescale_figure(frame, height: int = 380, width: float = NARROW / 2):
     """The mean signal the first dropout site passes on for the tracked digit: as computed, after dropping,
     after the survivors' factor, and at test time. On average over masks the training bar equals the test bar."""
     lv, spec = frame.levels, frame.spec
-    names = ["computed", "after dropping", f"after {factor_text(frame.train_factor)}",
-             f"test time {factor_text(frame.test_factor)}"]
+    names = ["computed", "dropped", f"kept<br>{factor_text(frame.train_factor)}",
+             f"test<br>{factor_text(frame.test_factor)}"]
     values = [lv["computed"], lv["dropped"], lv["scaled"], lv["test"]]
     colors = [MUTED, DROPPED, TRAIN, TEST]
     what = {"conv": "conv 1 activation", "recurrent": "input pixel", "dense": "hidden unit"}[spec.family]
@@ -196,10 +201,11 @@ def rescale_figure(frame, height: int = 360):
                    cliponaxis=False)]
     top = max(max(values), 0) * 1.25 or 1.0
     bottom = min(min(values), 0) * 1.25
-    layout = base_layout("Rescaling: training vs test time", height, "rescale",
-                         subtitle=f"mean {what} of the tracked digit; equal on average over masks",
-                         xaxis=ink_axis(""), yaxis=ink_axis("mean", range=[bottom, top]), showlegend=False,
-                         margin=dict(l=80, r=20, t=90, b=60))
+    layout = base_layout("Rescaling", height, "rescale",
+                         subtitle=f"mean {what}, tracked digit",
+                         xaxis=ink_axis("", tickangle=0), yaxis=ink_axis("mean", range=[bottom, top]),
+                         showlegend=False, margin=dict(l=80, r=20, t=100, b=70))
+    fit_title(layout, width)
     return figure(traces, layout)
 
 

@@ -34,7 +34,7 @@ def _rule(p: float) -> MaskStream:
 
 def keep(u: np.ndarray, p: float) -> torch.Tensor:
     """0/1 float32 tensor of u's shape: 1 where the uniform u (float32, from a mask stream) exceeds p."""
-    return _rule(float(p)).rule(torch.from_numpy(u)[None], 0)[0]
+    return _rule(float(p)).rule(torch.from_numpy(u).reshape(1, 1, -1), 0).reshape(u.shape)
 
 
 def uniforms(rng: np.random.Generator, shape) -> np.ndarray:
