@@ -175,8 +175,8 @@ def dense_figure(frame, shown: int = 6, height: int = 470, width: float = NARROW
         subtitle += "; " + _factors_text(frame)
     layout = base_layout(title, height, "dense", subtitle=subtitle, showlegend=True,
                          legend=dict(orientation="h", x=0, y=-0.02, yanchor="top", font=dict(size=SMALL)),
-                         xaxis=hidden_axis(range=[-0.4, 1.4]), yaxis=hidden_axis(range=[-0.08, 1.08]),
-                         annotations=[dict(text=t, x=x, y=1.12, xref="x", yref="y", showarrow=False,
+                         xaxis=hidden_axis(range=[-0.4, 1.4]), yaxis=hidden_axis(range=[-0.08, 1.16]),
+                         annotations=[dict(text=t, x=x, y=1.1, xref="x", yref="y", showarrow=False,
                                            font=dict(size=FONT, color=INK))
                                       for x, t in ((0, "input pixels"), (1, "hidden units"))],
                          margin=dict(l=10, r=10, t=100, b=60))
@@ -195,12 +195,13 @@ def rescale_figure(frame, height: int = 380, width: float = NARROW / 2):
     colors = [MUTED, DROPPED, TRAIN, TEST]
     what = {"conv": "conv 1 activation", "recurrent": "input pixel", "dense": "hidden unit"}[spec.family]
     if spec.variant == "dropconnect":
-        what = "hidden pre-activation (x·W)"
+        what = "|pixel × weight| of an edge"
     traces = [dict(type="bar", x=names, y=values, marker=dict(color=colors), hoverinfo="skip",
                    text=[f"{v:.3f}" for v in values], textposition="outside", textfont=dict(size=SMALL),
                    cliponaxis=False)]
-    top = max(max(values), 0) * 1.25 or 1.0
-    bottom = min(min(values), 0) * 1.25
+    hi, lo = max(max(values), 0.0), min(min(values), 0.0)
+    pad = 0.3 * (hi - lo) or 1.0
+    top, bottom = (hi + pad if hi > 0 else 0.0), (lo - pad if lo < 0 else 0.0)
     layout = base_layout("Rescaling", height, "rescale",
                          subtitle=f"mean {what}, tracked digit",
                          xaxis=ink_axis("", tickangle=0), yaxis=ink_axis("mean", range=[bottom, top]),
@@ -220,7 +221,9 @@ def curves_figure(history: list[tuple], spec, height: int = 360):
                         line=RUN_STYLES["main"].plotly(TEST), row=1, col=col)
         fig.add_scatter(x=step, y=h[:, twin], mode="lines", name="twin: no dropout", showlegend=col == 1,
                         line=RUN_STYLES["twin"].plotly(MUTED), row=1, col=col)
-    fig.update_xaxes(title_text="iteration")
+    fig.update_xaxes(title_text="iteration", range=[0, max(10.0, step[-1])])
+    fig.update_yaxes(range=[0, 1.02], row=1, col=1)
+    fig.update_yaxes(rangemode="tozero", row=1, col=2)
     last = h[-1]
     sub = (f"iteration {int(last[0])}: {100 * last[1]:.1f}% vs twin {100 * last[3]:.1f}%, "
            f"loss {last[2]:.3f} vs {last[4]:.3f}")

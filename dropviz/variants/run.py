@@ -152,13 +152,11 @@ class Pair:
     def _levels(self, seen, mask, f) -> dict:
         """The mean of what the first site passes on for the tracked digit: everything (as computed), after
         dropping, after the survivors' training factor, and at test time (nothing dropped, test factor).
-        For DropConnect the signal is the hidden pre-activations x W, with the mask on W."""
+        For DropConnect the signal is what each edge carries, |pixel x weight|, with the mask on the edges."""
         if self.spec.variant == "dropconnect":
-            x, w = self.run.x[TRACKED], self.run.net.fc.weight.detach().T
-            full = x @ w
-            kept = full if mask is None else x @ (w * mask)
+            full = self.run.x[TRACKED][:, None] * self.run.net.fc.weight.detach().T.abs()  # (in, out) edges
         else:
             full = torch.as_tensor(seen)
-            kept = full if mask is None else full * mask
+        kept = full if mask is None else full * mask
         return {"computed": float(full.mean()), "dropped": float(kept.mean()),
                 "scaled": float(kept.mean() * f.train), "test": float(full.mean() * f.test)}
