@@ -16,11 +16,11 @@ import streamlit as st  # noqa: E402
 from dropviz.config import FIELD, literal  # noqa: E402
 from dropviz.figures import variants as fv  # noqa: E402
 from dropviz.variants.nets import FAMILIES  # noqa: E402
-from dropviz.variants.run import Pair, Spec  # noqa: E402
+from dropviz.variants.run import TICK_STEPS, Pair, Spec  # noqa: E402
 from dropviz.variants.settings import BLOCK_SIZES, Settings, from_query  # noqa: E402
 
 PLOT_CONFIG = {"displayModeBar": False}
-TICK_SECONDS, STEPS_PER_TICK = 0.4, 5
+TICK_SECONDS = 0.4
 FAMILY_LABELS = {"conv": "Convolutional", "recurrent": "Recurrent (RNN)", "dense": "Dense: DropConnect"}
 TEACHING = {
     "conv": "Neighbouring positions of a feature map carry nearly the same signal, so dropping single positions "
@@ -120,7 +120,7 @@ def main() -> None:
     @st.fragment(run_every=TICK_SECONDS if playing else None)
     def live():
         if st.session_state.get("v_playing", False):
-            pair.step(STEPS_PER_TICK)
+            pair.step(TICK_STEPS)
         panels(pair)
 
     live()

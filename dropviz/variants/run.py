@@ -20,6 +20,7 @@ from .nets import build
 
 TRACKED = 0
 N_TRAIN, LR, BATCH = 500, 0.01, 32
+TICK_STEPS = 5  # iterations per tick of the Variants page while playing
 
 
 def digits(n_train: int = N_TRAIN, noise: float = 0.0, data_seed: int = 0) -> Dataset:
