@@ -211,7 +211,7 @@ def rescale_figure(frame, height: int = 380, width: float = NARROW / 2):
 
 
 # ---------------------------------------------------------------------- against the twin
-def curves_figure(history: list[tuple], spec, height: int = 380, width: float = NARROW):
+def curves_figure(history: list[tuple], spec, height: int = 400, width: float = NARROW):
     """Test accuracy and test loss of the variant (solid) and its p = 0 twin (dashed) against iterations.
     Built as plain dicts (style.figure): make_subplots' validation costs ~0.5 s, every tick."""
     h = np.asarray(history, dtype=float).reshape(-1, 5)
@@ -230,12 +230,12 @@ def curves_figure(history: list[tuple], spec, height: int = 380, width: float = 
     top_loss = float(np.nanmax(h[:, [2, 4]])) * 1.05 if len(h) else 1.0
     layout = base_layout(
         "Against the no-dropout twin", height, "curves", subtitle=sub, showlegend=True,
-        legend=dict(orientation="h", x=0, y=-0.25, yanchor="top", font=dict(size=SMALL)),
+        legend=dict(orientation="h", x=0, y=-0.4, yanchor="top", font=dict(size=SMALL)),
         xaxis=ink_axis("iteration", domain=[0, 0.42], range=x_range),
         yaxis=ink_axis("test accuracy", range=[0, 1.02]),
         xaxis2=ink_axis("iteration", domain=[0.58, 1], range=x_range, anchor="y2"),
         yaxis2=ink_axis("test loss", range=[0, top_loss], anchor="x2"),
-        margin=dict(l=80, r=20, t=100, b=110))
+        margin=dict(l=80, r=20, t=100, b=125))
     fit_title(layout, width)
     return figure(traces, layout)
 
