@@ -264,23 +264,23 @@ def summary(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def variants_figure(df: pd.DataFrame):
-    """Test accuracy and loss per variant, mean and 95% interval over seeds, one column per family."""
+    """Test accuracy and loss per variant, mean and 95% interval over seeds: one row per family, the variants
+    down the side (their names never overlap), accuracy left and loss right."""
     s = summary(df)
     families = list(dict.fromkeys(s["family"]))
-    fig = make_subplots(rows=2, cols=len(families), shared_yaxes=False, vertical_spacing=0.16,
-                        horizontal_spacing=0.08, subplot_titles=[FAMILY_NAMES.get(f, f) for f in families])
-    for col, family in enumerate(families, start=1):
+    fig = make_subplots(rows=len(families), cols=2, horizontal_spacing=0.08, vertical_spacing=0.1,
+                        column_titles=["test accuracy", "test loss"])
+    for row, family in enumerate(families, start=1):
         g = s[s["family"] == family]
         names = [NAMES[v].split(" (")[0] + (" (moments)" if r == "moment matching" else "")
                  for v, r in zip(g["variant"], g["test_rule"])]
         colors = [MUTED if v == "none" else TEST for v in g["variant"]]
-        for row, (y, pm, title) in enumerate((("test_acc", "test_acc_pm", "test accuracy"),
-                                              ("test_loss", "test_loss_pm", "test loss")), start=1):
-            fig.add_scatter(x=names, y=g[y], mode="markers", showlegend=False, hoverinfo="skip",
-                            error_y=dict(type="data", array=g[pm], thickness=3, width=8, color=INK),
-                            marker=dict(size=14, color=colors), row=row, col=col)
-            if col == 1:
-                fig.update_yaxes(title_text=title, row=row, col=col)
+        for col, (x, pm) in enumerate((("test_acc", "test_acc_pm"), ("test_loss", "test_loss_pm")), start=1):
+            fig.add_scatter(x=g[x], y=names, mode="markers", showlegend=False, hoverinfo="skip",
+                            error_x=dict(type="data", array=g[pm], thickness=3, width=6, color=INK),
+                            marker=dict(size=13, color=colors), row=row, col=col)
+            fig.update_yaxes(autorange="reversed", showticklabels=col == 1, row=row, col=col,
+                             title_text=FAMILY_NAMES.get(family, family) if col == 1 else "")
     seeds = int(s["seeds"].max())
-    return _experiment_layout(fig, "Dropout variants on 8×8 digits", 640,
-                   f"mean and 95% interval over {seeds} seed{'s' if seeds != 1 else ''}; grey: no dropout")
+    return _experiment_layout(fig, "Dropout variants on 8×8 digits", 240 * len(families) + 150,
+                              f"mean and 95% interval over {seeds} seed{'s' if seeds != 1 else ''}; grey: no dropout")
