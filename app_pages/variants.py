@@ -82,19 +82,32 @@ def pair_for(s: Settings) -> Pair:
 def controls() -> None:
     playing = st.session_state.get("v_playing", False)
     play, step, reset = st.columns(3)
-    if play.button("❚❚ Pause" if playing else "▶ Play", key="v_play", width="stretch", type="primary"):
-        st.session_state["v_playing"] = not playing
-        st.rerun()
-    if step.button("Step", key="v_step", width="stretch", disabled=playing):
-        st.session_state["v_pair"].step(1)
-    if reset.button("Reset", key="v_reset", width="stretch"):
-        st.session_state.pop("v_pair", None)
-        st.session_state["v_playing"] = False
-        st.rerun()
+    # Play and Pause are two buttons, each only drawn in the state it leaves: after a fragment-only rerun the
+    # browser can send a button's last trigger again with the next request, and a toggle would then flip back
+    # (callbacks run before the page: this run already draws the new state, and the fragment its timer or none)
+    label, key = ("❚❚ Pause", "v_pause") if playing else ("▶ Play", "v_play")
+    play.button(label, key=key, width="stretch", type="primary", on_click=_set_playing, args=(not playing,))
+    step.button("Step", key="v_step", width="stretch", disabled=playing, on_click=_step)
+    reset.button("Reset", key="v_reset", width="stretch", on_click=_reset)
+
+
+def _set_playing(playing: bool) -> None:
+    st.session_state["v_playing"] = playing
+
+
+def _step() -> None:
+    pair = st.session_state.get("v_pair")
+    if pair is not None:
+        pair.step(1)
+
+
+def _reset() -> None:
+    st.session_state.pop("v_pair", None)
+    st.session_state["v_playing"] = False
 
 
 def panels(pair: Pair) -> None:
-    frame = pair.frame
+    frame, history = pair.snapshot()
     spec = frame.spec
     shown = f"{100 * frame.test_acc:.1f}%"
     if frame.moment_acc is not None:
@@ -103,7 +116,7 @@ def panels(pair: Pair) -> None:
                 f"no-dropout twin {100 * frame.twin_test_acc:.1f}%")
     masks = {"conv": fv.conv_maps_figure, "recurrent": fv.rnn_mask_figure, "dense": fv.dense_figure}[spec.family]
     st.plotly_chart(masks(frame), config=PLOT_CONFIG, key="v_masks")
-    st.plotly_chart(fv.curves_figure(pair.history, spec), config=PLOT_CONFIG, key="v_curves")
+    st.plotly_chart(fv.curves_figure(history, spec), config=PLOT_CONFIG, key="v_curves")
     left, right = st.columns(2)
     left.plotly_chart(fv.rescale_figure(frame), config=PLOT_CONFIG, key="v_rescale")
     right.markdown(RESCALING)
@@ -115,15 +128,16 @@ def main() -> None:
     s = settings()
     pair = pair_for(s)
     controls()
-    playing = st.session_state.get("v_playing", False)
+    if st.session_state.get("v_playing", False):
+        @st.fragment(run_every=TICK_SECONDS)
+        def live():
+            if st.session_state.get("v_playing", False):
+                pair.step(TICK_STEPS)
+            panels(pair)
 
-    @st.fragment(run_every=TICK_SECONDS if playing else None)
-    def live():
-        if st.session_state.get("v_playing", False):
-            pair.step(TICK_STEPS)
+        live()
+    else:
         panels(pair)
-
-    live()
     st.caption(TEACHING[s.family] + " p is the drop probability; the twin has the same initial weights and batches.")
 
 

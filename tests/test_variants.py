@@ -16,7 +16,7 @@ from dropviz.cli import main
 from dropviz.figures import variants as fv
 from dropviz.variants import masks
 from dropviz.variants.nets import FAMILIES, build
-from dropviz.variants.run import Pair, Spec, VariantRun, digits
+from dropviz.variants.run import TICK_STEPS, Pair, Spec, VariantRun, digits
 from dropviz.variants.settings import Settings, from_query
 from dropviz.variants.site import Site
 
@@ -243,6 +243,20 @@ def test_a_twin_draws_no_masks():
     assert pair.twin.rng.bit_generator.state == state and pair.run.rng.bit_generator.state != state
 
 
+def test_a_snapshot_waits_for_a_step_in_progress():
+    """A page's runs overlap (a click's rerun starts while the last tick still steps): the frame it draws
+    must be the one of the weights it reports, with run and twin at the same iteration."""
+    import threading
+    import time
+    pair = Pair(Spec("conv", "standard", 0.5), data=DATA)
+    worker = threading.Thread(target=pair.step, args=(30,))
+    worker.start()
+    time.sleep(0.05)
+    frame, history = pair.snapshot()
+    assert frame.step == pair.run.step_count == pair.twin.step_count == history[-1][0] == 30
+    worker.join()
+
+
 # ---------------------------------------------------------------------- the experiment, through the CLI
 def test_cli_writes_the_csv_and_every_variant_trains_above_half_accuracy(tmp_path, capsys):
     out = tmp_path / "variants.csv"
@@ -360,8 +374,9 @@ def test_the_variants_page_renders_steps_and_plays_and_pauses():
     at.button(key="v_step").click().run()
     assert "Iteration 1" in at.markdown[0].value
     at.button(key="v_play").click().run()
-    assert at.button(key="v_play").label == "❚❚ Pause" and at.button(key="v_step").disabled
-    at.button(key="v_play").click().run()
+    assert at.button(key="v_pause").label == "❚❚ Pause" and at.button(key="v_step").disabled
+    assert f"Iteration {1 + TICK_STEPS}" in at.markdown[0].value  # the fragment played a tick
+    at.button(key="v_pause").click().run()
     assert at.button(key="v_play").label == "▶ Play"
     paused = at.markdown[0].value
     at.run()

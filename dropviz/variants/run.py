@@ -8,6 +8,7 @@ drawn from the probe stream, so recording never changes training.
 """
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -121,13 +122,21 @@ class Pair:
         self.spec = spec
         self.run, self.twin = VariantRun(spec, seed, data), VariantRun(spec.twin, seed, data)
         self.history: list[tuple] = []
+        # a page's runs can overlap (a click's rerun starts while the last tick is still stepping): one at a time
+        self._lock = threading.RLock()
         self.frame = self._record()
 
     def step(self, n: int = 1) -> VariantFrame:
-        self.run.step(n)
-        self.twin.step(n)
-        self.frame = self._record()
-        return self.frame
+        with self._lock:
+            self.run.step(n)
+            self.twin.step(n)
+            self.frame = self._record()
+            return self.frame
+
+    def snapshot(self) -> tuple[VariantFrame, list[tuple]]:
+        """The latest frame and the history up to it, after any step in progress."""
+        with self._lock:
+            return self.frame, list(self.history)
 
     def _record(self) -> VariantFrame:
         ev, tw = self.run.evaluate(), self.twin.evaluate()
