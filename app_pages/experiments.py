@@ -56,6 +56,11 @@ HOW_TO_READ = {
                     "the mean with its 95% interval. On the right, the 2014 paper's MNIST errors (Table 9): far "
                     "bigger networks and data, so compare the order of the methods, not the numbers. For the "
                     "paper's setting start from digits with momentum 0.9.",
+    "variants": "Each point is the mean test accuracy (top) or loss (bottom) over seeds, with its 95% interval; grey "
+                "is the same family without dropout, from the same initial weights and batches. Always on the 8x8 "
+                "digits. Conv: element-wise, whole channels, or squares of feature maps dropped. Recurrent: a fresh "
+                "mask at every step, or one mask shared over the steps. DropConnect drops weights, and is scored "
+                "with mean scaling and with the paper's moment matching. The Variants page shows the masks.",
 }
 
 

@@ -70,6 +70,9 @@ def plan(name: str, cfg: Config, params: dict) -> list[Group]:
                 Group(seeds, cfg, False), Group(seeds, cfg, True), Group(seeds, cfg, True)]
     if name == "regularizers":  # every method and seed in one batch: L2 and max-norm may differ within one
         return [Group(len(METHODS) * seeds, cfg, True)]
+    if name == "variants":  # 10 small nets a seed, trained one by one (dropviz/variants): costed as 3 digits
+        # MLPs each, a conv net's multiply-adds; the memory is overstated, a few MB either way
+        return [Group(30 * seeds, cfg.replace(dataset="digits", n_train=500, width=64, depth=1), True)]
     raise ValueError(f"unknown experiment {name!r}: expected one of {', '.join(EXPERIMENTS)}")
 
 

@@ -351,6 +351,9 @@ def cost(base: Config, seeds: int = 3, steps: int = 1500, p: float | None = None
 
 
 # ---------------------------------------------------------------------- registry
+from .variants.experiment import variants  # noqa: E402 - it imports this module's helpers when it runs
+
+
 @dataclass(frozen=True)
 class Experiment:
     name: str        # CLI name
@@ -377,4 +380,6 @@ EXPERIMENTS: dict[str, Experiment] = {e.name: e for e in (
     Experiment("cost", "Cost", "Is dropout slower? Why do my runs differ?", cost),
     Experiment("regularizers", "Dropout and other regularizers",
                "Dropout beside L2 and max-norm, and combined with them (the 2014 paper's Table 9).", regularizers),
+    Experiment("variants", "Variants", "Conv, recurrent and DropConnect: which mask shape regularizes best?",
+               variants),
 )}

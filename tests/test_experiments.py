@@ -23,6 +23,7 @@ TINY_ARGS = {
     "sparsity": dict(bins=8),
     "cost": dict(timing_iterations=5, points=5),
     "regularizers": dict(),
+    "variants": dict(block_size=2),
 }
 COLUMNS = {
     "p-sweep": {"variant", "p", "seed", "width", "train_loss", "test_loss", "train_acc", "test_acc", "diverged"},
@@ -34,6 +35,7 @@ COLUMNS = {
     "cost": {"part", "p", "repeat", "ms_per_iteration", "seed", "run", "step", "train_loss", "test_loss",
              "target_loss", "iterations"},
     "regularizers": {"method", "seed", "test_acc", "test_loss"},
+    "variants": {"family", "variant", "p", "seed", "test_acc", "test_loss", "test_rule"},
 }
 
 

@@ -302,5 +302,8 @@ def cost_figure(df: pd.DataFrame):
                    f"without (p = 0) and with dropout (p = {p:g}); {seeds['seed'].nunique()} seeds", subplot_lines=2)
 
 
+from .variants import variants_figure  # noqa: E402 - it uses _layout above when it draws
+
 FIGURES = {"p-sweep": p_sweep_figure, "data-size": data_size_figure, "mc-vs-scaling": mc_vs_scaling_figure,
-           "sparsity": sparsity_figure, "cost": cost_figure, "regularizers": regularizers_figure}
+           "sparsity": sparsity_figure, "cost": cost_figure, "regularizers": regularizers_figure,
+           "variants": variants_figure}

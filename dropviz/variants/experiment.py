@@ -1,0 +1,44 @@
+"""The `variants` experiment: every variant of every family on the 8 x 8 digits, several seeds.
+
+Rows: family (dense, conv, recurrent), variant (none, standard, channel, block, naive, variational,
+dropconnect), p (0 for none), seed, test_acc, test_loss, and test_rule: "scaling" (the test-time factor
+of dropout.multipliers, the usual rule) or, for DropConnect also, "moment matching" (the paper's rule).
+Each seed's variants start from the same initial weights and see the same batches as its "none" run.
+The digits are the bundled ones: the config's n_train and noise when its data set is digits, else 500
+training digits without noise.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from .nets import FAMILIES
+from .run import N_TRAIN, Spec, VariantRun, digits
+
+
+def variants(base, seeds: int = 3, steps: int = 300, p: float | None = None, block_size: int = 3,
+             progress=None, cancel=None) -> pd.DataFrame:
+    from ..config import RUN_FIELD
+    from ..experiments import _check, _noop, _seeds, dropout_p  # imported here: experiments registers this
+    p = dropout_p(base, p)
+    steps = RUN_FIELD["steps"].checked(steps)
+    if not 1 <= block_size <= 8:
+        raise ValueError(f"block_size={block_size!r} is out of range: expected an integer from 1 to 8")
+    progress = progress or _noop
+    data = digits(base.n_train, base.noise, base.data_seed) if base.dataset == "digits" else digits(N_TRAIN)
+    specs = [Spec(f, v, 0.0 if v == "none" else p, base.mode, block_size) for f, vs in FAMILIES.items() for v in vs]
+    seed_list = _seeds(base, seeds)
+    rows, total, done = [], len(specs) * len(seed_list), 0
+    for spec in specs:
+        for seed in seed_list:
+            _check(cancel)
+            run = VariantRun(spec, seed, data)
+            while run.step_count < steps:
+                _check(cancel)
+                run.step(min(50, steps - run.step_count))
+            row = dict(family=spec.family, variant=spec.variant, p=spec.p, seed=seed)
+            rows.append({**row, **run.evaluate(), "test_rule": "scaling"})
+            if spec.variant == "dropconnect":
+                rows.append({**row, **run.evaluate_moments(), "test_rule": "moment matching"})
+            done += 1
+            progress(done / total, f"{spec.family} {spec.variant}, seed {seed}: {done} of {total} networks")
+    return pd.DataFrame(rows)
