@@ -8,6 +8,7 @@ from functools import lru_cache
 import numpy as np
 
 N_TEST_2D = 500
+VALIDATION_FRACTION = 0.2  # of the training points, held out to choose settings on (never the test set)
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,18 @@ def make_dataset(name: str, n_train: int, noise: float, data_seed: int) -> Datas
     x = x + rng.normal(0, noise, x.shape)
     return Dataset(_f32(x[:n_train]), y[:n_train].astype(np.int64),
                    _f32(x[n_train:]), y[n_train:].astype(np.int64), 2)
+
+
+def hold_out(d: Dataset, data_seed: int,
+             fraction: float = VALIDATION_FRACTION) -> tuple[Dataset, np.ndarray, np.ndarray]:
+    """Split the training points into the ones to fit and a validation set (x_val, y_val): `fraction` of
+    them, at least one and leaving at least one, drawn with data_seed. The test set is untouched."""
+    n = len(d.y_train)
+    k = min(n - 1, max(1, round(fraction * n)))
+    held = np.zeros(n, bool)
+    held[np.random.default_rng([data_seed, 11]).permutation(n)[:k]] = True
+    fit = Dataset(d.x_train[~held], d.y_train[~held], d.x_test, d.y_test, d.n_classes, d.image_shape)
+    return fit, d.x_train[held], d.y_train[held]
 
 
 def _f32(a):
