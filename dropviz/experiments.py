@@ -278,16 +278,18 @@ def data_size(base: Config, n_values: Sequence[int] = N_VALUES, seeds: int = 3, 
     for n in n_values:
         FIELD["n_train"].check(n)
     pool = make_dataset(base.dataset, min(cap, 2 * max(n_values)), base.noise, base.data_seed)
-    size = len(pool.y_train)
-    orders = {s: np.random.default_rng([base.data_seed, s, 13]).permutation(size) for s in _seeds(base, seeds)}
-
-    def drawn(cfg: Config) -> Dataset:
-        pick = orders[cfg.seed][:cfg.n_train]
-        return replace(pool, x_train=pool.x_train[pick].copy(), y_train=pool.y_train[pick].copy())
-
     cfgs = [base.replace(n_train=n, p=q, seed=s) for n in n_values for q in (0.0, p) for s in _seeds(base, seeds)]
-    runs = train_all(cfgs, steps, progress, cancel, data=drawn, labels=[c.seed for c in cfgs])
-    return pd.DataFrame(_rows(runs, "n_train", "p", "seed", pool=size))
+    runs = train_all(cfgs, steps, progress, cancel, data=lambda cfg: drawn(pool, cfg),
+                     labels=[c.seed for c in cfgs])
+    return pd.DataFrame(_rows(runs, "n_train", "p", "seed", pool=len(pool.y_train)))
+
+
+def drawn(pool: Dataset, cfg: Config) -> Dataset:
+    """The seed's own cfg.n_train training points of the pool: the first n of an order drawn with
+    (data_seed, seed), so a seed's smaller sets are part of its larger ones. The test set is the pool's."""
+    order = np.random.default_rng([cfg.data_seed, cfg.seed, 13]).permutation(len(pool.y_train))
+    pick = order[:cfg.n_train]
+    return replace(pool, x_train=pool.x_train[pick].copy(), y_train=pool.y_train[pick].copy())
 
 
 # ---------------------------------------------------------------------- 3. test-time rule
