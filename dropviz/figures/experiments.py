@@ -82,10 +82,12 @@ def _band(fig, x, mean, lo, hi, color, name, row, col, dash=None, show=True):
                     line=dict(color=color, width=LINE, dash=dash), marker=dict(size=9), row=row, col=col)
 
 
-def _stats(df: pd.DataFrame, by: str, column: str):
-    """x, mean, and the t-interval's lo and hi over the finite values at each x."""
+def _stats(df: pd.DataFrame, by: str, column: str, clip: tuple = (-np.inf, np.inf)):
+    """x, mean, and the t-interval's lo and hi over the finite values at each x; the band is clipped to the
+    values the quantity can take (`clip`), as a t-interval of a few seeds can reach past them."""
     s = summarise(df, by, column)
-    return s.index.to_numpy(), s["mean"].to_numpy(), s["lo"].to_numpy(), s["hi"].to_numpy()
+    return (s.index.to_numpy(), s["mean"].to_numpy(), np.clip(s["lo"].to_numpy(), *clip),
+            np.clip(s["hi"].to_numpy(), *clip))
 
 
 # ---------------------------------------------------------------------- 1. choosing p
@@ -100,12 +102,12 @@ def p_sweep_figure(df: pd.DataFrame):
              ("test", TEST, "dash", "test (for reading only)"))
     for c, variant in enumerate(variants, start=1):
         d = df[df["variant"] == variant]
-        for row, metric, label in ((1, "loss", "loss"), (2, "acc", "accuracy")):
+        for row, metric, label, clip in ((1, "loss", "loss", (0, np.inf)), (2, "acc", "accuracy", (0, 1))):
             for split, color, dash, name in lines:
-                x, m, lo, hi = _stats(d, "p", f"{split}_{metric}")
-                _band(fig, x, m, lo, hi, color, name, row, c, dash, show=(c == 1))
+                x, m, lo, hi = _stats(d, "p", f"{split}_{metric}", clip)
+                _band(fig, x, m, lo, hi, color, name, row, c, dash, show=(c == 1 and row == 1))
             fig.update_yaxes(title_text=label if c == 1 else None, row=row, col=c)
-        x, m, lo, hi = _stats(d, "p", "iterations")
+        x, m, lo, hi = _stats(d, "p", "iterations", (0, cap))
         _band(fig, x, m, lo, hi, MUTED, "iterations used", 3, c, show=False)
         fig.add_hline(y=cap, line=dict(color=BAD, width=2, dash="dot"), row=3, col=c)
         fig.update_yaxes(title_text="iterations" if c == 1 else None, rangemode="tozero", range=[0, 1.15 * cap],
@@ -138,7 +140,8 @@ def p_sweep_figure(df: pd.DataFrame):
         top = choice.iloc[-1]
         if b < len(x) - 1 and top["finished"] and top["stopped_early"] < top["finished"] / 2:
             fig.add_annotation(x=x[-1], y=cap, text=f"still improving<br>at the cap of {cap}", showarrow=False,
-                               yanchor="top", xanchor="right", font=dict(color=BAD, size=SMALL), row=3, col=c)
+                               yanchor="top", xanchor="right", font=dict(color=BAD, size=SMALL),
+                               bgcolor="rgba(255,255,255,0.8)", row=3, col=c)
         elif b < len(x) - 1 and train_loss[-1] - np.nanmin(train_loss) > 0.05 and \
                 train_loss[-1] > 2 * np.nanmin(train_loss):
             fig.add_annotation(x=x[-1], y=train_loss[-1], text="underfits:<br>train loss rises", showarrow=True,
@@ -158,7 +161,7 @@ def data_size_figure(df: pd.DataFrame):
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.12,
                         subplot_titles=("test accuracy (same test set for all)", f"gain from dropout (p = {p:g})"))
     for q, color, name in ((0.0, NO_DROPOUT, "p = 0"), (p, DROPOUT, f"p = {p:g}")):
-        x, m, lo, hi = _stats(df[df["p"] == q], "n_train", "test_acc")
+        x, m, lo, hi = _stats(df[df["p"] == q], "n_train", "test_acc", (0, 1))
         _band(fig, x, m, lo, hi, color, name, 1, 1, dash="dash" if q == 0 else None)
     paired = df.pivot_table(index=["n_train", "seed"], columns="p", values="test_acc").reset_index()
     paired["gain"] = paired[p] - paired[0.0]
@@ -170,7 +173,9 @@ def data_size_figure(df: pd.DataFrame):
     fig.update_yaxes(title_text="test accuracy", tickformat=".0%", row=1, col=1)
     fig.update_yaxes(title_text="accuracy with − without", tickformat="+.1%", row=1, col=2)
     best = int(np.nanargmax(m))
-    fig.add_annotation(x=np.log10(x[best]), y=m[best], text=f"largest gain {m[best]:+.1%}<br>at n = {int(x[best])}",
+    clear = "" if lo[best] > 0 else "<br>(its interval spans 0:<br>no clear gain)"
+    fig.add_annotation(x=np.log10(x[best]), y=m[best], text=f"largest mean gain {m[best]:+.1%}<br>at n = {int(x[best])}"
+                       + clear,
                        showarrow=True, ax=0, ay=-45, font=dict(color=GOOD, size=SMALL), bgcolor="rgba(255,255,255,0.8)",
                        row=1, col=2)
     return _layout(fig, "Amount of data: does dropout help?", 520,
@@ -203,7 +208,7 @@ def mc_vs_scaling_figure(df: pd.DataFrame):
     has_map = len(grid) > 0
     p = curve["p"].iloc[0]
     last = int(curve["T"].max())
-    panels = [("error", "test error", ".1%", 100, "pts"), ("loss", "log loss", ".2f", 1, "")]
+    panels = [("error", "test error", ".1%", 100, " pts"), ("loss", "log loss", ".2f", 1, "")]
     titles = []
     for metric, label, _, scale, unit in panels:
         end = paired[(paired["metric"] == metric) & (paired["T"] == last)].iloc[0]
@@ -215,9 +220,10 @@ def mc_vs_scaling_figure(df: pd.DataFrame):
                   f"weight scaling {ece['scaled_ece']:.3f}")
     if has_map:
         titles.append("Monte-Carlo spread:<br>std of P(class 1)")
-    rows, cols = (2, 2) if has_map else (1, 3)
-    fig = make_subplots(rows=rows, cols=cols, horizontal_spacing=0.12, vertical_spacing=0.2, subplot_titles=titles)
-    cells = [(1 + i // cols, 1 + i % cols) for i in range(len(titles))]
+    specs = [[{}, {}], [{}, {}] if has_map else [{"colspan": 2}, None]]  # without a map, calibration spans the row
+    fig = make_subplots(rows=2, cols=2, specs=specs, horizontal_spacing=0.12, vertical_spacing=0.2,
+                        subplot_titles=titles)
+    cells = [(1, 1), (1, 2), (2, 1), (2, 2)]
     for (r, c), (metric, label, fmt, _, _) in zip(cells, panels):
         d = paired[paired["metric"] == metric].sort_values("T")
         _band(fig, d["T"].to_numpy(), d["diff"].to_numpy(), d["lo"].to_numpy(), d["hi"].to_numpy(), TEST,
@@ -232,7 +238,7 @@ def mc_vs_scaling_figure(df: pd.DataFrame):
     fig.add_scatter(x=[None], y=[None], mode="lines", line=dict(color=TRAIN, width=LINE, dash="dash"),
                     name="weight scaling (one deterministic pass): zero difference", row=1, col=1)
     r, c = cells[2]
-    x, m, lo, hi = _stats(curve, "T", "mc_ece")
+    x, m, lo, hi = _stats(curve, "T", "mc_ece", (0, 1))
     _band(fig, x, m, lo, hi, TEST, "MC ECE", r, c, show=False)
     fig.add_hline(y=ece["scaled_ece"], line=dict(color=TRAIN, width=LINE, dash="dash"), row=r, col=c)
     fig.update_xaxes(title_text="T (passes, log scale)", row=r, col=c, **_log_axis(curve["T"]))
@@ -252,7 +258,7 @@ def mc_vs_scaling_figure(df: pd.DataFrame):
         fig.update_yaxes(title_text="x2", range=[ys[0], ys[-1]], row=r, col=c)
     fig.update_annotations(font_size=SMALL)
     n = int(paired["n"].max())
-    return _layout(fig, f"Test-time rule (p = {p:g}): averaging T passes vs weight scaling", 860 if has_map else 560,
+    return _layout(fig, f"Test-time rule (p = {p:g}): averaging T passes vs weight scaling", 860,
                    f"paired over {curve['seed'].nunique()} seeds x {n // max(1, curve['seed'].nunique())} test "
                    f"points ({n} pairs); ECE: {INTERVAL} over seeds", subplot_lines=2)
 
@@ -318,7 +324,7 @@ def cost_figure(df: pd.DataFrame):
     goal = float(target["target_loss"].iloc[0])
     seeds = curve[curve["run"] == "seed"]
     for q, color, name in arms:
-        x, m, lo, hi = _stats(seeds[seeds["p"] == q], "step", "train_loss")
+        x, m, lo, hi = _stats(seeds[seeds["p"] == q], "step", "train_loss", (1e-12, np.inf))
         _band(fig, x, m, lo, hi, color, name, 1, 2)
         reached = its[q].notna().sum()
         if reached:
