@@ -112,3 +112,35 @@ def expected_calibration_error(probs, y, bins: int = 15) -> float:
         if sel.any():
             total += sel.mean() * abs(correct[sel].mean() - conf[sel].mean())
     return float(total)
+
+
+def choose_p(sweep: pd.DataFrame) -> pd.DataFrame:
+    """The p-sweep's choice, from one variant's rows: per p (sorted) the mean validation loss over the seeds
+    that finished with its standard error, how many finished and diverged, the mean iterations used and how
+    many stopped early, the mean test error (for reading only), and which p is best (lowest mean validation
+    loss) and which lie on its plateau (within one standard error of the best)."""
+    val = summarise(sweep, "p", "val_loss")
+    by_p = sweep.groupby("p", sort=True)
+    out = pd.DataFrame({"val_loss": val["mean"], "val_loss_se": val["se"], "finished": val["n"],
+                        "diverged": by_p["diverged"].sum().astype(int),
+                        "iterations": by_p["iterations"].mean(), "stopped_early": by_p["stopped_early"].sum(),
+                        "test_error": 1 - by_p["test_acc"].mean(), "test_loss": by_p["test_loss"].mean()})
+    best, plateau = one_se_plateau(out["val_loss"], out["val_loss_se"])
+    out["plateau"] = plateau
+    out["best"] = np.arange(len(out)) == best
+    return out
+
+
+def choice_text(sweep: pd.DataFrame) -> str:
+    """One paragraph on the choice of p, for the CLI and the page."""
+    lines = []
+    for variant, rows in sweep.groupby("variant", sort=False):
+        c = choose_p(rows)
+        best = c.index[c["best"]][0]
+        plateau = ", ".join(f"{p:g}" for p in c.index[c["plateau"]])
+        diverged = ", ".join(f"{int(n)} of {int(n + f)} at p = {p:g}" for p, n, f in
+                             zip(c.index, c["diverged"], c["finished"]) if n)
+        lines.append(f"{variant}: best p on validation loss = {best:g} (within one standard error: {plateau}); "
+                     f"test error there {c.loc[best, 'test_error']:.1%} (for reading only); "
+                     f"diverged: {diverged or 'none'}")
+    return "\n".join(lines)
