@@ -46,10 +46,10 @@ def run(args: argparse.Namespace) -> int:
     check_output(args.parser, "csv", args.csv)
     experiment = EXPERIMENTS[args.name]
     steps = args.steps or experiment.steps_from(PRESETS[args.preset].steps if args.preset else None)
-    seeds = args.seeds or experiment.default_seeds
+    given = {"seeds": args.seeds} if args.seeds else {}  # else the experiment's own default
     bar = ProgressBar()
     try:
-        df = experiment.run(cfg, seeds=seeds, steps=steps, progress=bar.update)
+        df = experiment.run(cfg, steps=steps, progress=bar.update, **given)
     except Cancelled:
         bar.close()
         return 130
@@ -67,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
     except OSError as err:
         sys.stderr.write(f"dropviz: error: --csv={args.csv} could not be written: {err.strerror or err}\n")
         return 1
+    seeds = args.seeds or int(df["seed"].nunique())
     print(f"{experiment.name}: {len(df)} rows written to {args.csv} ({cfg.label()}, "
           f"{seeds} seed{'s' if seeds != 1 else ''}, {steps} iterations, {bar.seconds:.1f} s)")
     if experiment.name in SUMMARIES:
