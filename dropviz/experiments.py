@@ -293,7 +293,7 @@ def drawn(pool: Dataset, cfg: Config) -> Dataset:
 
 
 # ---------------------------------------------------------------------- 3. test-time rule
-def mc_vs_scaling(base: Config, passes: int = 100, seeds: int = 3, steps: int = 1500,
+def mc_vs_scaling(base: Config, passes: int = 100, seeds: int = 5, steps: int = 1500,
                   p: float | None = None, grid_size: int = 40, progress: Progress | None = None,
                   cancel=None) -> pd.DataFrame:
     """Test error of Monte-Carlo averaging over T = 1..passes stochastic passes vs the one
@@ -406,7 +406,7 @@ def sparsity(base: Config, seeds: int = 3, steps: int = 3000, p: float | None = 
 
 
 # ---------------------------------------------------------------------- 5. cost
-def cost(base: Config, seeds: int = 3, steps: int = 1500, p: float | None = None,
+def cost(base: Config, seeds: int = 5, steps: int = 1500, p: float | None = None,
          target_loss: float | None = None, timing_iterations: int = 350, points: int = 60,
          progress: Progress | None = None, cancel=None) -> pd.DataFrame:
     """What dropout costs: time per iteration, iterations to a target training loss, run-to-run spread.

@@ -373,7 +373,7 @@ def test_p_sweep_csv_from_the_cli_has_validation_columns_and_the_choice_is_print
 
 
 def test_experiments_default_to_five_seeds_where_the_budget_allows():
-    assert EXPERIMENTS["p-sweep"].default_seeds == 5
+    assert [EXPERIMENTS[n].default_seeds for n in ("p-sweep", "mc-vs-scaling", "cost")] == [5, 5, 5]
 
 
 # ---------------------------------------------------------------------- amount of data, test-time rule, cost
