@@ -342,8 +342,9 @@ def test_a_diverged_seed_is_counted_marked_and_left_out_of_the_mean():
         assert c.loc[p, "finished"] == (~rows["diverged"]).sum()
         assert c.loc[p, "val_loss"] == pytest.approx(rows.loc[~rows["diverged"], "val_loss"].mean())
     fig = p_sweep_figure(df)
-    marks = [a.text for a in fig.layout.annotations if "diverged" in (a.text or "")]
-    assert sorted(marks) == sorted(f"✕ {int(n)}/3<br>diverged" for n in df.groupby("p")["diverged"].sum() if n)
+    marks = [a.text for a in fig.layout.annotations if "✕" in (a.text or "")]
+    assert sorted(marks) == sorted(f"✕<br>{int(n)}/3" for n in df.groupby("p")["diverged"].sum() if n)
+    assert any(t.name == "✕ k/n: k of n runs diverged, left out of the means" for t in fig.data)
     val_line = next(t for t in fig.data if t.name == "validation (chooses p)")
     assert list(val_line.y) == pytest.approx(c["val_loss"].tolist(), nan_ok=True)
 
@@ -357,7 +358,7 @@ def test_p_sweep_chart_marks_best_p_on_validation_and_shades_exactly_the_plateau
     best = c.index[c["best"]][0]
     assert best == c["val_loss"].idxmin()  # validation decides, not test
     assert any(a.text.startswith(f"<b>best p = {best:g}</b> (validation)") for a in fig.layout.annotations)
-    assert "95% t-interval" in fig.layout.title.subtitle.text and "held out" in fig.layout.title.subtitle.text
+    assert "95% t-interval over finished seeds (of 3); validation: 5 of 24" in fig.layout.title.subtitle.text
 
 
 def test_p_sweep_csv_from_the_cli_has_validation_columns_and_the_choice_is_printed(tmp_path, capsys):

@@ -15,7 +15,7 @@ from .style import BAD, FAMILY, FONT, GOOD, GRID, INK, MUTED, SMALL, TEST, TITLE
 NO_DROPOUT = "#5a5a5a"
 DROPOUT = "#1b7f3a"
 VALIDATION = "#7b3294"
-INTERVAL = f"mean and {CONFIDENCE:.0%} t-interval"
+INTERVAL = f"mean, {CONFIDENCE:.0%} t-interval"
 LINE = 4
 
 
@@ -114,11 +114,10 @@ def p_sweep_figure(df: pd.DataFrame):
                          row=3, col=c)
         fig.update_xaxes(title_text="p (drop probability)", row=3, col=c)
         axis = "" if c == 1 else c
-        for p, n, total in zip(d.groupby("p")["diverged"].sum().index, d.groupby("p")["diverged"].sum(),
-                               d.groupby("p")["diverged"].size()):
-            if n:
-                fig.add_annotation(x=p, y=0.02, yref=f"y{axis} domain", text=f"✕ {int(n)}/{total}<br>diverged",
-                                   showarrow=False, yanchor="bottom", font=dict(color=BAD, size=SMALL), row=1, col=c)
+        diverged = d.groupby("p")["diverged"].agg(["sum", "size"])
+        for p, (n, total) in diverged[diverged["sum"] > 0].iterrows():
+            fig.add_annotation(x=p, y=0.02, yref=f"y{axis} domain", text=f"✕<br>{int(n)}/{total}",
+                               showarrow=False, yanchor="bottom", font=dict(color=BAD, size=SMALL), row=1, col=c)
         if not d["val_loss"].notna().any():
             continue
         choice = choose_p(d)
@@ -148,11 +147,14 @@ def p_sweep_figure(df: pd.DataFrame):
                                ax=-70, ay=-40, xanchor="right", font=dict(color=BAD, size=SMALL), row=1, col=c)
     fig.add_scatter(x=[None], y=[None], mode="markers", marker=dict(color=GOOD, opacity=0.3, size=16, symbol="square"),
                     name="within one standard error of the best")
+    if df["diverged"].any():
+        fig.add_scatter(x=[None], y=[None], mode="markers", marker=dict(color=BAD, size=12, symbol="x-thin-open"),
+                        name="✕ k/n: k of n runs diverged, left out of the means")
     fig.update_yaxes(rangemode="tozero", row=1)
     n_val, n_fit = int(df["n_val"].iloc[0]), int(df["n_fit"].iloc[0])
-    return _layout(fig, "Choosing p on validation data: loss, accuracy, iterations", 780,
-                   f"{INTERVAL} over the seeds that finished (of {seeds}); {n_val} of {n_fit + n_val} training "
-                   f"points held out; stopped early, cap {cap}", subplot_lines=int(len(variants) > 1))
+    return _layout(fig, f"Choosing p on validation data (early stopping, cap {cap})", 780,
+                   f"{INTERVAL} over finished seeds (of {seeds}); validation: {n_val} of {n_fit + n_val} "
+                   "training points", subplot_lines=int(len(variants) > 1))
 
 
 # ---------------------------------------------------------------------- 2. amount of data
@@ -179,8 +181,7 @@ def data_size_figure(df: pd.DataFrame):
                        showarrow=True, ax=0, ay=-45, font=dict(color=GOOD, size=SMALL), bgcolor="rgba(255,255,255,0.8)",
                        row=1, col=2)
     return _layout(fig, "Amount of data: does dropout help?", 520,
-                   f"without (p = 0) and with dropout (p = {p:g}); {INTERVAL} over {df['seed'].nunique()} seeds, "
-                   "each with its own random training points")
+                   f"p = 0 vs p = {p:g}; {INTERVAL} over {df['seed'].nunique()} seeds, each its own training points")
 
 
 # ---------------------------------------------------------------------- 3. test-time rule
