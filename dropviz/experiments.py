@@ -372,7 +372,7 @@ def plane_grid(d, size: int):
 ACTIVE = 0.01  # an activation counts as active when its magnitude exceeds this
 
 
-def sparsity(base: Config, seeds: int = 3, steps: int = 3000, p: float | None = None, bins: int = 40,
+def sparsity(base: Config, seeds: int = 5, steps: int = 3000, p: float | None = None, bins: int = 40,
              progress: Progress | None = None, cancel=None) -> pd.DataFrame:
     """Test-time hidden activations on the test set, without (p = 0) and with dropout.
 

@@ -374,7 +374,7 @@ def test_p_sweep_csv_from_the_cli_has_validation_columns_and_the_choice_is_print
 
 
 def test_experiments_default_to_five_seeds_where_the_budget_allows():
-    assert [EXPERIMENTS[n].default_seeds for n in ("p-sweep", "mc-vs-scaling", "cost")] == [5, 5, 5]
+    assert [EXPERIMENTS[n].default_seeds for n in ("p-sweep", "mc-vs-scaling", "sparsity", "cost")] == [5] * 4
 
 
 # ---------------------------------------------------------------------- amount of data, test-time rule, cost

@@ -81,7 +81,7 @@ def test_a_run_over_the_memory_limit_is_refused_with_the_figure():
     job = at.session_state["x_job"]
     assert not job.running and job.fraction == 0 and job.position == 0
     assert [e.value for e in at.error] == [job.error]
-    assert "about 2.8 GB of memory, more than the 2 GB one experiment may use" in job.error
+    assert "about 4.7 GB of memory, more than the 2 GB one experiment may use" in job.error  # 10 p x 5 seeds
     assert not at.get("progress")
 
 
