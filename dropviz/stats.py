@@ -135,6 +135,9 @@ def choice_text(sweep: pd.DataFrame) -> str:
     """One paragraph on the choice of p, for the CLI and the page."""
     lines = []
     for variant, rows in sweep.groupby("variant", sort=False):
+        if not rows["val_loss"].notna().any():
+            lines.append(f"{variant}: every run diverged, so there is no p to choose: lower the learning rate")
+            continue
         c = choose_p(rows)
         best = c.index[c["best"]][0]
         plateau = ", ".join(f"{p:g}" for p in c.index[c["plateau"]])

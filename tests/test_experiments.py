@@ -411,3 +411,11 @@ def test_cost_chart_shows_the_run_to_run_spread_of_both_arms():
     lines = [t for t in fig.data if t.xaxis == "x3" and t.name.endswith("one line a seed")]
     assert sorted(t.name for t in lines) == ["p = 0, one line a seed"] * 3 + ["p = 0.5, one line a seed"] * 3
     assert len({t.line.color for t in lines}) == 2
+
+
+def test_a_sweep_where_every_run_diverged_still_draws_its_marks_and_chooses_nothing():
+    df = p_sweep(TINY.replace(depth=3, lr=100.0), ps=(0.0, 0.5), seeds=2, steps=20)
+    assert df["diverged"].all()
+    fig = p_sweep_figure(df)
+    texts = [a.text for a in fig.layout.annotations]
+    assert texts.count("✕<br>2/2") == 2 and not any("best p" in t for t in texts)

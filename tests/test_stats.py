@@ -114,6 +114,11 @@ def test_choose_p_counts_diverged_seeds_and_leaves_them_out_of_the_means():
     assert "best p on validation loss = 0.4" in text and "1 of 3 at p = 0.4, 3 of 3 at p = 0.9" in text
 
 
+def test_a_sweep_where_every_run_diverged_is_one_sentence():
+    assert choice_text(_sweep({0.5: [math.nan, math.nan]})) == ("fixed width: every run diverged, so there is no p "
+                                                              "to choose: lower the learning rate")
+
+
 def test_ece_by_hand():
     probs = np.array([[0.9, 0.1], [0.8, 0.2], [0.3, 0.7], [0.4, 0.6]])
     y = np.array([0, 1, 1, 1])
