@@ -86,12 +86,17 @@ def make_dataset(name: str, n_train: int, noise: float, data_seed: int) -> Datas
                    _f32(x[n_train:]), y[n_train:].astype(np.int64), 2)
 
 
+def validation_size(n: int, fraction: float = VALIDATION_FRACTION) -> int:
+    """How many of n training points hold_out keeps for validation: at least one, and at least one left."""
+    return min(n - 1, max(1, round(fraction * n)))
+
+
 def hold_out(d: Dataset, data_seed: int,
              fraction: float = VALIDATION_FRACTION) -> tuple[Dataset, np.ndarray, np.ndarray]:
     """Split the training points into the ones to fit and a validation set (x_val, y_val): `fraction` of
     them, at least one and leaving at least one, drawn with data_seed. The test set is untouched."""
     n = len(d.y_train)
-    k = min(n - 1, max(1, round(fraction * n)))
+    k = validation_size(n, fraction)
     held = np.zeros(n, bool)
     held[np.random.default_rng([data_seed, 11]).permutation(n)[:k]] = True
     fit = Dataset(d.x_train[~held], d.y_train[~held], d.x_test, d.y_test, d.n_classes, d.image_shape)
