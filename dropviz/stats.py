@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 CONFIDENCE = 0.95
+FEW_VALIDATION_POINTS = 100  # below this, one standard error of an error rate can exceed 5 points
 
 
 def t_cdf_two_sided(t: float, df: int) -> float:
@@ -146,4 +147,9 @@ def choice_text(sweep: pd.DataFrame) -> str:
         lines.append(f"{variant}: best p on validation loss = {best:g} (within one standard error: {plateau}); "
                      f"test error there {c.loc[best, 'test_error']:.1%} (for reading only); "
                      f"diverged: {diverged or 'none'}")
+    n_val = int(sweep["n_val"].iloc[0]) if "n_val" in sweep else 0
+    if 0 < n_val < FEW_VALIDATION_POINTS:
+        lines.append(f"Only {n_val} validation points: an error rate measured on them is uncertain by up to "
+                     f"±{0.5 / math.sqrt(n_val):.0%} (one standard error), so this choice is weak; more training "
+                     "points make it firmer.")
     return "\n".join(lines)

@@ -35,7 +35,8 @@ def test_t_quantile_matches_scipy(df, confidence):
 @given(df=st.integers(1, 60), t=st.floats(0.0, 50.0))
 @settings(max_examples=200, deadline=None)
 def test_t_cdf_matches_scipy(df, t):
-    assert t_cdf_two_sided(t, df) == pytest.approx(scipy_stats.t.cdf(t, df) - scipy_stats.t.cdf(-t, df), abs=1e-12)
+    expected = scipy_stats.t.cdf(t, df) - scipy_stats.t.cdf(-t, df)  # loses digits near 0: hence abs 1e-9
+    assert t_cdf_two_sided(t, df) == pytest.approx(expected, abs=1e-9)
 
 
 def test_t_quantile_by_hand():
@@ -117,6 +118,17 @@ def test_choose_p_counts_diverged_seeds_and_leaves_them_out_of_the_means():
 def test_a_sweep_where_every_run_diverged_is_one_sentence():
     assert choice_text(_sweep({0.5: [math.nan, math.nan]})) == ("fixed width: every run diverged, so there is no p "
                                                               "to choose: lower the learning rate")
+
+
+def test_a_small_validation_set_is_called_a_weak_choice():
+    sweep = _sweep({0.0: [0.5, 0.6], 0.5: [0.3, 0.4]})
+    assert "validation points" not in choice_text(sweep)  # size unknown: nothing said
+    sweep["n_val"] = 8
+    assert choice_text(sweep).endswith("Only 8 validation points: an error rate measured on them is uncertain by up "
+                                       "to ±18% (one standard error), so this choice is weak; more training points "
+                                       "make it firmer.")  # 0.5 / sqrt(8) = 0.177
+    sweep["n_val"] = 200
+    assert "validation points" not in choice_text(sweep)
 
 
 def test_ece_by_hand():
