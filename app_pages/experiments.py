@@ -18,38 +18,53 @@ torch.set_num_threads(1)
 
 import streamlit as st  # noqa: E402
 
+from app_pages import notation_view  # noqa: E402
 from app_pages.job_owner import guard_exit, session_alive  # noqa: E402
 from dropviz.config import DATASETS, FIELD, Config, literal  # noqa: E402
-from dropviz.experiments import EXPERIMENTS  # noqa: E402
+from dropviz.experiments import EXPERIMENTS, SUMMARIES  # noqa: E402
 from dropviz.figures.experiments import FIGURES  # noqa: E402
 from dropviz.job import GONE, MINUTES_ENV, TIME, Job, minutes, setting_warnings  # noqa: E402
 from dropviz.presets import PRESETS  # noqa: E402
 
 LIVE = "the live view's settings"
 HOW_TO_READ = {
-    "p-sweep": "Each point is a network trained with that p (drop probability); lines are the mean over seeds, "
-               "bands the range. Too little dropout overfits: training loss near zero, test loss high. Too much "
-               "underfits: the training loss rises too. The best p has the lowest mean test loss.",
-    "data-size": "Each size n trains on the first n points of one pool, and every network is tested on the same "
-                 "test set. Left: test accuracy with and without dropout. Right: the gain, with minus without, "
-                 "for the same seed. The 2014 paper found no gain for very small sets, then a gain that grows "
-                 "and shrinks again as data becomes plentiful.",
+    "p-sweep": "Each point is a network trained with that p (drop probability); lines are the mean over the seeds "
+               "that finished, bands their 95% t-interval. A fifth of the training points is held out as a "
+               "validation set, and each network stops early: its results are those at its lowest validation "
+               "loss, checked 50 times up to the iteration cap, and it stops when that has not fallen for a fifth "
+               "of the cap (bottom: the iterations used; runs still improving at the cap need more iterations, "
+               "they do not underfit). The best p has the lowest mean validation loss; the shaded p lie within one "
+               "standard error of it, a plateau where the data cannot tell them apart. Test results are for "
+               "reading only. Too little dropout overfits (training loss near zero, test loss high); too much "
+               "underfits. A ✕ counts runs that diverged; they are left out of the means.",
+    "data-size": "Each seed draws its own random training points from one pool (its n points are the first n of "
+                 "its own order), so the bands show how much the result depends on which points were drawn, "
+                 "not only on the initial weights and masks. Both arms of a seed train on the same points and "
+                 "every network is tested on the same test set. Left: test accuracy with and without dropout. "
+                 "Right: the gain, with minus without, for the same seed. Bands are 95% t-intervals over seeds. "
+                 "The 2014 paper found no gain for very small sets, then a gain that grows and shrinks again as "
+                 "data becomes plentiful.",
     "mc-vs-scaling": "The usual test-time rule makes one deterministic pass with nothing dropped: inverted dropout "
                      "already scaled the survivors by 1/(1-p) in training; classic mode multiplies activations by "
                      "the keep probability 1-p. Monte-Carlo dropout keeps dropping at test time and averages T "
-                     "passes. The dotted green line marks the T from which the mean MC curve stays at the weight-"
-                     "scaled one (error: within half a percentage point) or below; the 2014 paper needed about 50 "
-                     "passes on MNIST, easy 2-D sets often need fewer. The map shows how much the passes disagree: "
-                     "the std of P(class 1), highest along the decision boundary and where it runs on away from the "
+                     "passes. Top: MC minus weight scaling, for test error and log loss, with a 95% paired "
+                     "interval over every (seed, test point) pair: both rules are judged on the same networks and "
+                     "points. Below zero, MC is better; an interval that spans zero shows no clear difference. The "
+                     "dotted green line marks the T from which MC is never clearly worse. The calibration panel "
+                     "shows the expected calibration error (the gap between confidence and accuracy): averaging "
+                     "passes often makes the probabilities more honest even where the error does not change. The "
+                     "2014 paper needed about 50 passes on MNIST. The map shows how much the passes disagree: the "
+                     "std of P(class 1), highest along the decision boundary and where it runs on away from the "
                      "data, zero where every pass agrees.",
     "sparsity": "Left: test-time activations of the last hidden layer, all seeds pooled (log scale). Right: each "
                 "neuron's mean |activation| over the test set. The legend gives the mean activation and the share "
                 "of activations above 0.01. The 2014 paper saw that with dropout fewer units are active and the "
                 "mean activation is lower: sparser features.",
     "cost": "Left: median time of one training iteration of one network; drawing the masks costs time. Middle: "
-            "training loss (measured at test time) against iterations, mean and range over seeds; the diamonds "
-            "mark the mean iteration at which each arm reaches the target. Right: test loss of the dropout runs, "
-            "one line per seed. The dotted black line trains the first seed again from scratch and lies exactly on "
+            "training loss (measured at test time) against iterations, mean and 95% t-interval over seeds; the "
+            "diamonds mark the mean iteration at which each arm reaches the target. Right: test loss of every run, "
+            "one line per seed, with and without dropout, and the standard deviation of the final test loss of "
+            "each arm. The dotted black line trains the first dropout seed again from scratch and lies exactly on "
             "it: the spread comes from the seed (initial weights, batch order, masks), not from the engine.",
     "regularizers": "Each method trains from the same seeds: dropout (the set p, or 0.5), L2 (the set weight decay, "
                     "or 0.001) and max-norm (the set bound, or 1), alone and combined. Dots are seeds, diamonds "
@@ -88,7 +103,8 @@ def controls(live: Config):
     except ValueError as err:
         st.sidebar.warning(f"{err}. Keeping {cfg.dataset}.")
     default_steps = EXPERIMENTS[name].steps_from(None if start == LIVE else PRESETS[start].steps)
-    seeds = st.sidebar.slider("Seeds per setting", 1, 10, 3, key="x_seeds")
+    seeds = st.sidebar.slider("Seeds per setting", 1, 10, EXPERIMENTS[name].default_seeds, key=f"x_seeds_{name}",
+                              help="Bands are 95% t-intervals over the seeds: more seeds, narrower bands.")
     steps = st.sidebar.number_input("Training iterations per network", 50, 20000, default_steps, step=250,
                                     key=f"x_steps_{start}_{name}")
     params = {"seeds": seeds, "steps": int(steps)}
@@ -132,7 +148,7 @@ def _poll(job: Job) -> None:
             st.rerun(scope="app")
 
 
-def results(job: Job) -> None:
+def results(job: Job, notation: str) -> None:
     if job.cancelled and job.reason == TIME:
         st.warning(f"Stopped after {minutes(job.seconds)}: one experiment may train for at most "
                    f"{minutes(job.time_limit)} on this server ({MINUTES_ENV}), so that others get their turn. "
@@ -152,11 +168,13 @@ def results(job: Job) -> None:
         return
     st.success(f"{EXPERIMENTS[job.name].title}: finished in {job.seconds:.1f} s, from {job.cfg.label()}")
     try:
-        fig = FIGURES[job.name](job.result)
+        fig = FIGURES[job.name](job.result, **({"notation": notation} if job.name == "p-sweep" else {}))
     except Exception as err:  # noqa: BLE001 - a figure problem must not hide the CSV
         st.error(f"The chart could not be drawn ({type(err).__name__}: {err}); the CSV is still available.")
     else:
         st.plotly_chart(fig, config={"displayModeBar": False})
+    if job.name in SUMMARIES:
+        st.text(SUMMARIES[job.name](job.result))
     st.caption(HOW_TO_READ[job.name])
     st.download_button("Download CSV", job.result.to_csv(index=False).encode(), file_name=f"dropviz-{job.name}.csv",
                        mime="text/csv", key="x_download", on_click="ignore")
@@ -166,13 +184,19 @@ def main() -> None:
     st.set_page_config(page_title="dropviz: experiments", layout="wide")
     st.title("Experiments")
     guard_exit()
+    notation, notation_warnings = notation_view.current()
+    notation_view.write_url(notation)
+    for warning in notation_warnings:
+        st.warning(literal(f"URL parameter ignored: {warning}."))
     for warning in setting_warnings():
         st.sidebar.warning(warning)
     live = live_config()
     name, cfg, params = controls(live)
     experiment = EXPERIMENTS[name]
     st.markdown(f"**{experiment.title}.** {experiment.question}")
-    st.caption(f"Network and data: {cfg.label()}. p is always the drop probability; the keep probability is 1 - p.")
+    st.caption(f"Network and data: {cfg.label()}. p is always the drop probability; the keep probability is 1 - p."
+               + (" The p-sweep's chart reads in the 2014 paper's notation: retain = 1 - p."
+                  if notation != notation_view.NOTATION.default else ""))
     job: Job | None = st.session_state.get("x_job")
     running = job is not None and job.running
     if st.button("Run", type="primary", disabled=running, key="x_run"):
@@ -181,7 +205,7 @@ def main() -> None:
     if running:
         progress_panel(job)
     elif job is not None:
-        results(job)
+        results(job, notation)
 
 
 try:

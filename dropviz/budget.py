@@ -20,7 +20,7 @@ import inspect
 from dataclasses import dataclass
 
 from .config import DIGITS_MAX_TRAIN, FIELD, Config
-from .data import N_TEST_2D
+from .data import N_TEST_2D, validation_size
 from .dropout import multipliers
 from .experiments import EXPERIMENTS, N_VALUES, P_VALUES
 from .regularizers import METHODS
@@ -57,10 +57,13 @@ def plan(name: str, cfg: Config, params: dict) -> list[Group]:
             for p in P_VALUES:
                 w = int(min(FIELD["width"].hi, max(1, round(kept / multipliers(p, cfg.mode).keep))))
                 widths[w] = widths.get(w, 0) + seeds
-        return [Group(m, cfg.replace(width=w), True) for w, m in widths.items()]
+        fit = max(int(FIELD["n_train"].lo), cfg.n_train - validation_size(cfg.n_train))  # points not held out
+        return [Group(m, cfg.replace(width=w, n_train=fit), True) for w, m in widths.items()]
     if name == "data-size":
         cap = DIGITS_MAX_TRAIN if cfg.dataset == "digits" else int(FIELD["n_train"].hi)
-        return [Group(2 * seeds, cfg.replace(n_train=n), True) for n in sorted({min(n, cap) for n in N_VALUES})]
+        # each seed's own training points: its two arms train apart from the other seeds
+        return [Group(2, cfg.replace(n_train=n), True) for n in sorted({min(n, cap) for n in N_VALUES})
+                for _ in range(seeds)]
     if name == "mc-vs-scaling":
         return [Group(seeds, cfg, True)]
     if name == "sparsity":

@@ -8,6 +8,7 @@ from functools import lru_cache
 import numpy as np
 
 N_TEST_2D = 500
+VALIDATION_FRACTION = 0.2  # of the training points, held out to choose settings on (never the test set)
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,23 @@ def gap_regression(n_train: int, noise: float, data_seed: int) -> Dataset:
     x, y = draw(n_train)
     x_test, y_test = draw(N_TEST_2D)
     return Dataset(_f32(x), _f32(y), _f32(x_test), _f32(y_test), 0)
+
+
+def validation_size(n: int, fraction: float = VALIDATION_FRACTION) -> int:
+    """How many of n training points hold_out keeps for validation: at least one, and at least one left."""
+    return min(n - 1, max(1, round(fraction * n)))
+
+
+def hold_out(d: Dataset, data_seed: int,
+             fraction: float = VALIDATION_FRACTION) -> tuple[Dataset, np.ndarray, np.ndarray]:
+    """Split the training points into the ones to fit and a validation set (x_val, y_val): `fraction` of
+    them, at least one and leaving at least one, drawn with data_seed. The test set is untouched."""
+    n = len(d.y_train)
+    k = validation_size(n, fraction)
+    held = np.zeros(n, bool)
+    held[np.random.default_rng([data_seed, 11]).permutation(n)[:k]] = True
+    fit = Dataset(d.x_train[~held], d.y_train[~held], d.x_test, d.y_test, d.n_classes, d.image_shape)
+    return fit, d.x_train[held], d.y_train[held]
 
 
 def _f32(a):

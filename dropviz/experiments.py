@@ -21,17 +21,21 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 import torch
+import torch.nn.functional as F
 
 from .batched import BatchedTrainer, shared_key
 from .config import DIGITS_MAX_TRAIN, FIELD, RUN_FIELD, Config
-from .data import Dataset, make_dataset
+from .data import Dataset, hold_out, make_dataset
 from .dropout import multipliers
 from .regularizers import regularizers
+from .stats import choice_text, expected_calibration_error, t_interval
 
 CHUNK_SECONDS = 0.5  # training time between progress reports and cancel checks
 GROWTH = 4  # a chunk is at most this many times the one before: one quick chunk is no measure
 _clock = time.perf_counter  # a name of its own, so that tests can give train_all a clock
 P_VALUES = tuple(round(0.1 * i, 1) for i in range(10))
+CHECKS = 50  # validation checks over the iteration cap of an early-stopped run
+PATIENCE = 10  # checks without a lower validation loss after which a network stops
 N_VALUES = (5, 10, 20, 40, 80, 160, 320, 1280)  # from too few to learn anything to plenty
 Progress = Callable[[float, str], None]
 
@@ -82,9 +86,66 @@ class Run:
     curve: list  # (step, train_loss, test_loss, train_acc, test_acc) at test time
 
 
+@dataclass(frozen=True)
+class EarlyStop:
+    """Early stopping on validation loss. Every `every` iterations each network's loss on (x_val, y_val) is
+    measured; a network is done when it has not fallen for `patience` iterations, or at the cap. Its results
+    are those at its lowest validation loss (as if its weights were restored from there), and `iterations`
+    says when that was. A network that diverged before it was done counts as diverged."""
+    x_val: np.ndarray
+    y_val: np.ndarray
+    every: int
+    patience: int
+
+    @classmethod
+    def for_cap(cls, steps: int, x_val, y_val) -> EarlyStop:
+        every = max(1, steps // CHECKS)
+        return cls(x_val, y_val, every, PATIENCE * every)
+
+
+def _loss_acc(logits: torch.Tensor, y: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+    m = logits.shape[0]
+    loss = F.cross_entropy(logits.flatten(0, 1), y.repeat(m), reduction="none").view(m, -1).mean(1)
+    return loss.numpy(), (logits.argmax(2) == y).float().mean(1).numpy()
+
+
+class _Stopper:
+    """The early-stopping state of one batched group."""
+    def __init__(self, stop: EarlyStop, m: int):
+        self.stop, self.y = stop, torch.from_numpy(stop.y_val)
+        self.best = np.full(m, np.inf)
+        self.finals: list[dict | None] = [None] * m
+        self.ended = np.zeros(m, bool)
+        self.early = np.zeros(m, bool)
+
+    def check(self, trainer: BatchedTrainer) -> None:
+        ev = trainer.evaluate()
+        val_loss, val_acc = _loss_acc(trainer.logits(self.stop.x_val), self.y)
+        step = trainer.step_count
+        for j in np.flatnonzero(~self.ended):
+            if trainer.diverged[j]:
+                self.ended[j] = True
+                self.finals[j] = {**{k: np.nan for k in (*ev, "val_loss", "val_acc")},
+                                  "iterations": int(trainer.diverged_at[j]), "diverged": True}
+            elif val_loss[j] < self.best[j] or self.finals[j] is None:
+                self.best[j] = val_loss[j]
+                self.finals[j] = {**{k: float(v[j]) for k, v in ev.items()}, "val_loss": float(val_loss[j]),
+                                  "val_acc": float(val_acc[j]), "iterations": step, "diverged": False}
+            elif step - self.finals[j]["iterations"] >= self.stop.patience:
+                self.ended[j] = self.early[j] = True
+
+    @property
+    def done(self) -> bool:
+        return bool(self.ended.all())
+
+    def final(self, j: int) -> dict:
+        return {**self.finals[j], "stopped_early": bool(self.early[j])}
+
+
 def train_all(cfgs: Sequence[Config], steps: int, progress: Progress | None = None, cancel=None,
               record_every: int = 0, span=(0.0, 1.0), keep_trainers: bool = False,
-              labels: Sequence | None = None, data: Callable[[Config], Dataset] | None = None):
+              labels: Sequence | None = None, data: Callable[[Config], Dataset] | None = None,
+              stop: EarlyStop | None = None):
     """Train every config for `steps` iterations, in as few batched runs as possible.
 
     Configs that share data and architecture (and label, if given) train together. Returns one
@@ -92,7 +153,8 @@ def train_all(cfgs: Sequence[Config], steps: int, progress: Progress | None = No
     data(cfg), if given, supplies a group's data set instead of the config's own.
     Without keep_trainers a group's trainer is let go before the next group's is built, so the
     memory of the groups does not add up. Each group starts with a chunk of one iteration; the
-    next ones are sized by the measured time (next_chunk).
+    next ones are sized by the measured time (next_chunk). With `stop`, `steps` is the cap and a group
+    ends when all its networks are done (EarlyStop).
     """
     progress = progress or _noop
     steps = RUN_FIELD["steps"].checked(steps)
@@ -117,31 +179,42 @@ def train_all(cfgs: Sequence[Config], steps: int, progress: Progress | None = No
 
         if record_every:
             record()
+        stopper = _Stopper(stop, len(idx)) if stop else None
         size = 1
-        while trainer.step_count < steps:
+        while trainer.step_count < steps and not (stopper and stopper.done):
             _check(cancel)  # before every chunk: a cancel during the last one (or its report) is honoured now
             chunk = min(size, steps - trainer.step_count)
-            if record_every:
-                chunk = min(chunk, record_every - trainer.step_count % record_every)
+            for every in (record_every, stop and stop.every):
+                if every:
+                    chunk = min(chunk, every - trainer.step_count % every)
             started = _clock()
             trainer.step(chunk)
             size = next_chunk(chunk, _clock() - started)
             done += chunk * len(idx)
             if record_every and trainer.step_count % record_every == 0:
                 record()
+            if stopper and trainer.step_count % stop.every == 0:
+                stopper.check(trainer)
+            ended = f", {stopper.ended.sum()} of {len(idx)} stopped early or diverged" if stopper else ""
             progress(lo + (hi - lo) * done / total,
                      f"training {len(cfgs)} networks: group {g + 1} of {len(groups)}, "
-                     f"iteration {trainer.step_count} of {steps}")
+                     f"iteration {trainer.step_count} of {steps}{ended}")
+        done += (steps - trainer.step_count) * len(idx)  # a group that stopped early: its share is done
         ev = trainer.evaluate()
         if record_every and trainer.step_count % record_every:
             record()
+        if stopper and trainer.step_count % stop.every:
+            stopper.check(trainer)
         for j, i in enumerate(idx):
-            final = {k: float(v[j]) for k, v in ev.items()}
-            final["diverged"] = bool(trainer.diverged[j])
+            if stopper:
+                final = stopper.final(j)
+            else:
+                final = {k: float(v[j]) for k, v in ev.items()}
+                final["diverged"] = bool(trainer.diverged[j])
             runs[i] = Run(cfgs[i], final, curves[j])
             if keep_trainers:
                 where[i] = (trainer, j)
-        del trainer, record, ev  # let the group's tensors go before the next group's are made
+        del trainer, record, ev, stopper  # let the group's tensors go before the next group's are made
     return (runs, where) if keep_trainers else runs
 
 
@@ -154,9 +227,15 @@ def _seeds(base: Config, seeds: int) -> list[int]:
 
 
 # ---------------------------------------------------------------------- 1. choosing p
-def p_sweep(base: Config, ps: Sequence[float] = P_VALUES, seeds: int = 3, steps: int = 1500,
+def p_sweep(base: Config, ps: Sequence[float] = P_VALUES, seeds: int = 5, steps: int = 3000,
             constant_pn: bool = False, progress: Progress | None = None, cancel=None) -> pd.DataFrame:
-    """Final train/test loss and accuracy for each p and seed.
+    """Train, validation and test loss and accuracy for each p and seed, each network stopped early.
+
+    A fifth of the training points is held out (data.hold_out, drawn with data_seed) and the networks fit
+    the rest. Each stops early on its validation loss (EarlyStop), at most `steps` iterations, so that a
+    slowly converging p is not mistaken for an underfitting one; `iterations` is when its validation loss
+    was lowest, and its results are from there. Choose p on the validation columns (stats.choose_p); the
+    test columns are for reading only.
 
     constant_pn adds the paper's second variant: the width grows as p grows so that the expected
     number of kept neurons per layer, (1 - p) x width, stays constant (the base width at the
@@ -176,8 +255,11 @@ def p_sweep(base: Config, ps: Sequence[float] = P_VALUES, seeds: int = 3, steps:
             for s in _seeds(base, seeds):
                 cfgs.append(base.replace(p=p, seed=s, width=width))
                 variants.append("constant (1-p) x width")
-    runs = train_all(cfgs, steps, progress, cancel)
-    rows = [{"variant": v, **row} for v, row in zip(variants, _rows(runs, "p", "seed", "width"))]
+    steps = RUN_FIELD["steps"].checked(steps)
+    fit, x_val, y_val = hold_out(make_dataset(base.dataset, base.n_train, base.noise, base.data_seed), base.data_seed)
+    runs = train_all(cfgs, steps, progress, cancel, data=lambda cfg: fit, stop=EarlyStop.for_cap(steps, x_val, y_val))
+    rows = [{"variant": v, **row, "n_fit": len(fit.y_train), "n_val": len(y_val), "cap": steps}
+            for v, row in zip(variants, _rows(runs, "p", "seed", "width"))]
     return pd.DataFrame(rows)
 
 
@@ -186,34 +268,44 @@ def data_size(base: Config, n_values: Sequence[int] = N_VALUES, seeds: int = 3, 
               p: float | None = None, progress: Progress | None = None, cancel=None) -> pd.DataFrame:
     """Test accuracy with (p) and without (p = 0) dropout for each training-set size and seed.
 
-    The training sets are nested, the first n points of one pool, and every network is tested on the
-    same test set: the curves then differ by the amount of data alone, not by which points were drawn.
+    Each seed draws its own random training points from one pool (nested: its n points are the first n
+    of its own order), so the spread over seeds includes which points happen to be drawn, not only the
+    initial weights and masks. Both arms of a seed train on the same points, and every network is tested
+    on the same test set.
     """
     p = dropout_p(base, p)
     cap = DIGITS_MAX_TRAIN if base.dataset == "digits" else int(FIELD["n_train"].hi)
     n_values = sorted({min(int(n), cap) for n in n_values})
     for n in n_values:
         FIELD["n_train"].check(n)
-    pool = make_dataset(base.dataset, max(n_values), base.noise, base.data_seed)
-
-    def first(cfg: Config) -> Dataset:
-        n = cfg.n_train
-        return replace(pool, x_train=pool.x_train[:n].copy(), y_train=pool.y_train[:n].copy())
-
+    pool = make_dataset(base.dataset, min(cap, 2 * max(n_values)), base.noise, base.data_seed)
     cfgs = [base.replace(n_train=n, p=q, seed=s) for n in n_values for q in (0.0, p) for s in _seeds(base, seeds)]
-    return pd.DataFrame(_rows(train_all(cfgs, steps, progress, cancel, data=first), "n_train", "p", "seed"))
+    runs = train_all(cfgs, steps, progress, cancel, data=lambda cfg: drawn(pool, cfg),
+                     labels=[c.seed for c in cfgs])
+    return pd.DataFrame(_rows(runs, "n_train", "p", "seed", pool=len(pool.y_train)))
+
+
+def drawn(pool: Dataset, cfg: Config) -> Dataset:
+    """The seed's own cfg.n_train training points of the pool: the first n of an order drawn with
+    (data_seed, seed), so a seed's smaller sets are part of its larger ones. The test set is the pool's."""
+    order = np.random.default_rng([cfg.data_seed, cfg.seed, 13]).permutation(len(pool.y_train))
+    pick = order[:cfg.n_train]
+    return replace(pool, x_train=pool.x_train[pick].copy(), y_train=pool.y_train[pick].copy())
 
 
 # ---------------------------------------------------------------------- 3. test-time rule
-def mc_vs_scaling(base: Config, passes: int = 100, seeds: int = 3, steps: int = 1500,
+def mc_vs_scaling(base: Config, passes: int = 100, seeds: int = 5, steps: int = 1500,
                   p: float | None = None, grid_size: int = 40, progress: Progress | None = None,
                   cancel=None) -> pd.DataFrame:
     """Test error of Monte-Carlo averaging over T = 1..passes stochastic passes vs the one
     deterministic weight-scaled pass; for 2-D data also the MC std of P(class 1) over the plane.
 
-    part = "curve": seed, T, mc_error, mc_loss, scaled_error, scaled_loss
-    part = "map":   x1, x2, mc_mean, mc_std (first seed's network)
-    part = "data":  x1, x2, label (training points, for the map)
+    part = "curve":  seed, T, mc_error, mc_loss, mc_ece, scaled_error, scaled_loss, scaled_ece
+    part = "paired": T, metric ("error" or "loss"), diff (MC minus weight scaling), lo, hi (t-interval), n
+                     over every (seed, test point) pair: both rules judged on the same networks and points
+    part = "map":    x1, x2, mc_mean, mc_std (first seed's network)
+    part = "data":   x1, x2, label (training points, for the map)
+    ECE is the expected calibration error (stats.expected_calibration_error).
     """
     p = dropout_p(base, p)
     passes = RUN_FIELD["passes"].checked(passes)
@@ -223,20 +315,33 @@ def mc_vs_scaling(base: Config, passes: int = 100, seeds: int = 3, steps: int = 
     trainer = where[0][0]
     d = trainer.data
     y = torch.from_numpy(d.y_test)
-    rows = []
+    rows, diffs = [], {"error": [], "loss": []}  # per metric, per seed: (T, N) MC minus scaled, point by point
     scaled_probs = torch.softmax(trainer.logits(d.x_test), 2)
     for j, cfg in enumerate(cfgs):
         _check(cancel)
+        if runs[j].final["diverged"]:
+            continue
         sp = scaled_probs[j]
-        scaled_error = 1 - (sp.argmax(1) == y).float().mean().item()
-        scaled_loss = _nll(sp, y)
+        scaled_wrong, scaled_nll = (sp.argmax(1) != y).float(), _point_nll(sp, y)
+        scaled_ece = expected_calibration_error(sp.numpy(), d.y_test)
         mc = trainer.mc_probs(d.x_test, passes, models=[j])[:, 0]  # (T, N, C)
         running = mc.cumsum(0) / torch.arange(1, passes + 1).view(-1, 1, 1)
+        wrong, nll = (running.argmax(2) != y).float(), _point_nll(running, y)
+        diffs["error"].append((wrong - scaled_wrong).numpy())
+        diffs["loss"].append((nll - scaled_nll).numpy())
         for t in range(passes):
-            rows.append(dict(part="curve", seed=cfg.seed, p=p, T=t + 1,
-                             mc_error=1 - (running[t].argmax(1) == y).float().mean().item(),
-                             mc_loss=_nll(running[t], y), scaled_error=scaled_error, scaled_loss=scaled_loss))
+            rows.append(dict(part="curve", seed=cfg.seed, p=p, T=t + 1, mc_error=wrong[t].mean().item(),
+                             mc_loss=nll[t].mean().item(),
+                             mc_ece=expected_calibration_error(running[t].numpy(), d.y_test),
+                             scaled_error=scaled_wrong.mean().item(), scaled_loss=scaled_nll.mean().item(),
+                             scaled_ece=scaled_ece))
         progress(0.8 + 0.15 * (j + 1) / len(cfgs), f"Monte-Carlo passes: network {j + 1} of {len(cfgs)}")
+    for metric, per_seed in diffs.items():
+        if per_seed:
+            pairs = np.concatenate(per_seed, axis=1)  # (T, seeds x N)
+            for t in range(passes):
+                i = t_interval(pairs[t])
+                rows.append(dict(part="paired", p=p, T=t + 1, metric=metric, diff=i.mean, lo=i.lo, hi=i.hi, n=i.n))
     if d.n_inputs == 2:
         _check(cancel)
         gx, gy = plane_grid(d, grid_size)
@@ -249,8 +354,10 @@ def mc_vs_scaling(base: Config, passes: int = 100, seeds: int = 3, steps: int = 
     return pd.DataFrame(rows)
 
 
-def _nll(probs: torch.Tensor, y: torch.Tensor) -> float:
-    return -torch.log(probs[torch.arange(len(y)), y].clamp_min(1e-12)).mean().item()
+def _point_nll(probs: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Each point's negative log-likelihood, over the last two axes (..., N, C)."""
+    picked = probs.gather(-1, y.expand(*probs.shape[:-1]).unsqueeze(-1)).squeeze(-1)
+    return -torch.log(picked.clamp_min(1e-12))
 
 
 def plane_grid(d, size: int):
@@ -266,7 +373,7 @@ def plane_grid(d, size: int):
 ACTIVE = 0.01  # an activation counts as active when its magnitude exceeds this
 
 
-def sparsity(base: Config, seeds: int = 3, steps: int = 3000, p: float | None = None, bins: int = 40,
+def sparsity(base: Config, seeds: int = 5, steps: int = 3000, p: float | None = None, bins: int = 40,
              progress: Progress | None = None, cancel=None) -> pd.DataFrame:
     """Test-time hidden activations on the test set, without (p = 0) and with dropout.
 
@@ -300,7 +407,7 @@ def sparsity(base: Config, seeds: int = 3, steps: int = 3000, p: float | None = 
 
 
 # ---------------------------------------------------------------------- 5. cost
-def cost(base: Config, seeds: int = 3, steps: int = 1500, p: float | None = None,
+def cost(base: Config, seeds: int = 5, steps: int = 1500, p: float | None = None,
          target_loss: float | None = None, timing_iterations: int = 350, points: int = 60,
          progress: Progress | None = None, cancel=None) -> pd.DataFrame:
     """What dropout costs: time per iteration, iterations to a target training loss, run-to-run spread.
@@ -362,6 +469,10 @@ class Experiment:
     run: Callable[..., pd.DataFrame]
 
     @property
+    def default_seeds(self) -> int:
+        return inspect.signature(self.run).parameters["seeds"].default
+
+    @property
     def default_steps(self) -> int:
         """Training iterations per network at which this experiment's finding shows."""
         return inspect.signature(self.run).parameters["steps"].default
@@ -383,3 +494,5 @@ EXPERIMENTS: dict[str, Experiment] = {e.name: e for e in (
     Experiment("variants", "Variants", "Conv, recurrent and DropConnect: which mask shape regularizes best?",
                variants),
 )}
+
+SUMMARIES: dict[str, Callable[[pd.DataFrame], str]] = {"p-sweep": choice_text}  # printed by the CLI

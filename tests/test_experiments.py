@@ -11,8 +11,20 @@ import torch
 from dropviz import experiments
 from dropviz.batched import BatchedTrainer
 from dropviz.config import Config
-from dropviz.experiments import EXPERIMENTS, Cancelled, cost, p_sweep, train_all
-from dropviz.figures.experiments import FIGURES
+from dropviz.data import hold_out, make_dataset
+from dropviz.experiments import (
+    EXPERIMENTS,
+    Cancelled,
+    EarlyStop,
+    cost,
+    data_size,
+    drawn,
+    mc_vs_scaling,
+    p_sweep,
+    train_all,
+)
+from dropviz.figures.experiments import FIGURES, cost_figure, p_sweep_figure
+from dropviz.stats import choose_p
 from dropviz.trainer import Trainer
 
 TINY = Config(width=12, n_train=24, depth=2)
@@ -26,10 +38,11 @@ TINY_ARGS = {
     "variants": dict(block_size=2),
 }
 COLUMNS = {
-    "p-sweep": {"variant", "p", "seed", "width", "train_loss", "test_loss", "train_acc", "test_acc", "diverged"},
+    "p-sweep": {"variant", "p", "seed", "width", "train_loss", "test_loss", "train_acc", "test_acc", "val_loss",
+                "val_acc", "iterations", "stopped_early", "diverged", "n_fit", "n_val", "cap"},
     "data-size": {"n_train", "p", "seed", "train_loss", "test_loss", "train_acc", "test_acc", "diverged"},
-    "mc-vs-scaling": {"part", "seed", "p", "T", "mc_error", "mc_loss", "scaled_error", "scaled_loss",
-                      "x1", "x2", "mc_mean", "mc_std", "label"},
+    "mc-vs-scaling": {"part", "seed", "p", "T", "mc_error", "mc_loss", "mc_ece", "scaled_error", "scaled_loss",
+                      "scaled_ece", "metric", "diff", "lo", "hi", "n", "x1", "x2", "mc_mean", "mc_std", "label"},
     "sparsity": {"part", "layer", "p", "bin_left", "bin_right", "fraction", "seed", "unit", "mean_activation",
                  "active_fraction"},
     "cost": {"part", "p", "repeat", "ms_per_iteration", "seed", "run", "step", "train_loss", "test_loss",
@@ -275,3 +288,144 @@ def test_a_finished_groups_trainer_is_let_go_before_the_next_group_trains(timed)
     assert all(ref() is None for ref in clock.trainers)
     kept, where = train_all(cfgs, 10, keep_trainers=True)
     assert [w[0].base.n_train for w in where] == [16, 24, 32]
+
+
+# ---------------------------------------------------------------------- validation and early stopping
+def _rows_of(x):
+    return {row.tobytes() for row in x}
+
+
+@pytest.mark.parametrize("dataset", ["moons", "digits"])
+def test_validation_split_is_disjoint_from_fit_and_test_and_reproducible_from_data_seed(dataset):
+    d = make_dataset(dataset, 60, 0.3, data_seed=4)
+    fit, x_val, y_val = hold_out(d, data_seed=4)
+    assert (len(fit.y_train), len(y_val)) == (48, 12)  # a fifth held out
+    assert _rows_of(fit.x_train) | _rows_of(x_val) == _rows_of(d.x_train)
+    assert not _rows_of(fit.x_train) & _rows_of(x_val)
+    assert not _rows_of(x_val) & _rows_of(d.x_test) and np.array_equal(fit.x_test, d.x_test)  # test untouched
+    again = hold_out(make_dataset(dataset, 60, 0.3, data_seed=4), data_seed=4)
+    assert np.array_equal(again[1], x_val) and np.array_equal(again[0].y_train, fit.y_train)
+    other = hold_out(d, data_seed=5)[1]
+    assert not np.array_equal(other, x_val)
+    assert len(hold_out(make_dataset("moons", 4, 0.3, 0), 0)[2]) == 1  # at least one, and some left to fit
+
+
+def test_early_stopping_reports_the_network_at_its_lowest_validation_loss():
+    d = make_dataset("moons", 24, 0.3, 0)
+    fit, x_val, y_val = hold_out(d, 0)
+    cfgs = [TINY.replace(p=p, seed=s) for p, s in ((0.0, 0), (0.5, 1))]
+    stop = EarlyStop(x_val, y_val, every=5, patience=20)
+    runs = train_all(cfgs, 200, data=lambda cfg: fit, stop=stop)
+    for cfg, run in zip(cfgs, runs):
+        it = run.final["iterations"]
+        assert it % 5 == 0 and 0 < it <= 200
+        # the same network trained for exactly that many iterations: the same results, bit for bit
+        plain = BatchedTrainer([cfg], data=fit)
+        val_losses = []
+        for _ in range(200 // 5):
+            plain.step(5)
+            logits = plain.logits(x_val)[0]
+            val_losses.append(torch.nn.functional.cross_entropy(logits, torch.from_numpy(y_val)).item())
+            if plain.step_count == it:
+                at_best = plain.evaluate()
+        assert run.final["test_loss"] == pytest.approx(float(at_best["test_loss"][0]), rel=1e-6)
+        assert run.final["val_loss"] == pytest.approx(min(val_losses[:it // 5 + 4]), rel=1e-6)
+        if run.final["stopped_early"]:  # nothing lower within the patience after it
+            assert min(val_losses[it // 5: it // 5 + 4]) >= run.final["val_loss"] - 1e-7
+        else:
+            assert it > 200 - 20  # still improving when the cap came
+
+
+def test_a_diverged_seed_is_counted_marked_and_left_out_of_the_mean():
+    df = p_sweep(TINY.replace(depth=3, lr=10.0), ps=(0.0, 0.5), seeds=3, steps=20)  # lr 10: some seeds blow up
+    diverged = df[df["diverged"]]
+    assert len(diverged) and diverged[["val_loss", "test_loss", "test_acc"]].isna().all().all()
+    c = choose_p(df)
+    for p, rows in df.groupby("p"):
+        assert c.loc[p, "diverged"] == rows["diverged"].sum()
+        assert c.loc[p, "finished"] == (~rows["diverged"]).sum()
+        assert c.loc[p, "val_loss"] == pytest.approx(rows.loc[~rows["diverged"], "val_loss"].mean())
+    fig = p_sweep_figure(df)
+    marks = [a.text for a in fig.layout.annotations if "✕" in (a.text or "")]
+    assert sorted(marks) == sorted(f"✕<br>{int(n)}/3" for n in df.groupby("p")["diverged"].sum() if n)
+    assert any(t.name == "✕ k/n: k of n runs diverged, left out of the means" for t in fig.data)
+    val_line = next(t for t in fig.data if t.name == "validation (chooses p)")
+    assert list(val_line.y) == pytest.approx(c["val_loss"].tolist(), nan_ok=True)
+
+
+def test_p_sweep_chart_marks_best_p_on_validation_and_shades_exactly_the_plateau():
+    df = p_sweep(TINY, ps=(0.0, 0.3, 0.6, 0.9), seeds=3, steps=60)
+    c = choose_p(df)
+    fig = p_sweep_figure(df)
+    shaded = [round((s.x0 + s.x1) / 2, 6) for s in fig.layout.shapes if s.type == "rect"]
+    assert set(shaded) == set(c.index[c["plateau"]]) and len(shaded) == 3 * c["plateau"].sum()  # on all 3 rows
+    best = c.index[c["best"]][0]
+    assert best == c["val_loss"].idxmin()  # validation decides, not test
+    assert any(a.text.startswith(f"<b>best p = {best:g}</b> (validation)") for a in fig.layout.annotations)
+    assert "95% t-interval over finished seeds (of 3); validation: 5 of 24" in fig.layout.title.subtitle.text
+    # in the 2014 paper's notation: the same chart, read as retain = 1 - p (reversed, like its Fig 9)
+    paper = p_sweep_figure(df, notation="retain")
+    assert list(paper.layout.xaxis.tickvals) == [0.0, 0.3, 0.6, 0.9]
+    assert list(paper.layout.xaxis.ticktext) == ["1", "0.7", "0.4", "0.1"]
+    assert paper.layout.xaxis.autorange == "reversed" and paper.layout.xaxis3.title.text.startswith("retain")
+    assert any(a.text.startswith(f"<b>best retain = {1 - best:g}</b>") for a in paper.layout.annotations)
+
+
+def test_p_sweep_csv_from_the_cli_has_validation_columns_and_the_choice_is_printed(tmp_path, capsys):
+    from dropviz.cli import main
+    out = tmp_path / "sweep.csv"
+    assert main(["experiment", "p-sweep", "--width", "8", "--n-train", "30", "--seeds", "2", "--steps", "20",
+                 "--csv", str(out)]) == 0
+    df = pd.read_csv(out)
+    assert {"val_loss", "val_acc", "iterations"} <= set(df.columns) and df["val_loss"].notna().all()
+    assert (df["n_val"] == 6).all() and (df["n_fit"] == 24).all()
+    stdout = capsys.readouterr().out
+    assert "2 seeds" in stdout and "best p on validation loss = " in stdout and "(for reading only)" in stdout
+
+
+def test_experiments_default_to_five_seeds_where_the_budget_allows():
+    assert [EXPERIMENTS[n].default_seeds for n in ("p-sweep", "mc-vs-scaling", "sparsity", "cost")] == [5] * 4
+
+
+# ---------------------------------------------------------------------- amount of data, test-time rule, cost
+def test_each_seed_draws_its_own_nested_training_points_and_the_test_set_is_shared():
+    pool = make_dataset("moons", 64, 0.3, 0)
+    a8, a16 = (drawn(pool, TINY.replace(n_train=n, seed=0)) for n in (8, 16))
+    b16 = drawn(pool, TINY.replace(n_train=16, seed=1))
+    assert np.array_equal(a16.x_train[:8], a8.x_train)  # nested within a seed
+    assert not np.array_equal(a16.x_train, b16.x_train)  # another seed, other points
+    assert _rows_of(b16.x_train) <= _rows_of(pool.x_train) and np.array_equal(a16.x_test, b16.x_test)
+    df = data_size(TINY, n_values=(8,), seeds=2, steps=5)
+    assert (df["pool"] == 16).all()
+
+
+def test_mc_paired_interval_is_over_every_seed_and_test_point():
+    df = mc_vs_scaling(TINY, passes=6, seeds=2, steps=40, grid_size=4)
+    curve, paired = df[df["part"] == "curve"], df[df["part"] == "paired"]
+    for metric in ("error", "loss"):
+        p = paired[paired["metric"] == metric].set_index("T")
+        diff = (curve[f"mc_{metric}"] - curve[f"scaled_{metric}"]).groupby(curve["T"]).mean()
+        np.testing.assert_allclose(p["diff"].to_numpy(), diff.to_numpy(), atol=1e-6)  # same points per seed
+        assert (p["n"] == 2 * 500).all() and (p["lo"] <= p["diff"]).all() and (p["diff"] <= p["hi"]).all()
+    assert curve[["mc_ece", "scaled_ece"]].apply(lambda v: v.between(0, 1)).all().all()
+
+
+def test_cost_chart_shows_the_run_to_run_spread_of_both_arms():
+    df = cost(TINY, seeds=3, steps=40, p=0.5, timing_iterations=5, points=8)
+    fig = cost_figure(df)
+    curve = df[(df["part"] == "curve") & (df["run"] == "seed")]
+    last = curve[curve["step"] == curve["step"].max()]
+    sd = last.groupby("p")["test_loss"].std(ddof=1)
+    title = fig.layout.annotations[2].text
+    assert title == f"final test loss, sd over seeds:<br>{sd[0.5]:.2g} with, {sd[0.0]:.2g} without dropout"
+    lines = [t for t in fig.data if t.xaxis == "x3" and t.name.endswith("one line a seed")]
+    assert sorted(t.name for t in lines) == ["p = 0, one line a seed"] * 3 + ["p = 0.5, one line a seed"] * 3
+    assert len({t.line.color for t in lines}) == 2
+
+
+def test_a_sweep_where_every_run_diverged_still_draws_its_marks_and_chooses_nothing():
+    df = p_sweep(TINY.replace(depth=3, lr=100.0), ps=(0.0, 0.5), seeds=2, steps=20)
+    assert df["diverged"].all()
+    fig = p_sweep_figure(df)
+    texts = [a.text for a in fig.layout.annotations]
+    assert texts.count("✕<br>2/2") == 2 and not any("best p" in t for t in texts)

@@ -1,4 +1,5 @@
 """The Experiments page renders from the live view's settings, and its data-set choice applies."""
+import re
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
@@ -81,7 +82,7 @@ def test_a_run_over_the_memory_limit_is_refused_with_the_figure():
     job = at.session_state["x_job"]
     assert not job.running and job.fraction == 0 and job.position == 0
     assert [e.value for e in at.error] == [job.error]
-    assert "about 2.8 GB of memory, more than the 2 GB one experiment may use" in job.error
+    assert "about 3.8 GB of memory, more than the 2 GB one experiment may use" in job.error  # 10 p x 5 seeds
     assert not at.get("progress")
 
 
@@ -94,8 +95,9 @@ def test_a_run_past_the_time_limit_says_it_was_stopped_and_kept_nothing(monkeypa
     assert job.wait(10) and job.cancelled
     at.run()
     assert not at.exception
-    assert len(at.warning) == 1 and at.warning[0].value.startswith("Stopped after 1 s: one experiment may train for "
-                                                                   "at most 1 s on this server")
+    assert len(at.warning) == 1  # stopped within the chunk under way: how long that took depends on the machine's load
+    assert re.match(r"Stopped after [12] s: one experiment may train for at most 1 s on this server",
+                    at.warning[0].value)
     assert "Nothing was kept" in at.warning[0].value and not at.get("plotly_chart")
 
 
@@ -112,7 +114,7 @@ def test_a_finished_regularizers_run_shows_its_chart_how_to_read_it_and_the_csv(
     at.session_state["config"] = Config(width=8, n_train=24)
     at.run()
     at.sidebar.selectbox(key="x_name").set_value("regularizers").run()
-    at.sidebar.slider(key="x_seeds").set_value(1).run()
+    at.sidebar.slider(key="x_seeds_regularizers").set_value(1).run()
     at.sidebar.number_input(key="x_steps_the live view's settings_regularizers").set_value(50).run()
     at.button(key="x_run").click().run()
     job = at.session_state["x_job"]

@@ -81,10 +81,10 @@ def test_alive_while_allows_a_short_disconnect_then_says_gone():
 
 
 def test_an_over_limit_run_is_refused_with_the_figure():
-    job = Job("p-sweep", HEAVY, {"seeds": 3, "steps": 1500}).start()  # 30 networks: 2.75 GB measured
+    job = Job("p-sweep", HEAVY, {"seeds": 3, "steps": 1500}).start()  # 30 networks fitting 1600 points (400 held out)
     assert job.memory_limit == 2.0 and not job.running and job.wait(0) and job.position == 0
     assert not job.training and job.result is None and not job.cancelled
-    assert job.error.startswith("This run would need about 2.8 GB of memory, more than the 2 GB one experiment")
+    assert job.error.startswith("This run would need about 2.3 GB of memory, more than the 2 GB one experiment")
     assert MEMORY_ENV in job.error and job.error.endswith(".") and ". " not in job.error  # one sentence
     ok = Job("p-sweep", HEAVY, {"seeds": 1, "steps": 1500})  # 10 networks: 0.9 GB
     assert budget.memory_bytes(ok.name, ok.cfg, ok.params) < 1e9

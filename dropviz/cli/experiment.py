@@ -9,7 +9,7 @@ import argparse
 import sys
 
 from ..config import RUN_FIELD
-from ..experiments import EXPERIMENTS, Cancelled
+from ..experiments import EXPERIMENTS, SUMMARIES, Cancelled
 from ..presets import PRESETS
 from .flags import (
     add_config_flags,
@@ -18,7 +18,6 @@ from .flags import (
     as_flags,
     check_output,
     config_from_args,
-    help_text,
     one_of,
 )
 from .progress import ProgressBar
@@ -35,7 +34,7 @@ def register(subparsers) -> None:
                         help="one of " + ", ".join(EXPERIMENTS))
     add_preset_flag(parser)
     parser.add_argument("--csv", required=True, metavar="PATH", help="where to write the results")
-    add_run_flag(parser, SEEDS, SEEDS.default, help_text(SEEDS, SEEDS.default))
+    add_run_flag(parser, SEEDS, None, f"{SEEDS.help}; {SEEDS.allowed()} (default: the experiment's)")
     add_run_flag(parser, STEPS, None, f"{STEPS.help}; {STEPS.allowed()} "
                  "(default: the experiment's, or the preset's if more)")
     add_config_flags(parser)
@@ -47,9 +46,10 @@ def run(args: argparse.Namespace) -> int:
     check_output(args.parser, "csv", args.csv)
     experiment = EXPERIMENTS[args.name]
     steps = args.steps or experiment.steps_from(PRESETS[args.preset].steps if args.preset else None)
+    given = {"seeds": args.seeds} if args.seeds else {}  # else the experiment's own default
     bar = ProgressBar()
     try:
-        df = experiment.run(cfg, seeds=args.seeds, steps=steps, progress=bar.update)
+        df = experiment.run(cfg, steps=steps, progress=bar.update, **given)
     except Cancelled:
         bar.close()
         return 130
@@ -67,6 +67,9 @@ def run(args: argparse.Namespace) -> int:
     except OSError as err:
         sys.stderr.write(f"dropviz: error: --csv={args.csv} could not be written: {err.strerror or err}\n")
         return 1
+    seeds = args.seeds or int(df["seed"].nunique())
     print(f"{experiment.name}: {len(df)} rows written to {args.csv} ({cfg.label()}, "
-          f"{args.seeds} seed{'s' if args.seeds != 1 else ''}, {steps} iterations, {bar.seconds:.1f} s)")
+          f"{seeds} seed{'s' if seeds != 1 else ''}, {steps} iterations, {bar.seconds:.1f} s)")
+    if experiment.name in SUMMARIES:
+        print(SUMMARIES[experiment.name](df))
     return 0

@@ -1,7 +1,7 @@
 """Pure figure functions for the experiments: an experiment's DataFrame in, a plotly Figure out.
 
-Sized for a projector: big fonts, thick lines, mean over seeds with a band from the lowest to the
-highest seed.
+Sized for a projector: big fonts, thick lines, mean over seeds with a band for its 95% t-interval
+(dropviz.stats), over the seeds that finished: a diverged run is marked and counted, not averaged.
 """
 from __future__ import annotations
 
@@ -9,11 +9,15 @@ import numpy as np
 import pandas as pd
 from plotly.subplots import make_subplots
 
+from .. import notation as notation_rule
+from ..stats import CONFIDENCE, choose_p, summarise
 from .regularizers import regularizers_figure
 from .style import BAD, FAMILY, FONT, GOOD, GRID, INK, MUTED, SMALL, TEST, TITLE, TRAIN
 
 NO_DROPOUT = "#5a5a5a"
 DROPOUT = "#1b7f3a"
+VALIDATION = "#7b3294"
+INTERVAL = f"mean, {CONFIDENCE:.0%} t-interval"
 LINE = 4
 
 
@@ -70,57 +74,95 @@ def _log_axis(values) -> dict:
 
 
 def _band(fig, x, mean, lo, hi, color, name, row, col, dash=None, show=True):
-    """Mean line over a translucent band from the lowest to the highest seed."""
+    """Mean line over a translucent band for its interval (where there is one: a gap where no seed finished)."""
     r, g, b = (int(color[i:i + 2], 16) for i in (1, 3, 5))
-    fig.add_scatter(x=np.r_[x, x[::-1]], y=np.r_[hi, lo[::-1]], mode="lines", fill="toself",
+    ok = np.isfinite(lo) & np.isfinite(hi)
+    fig.add_scatter(x=np.r_[x[ok], x[ok][::-1]], y=np.r_[hi[ok], lo[ok][::-1]], mode="lines", fill="toself",
                     fillcolor=f"rgba({r},{g},{b},0.18)",
                     line=dict(width=0), hoverinfo="skip", showlegend=False, legendgroup=name, row=row, col=col)
     fig.add_scatter(x=x, y=mean, mode="lines+markers", name=name, legendgroup=name, showlegend=show,
                     line=dict(color=color, width=LINE, dash=dash), marker=dict(size=9), row=row, col=col)
 
 
-def _stats(df: pd.DataFrame, by: str, column: str):
-    g = df.groupby(by)[column]
-    s = pd.DataFrame({"mean": g.mean(), "lo": g.min(), "hi": g.max()}).sort_index()
-    return s.index.to_numpy(), s["mean"].to_numpy(), s["lo"].to_numpy(), s["hi"].to_numpy()
+def _stats(df: pd.DataFrame, by: str, column: str, clip: tuple = (-np.inf, np.inf)):
+    """x, mean, and the t-interval's lo and hi over the finite values at each x; the band is clipped to the
+    values the quantity can take (`clip`), as a t-interval of a few seeds can reach past them."""
+    s = summarise(df, by, column)
+    return (s.index.to_numpy(), s["mean"].to_numpy(), np.clip(s["lo"].to_numpy(), *clip),
+            np.clip(s["hi"].to_numpy(), *clip))
 
 
 # ---------------------------------------------------------------------- 1. choosing p
-def p_sweep_figure(df: pd.DataFrame):
+def p_sweep_figure(df: pd.DataFrame, notation: str = notation_rule.DROP):
+    """notation: "retain" labels the axis and the best p in the 2014 paper's retain probability (1 - p), the
+    axis reversed so that it reads as the paper's Fig 9; the data stay drop probabilities."""
     variants = list(dict.fromkeys(df["variant"]))
-    fig = make_subplots(rows=2, cols=len(variants), shared_xaxes=True, vertical_spacing=0.1,
-                        horizontal_spacing=0.08, column_titles=variants if len(variants) > 1 else None)
+    fig = make_subplots(rows=3, cols=len(variants), shared_xaxes=True, vertical_spacing=0.06,
+                        row_heights=[0.4, 0.4, 0.2], horizontal_spacing=0.08,
+                        column_titles=variants if len(variants) > 1 else None)
     seeds = df["seed"].nunique()
+    cap = int(df["cap"].iloc[0])
+    lines = (("train", TRAIN, None, "training"), ("val", VALIDATION, "dot", "validation (chooses p)"),
+             ("test", TEST, "dash", "test (for reading only)"))
     for c, variant in enumerate(variants, start=1):
         d = df[df["variant"] == variant]
-        for row, metric, label in ((1, "loss", "loss"), (2, "acc", "accuracy")):
-            for split, color, dash in (("train", TRAIN, None), ("test", TEST, "dash")):
-                x, m, lo, hi = _stats(d, "p", f"{split}_{metric}")
-                _band(fig, x, m, lo, hi, color, f"{split} {label}", row, c, dash, show=(c == 1))
+        for row, metric, label, clip in ((1, "loss", "loss", (0, np.inf)), (2, "acc", "accuracy", (0, 1))):
+            for split, color, dash, name in lines:
+                x, m, lo, hi = _stats(d, "p", f"{split}_{metric}", clip)
+                _band(fig, x, m, lo, hi, color, name, row, c, dash, show=(c == 1 and row == 1))
             fig.update_yaxes(title_text=label if c == 1 else None, row=row, col=c)
-        x, test_loss, _, _ = _stats(d, "p", "test_loss")
-        _, train_loss, _, _ = _stats(d, "p", "train_loss")
-        if np.all(np.isnan(test_loss)):
+        x, m, lo, hi = _stats(d, "p", "iterations", (0, cap))
+        _band(fig, x, m, lo, hi, MUTED, "iterations used", 3, c, show=False)
+        fig.add_hline(y=cap, line=dict(color=BAD, width=2, dash="dot"), row=3, col=c)
+        fig.update_yaxes(title_text="iterations" if c == 1 else None, rangemode="tozero", range=[0, 1.15 * cap],
+                         row=3, col=c)
+        fig.update_xaxes(title_text=notation_rule.axis_title(notation), row=3, col=c)
+        axis = "" if c == 1 else c
+        diverged = d.groupby("p")["diverged"].agg(["sum", "size"])
+        for p, (n, total) in diverged[diverged["sum"] > 0].iterrows():
+            fig.add_annotation(x=p, y=0.02, yref=f"y{axis} domain", text=f"✕<br>{int(n)}/{total}",
+                               showarrow=False, yanchor="bottom", font=dict(color=BAD, size=SMALL), row=1, col=c)
+        if not d["val_loss"].notna().any():
             continue
-        best = int(np.nanargmin(test_loss))
-        for row in (1, 2):
-            fig.add_vline(x=x[best], line=dict(color=GOOD, width=3, dash="dot"), row=row, col=c)
-        fig.add_annotation(x=x[best], y=1, yref=f"y{'' if c == 1 else c} domain", text=f"<b>best p = {x[best]:g}</b>",
-                           showarrow=False, yanchor="top", xanchor="left", xshift=6, bgcolor="rgba(255,255,255,0.8)",
-                           font=dict(color=GOOD, size=FONT), row=1, col=c)
+        choice = choose_p(d)
+        best = choice.index[choice["best"]][0]
+        for p in choice.index[choice["plateau"]]:
+            fig.add_vrect(x0=p - 0.05, x1=p + 0.05, fillcolor=GOOD, opacity=0.12, line_width=0, row="all", col=c)
+        for row in (1, 2, 3):
+            fig.add_vline(x=best, line=dict(color=GOOD, width=3, dash="dot"), row=row, col=c)
+        fig.add_annotation(x=best, y=1, yref=f"y{axis} domain", showarrow=False, yanchor="top", xanchor="left",
+                           xshift=6, bgcolor="rgba(255,255,255,0.8)", font=dict(color=GOOD, size=FONT), row=1, col=c,
+                           text=f"<b>best {notation_rule.text(best, notation)}</b> (validation)<br>"
+                                f"test error {choice.loc[best, 'test_error']:.1%}")
+        x, train_loss, test_loss = choice.index.to_numpy(), *(_stats(d, "p", f"{k}_loss")[1] for k in ("train", "test"))
+        b = int(np.flatnonzero(choice["best"])[0])
         gap = test_loss - train_loss
-        if best > 0 and gap[0] > 1.5 * gap[best] and gap[0] - gap[best] > 0.05:  # only say what the data shows
+        if b > 0 and gap[0] > 1.5 * gap[b] and gap[0] - gap[b] > 0.05:  # only say what the data shows
             fig.add_annotation(x=x[0], y=test_loss[0], text="overfits:<br>test ≫ train", showarrow=True, ax=60, ay=-10,
                                xanchor="left", font=dict(color=BAD, size=SMALL), row=1, col=c)
-        rise = train_loss[-1] - np.nanmin(train_loss)
-        if best < len(x) - 1 and rise > 0.05 and train_loss[-1] > 2 * np.nanmin(train_loss):
+        top = choice.iloc[-1]
+        if b < len(x) - 1 and top["finished"] and top["stopped_early"] < top["finished"] / 2:
+            fig.add_annotation(x=x[-1], y=cap, text=f"still improving<br>at the cap of {cap}", showarrow=False,
+                               yanchor="top", xanchor="right", font=dict(color=BAD, size=SMALL),
+                               bgcolor="rgba(255,255,255,0.8)", row=3, col=c)
+        elif b < len(x) - 1 and train_loss[-1] - np.nanmin(train_loss) > 0.05 and \
+                train_loss[-1] > 2 * np.nanmin(train_loss):
             fig.add_annotation(x=x[-1], y=train_loss[-1], text="underfits:<br>train loss rises", showarrow=True,
                                ax=-70, ay=-40, xanchor="right", font=dict(color=BAD, size=SMALL), row=1, col=c)
-        fig.update_xaxes(title_text="p (drop probability)", row=2, col=c)
+    fig.add_scatter(x=[None], y=[None], mode="markers", marker=dict(color=GOOD, opacity=0.3, size=16, symbol="square"),
+                    name="within one standard error of the best")
+    if df["diverged"].any():
+        fig.add_scatter(x=[None], y=[None], mode="markers", marker=dict(color=BAD, size=12, symbol="x-thin-open"),
+                        name="✕ k/n: k of n runs diverged, left out of the means")
     fig.update_yaxes(rangemode="tozero", row=1)
-    return _layout(fig, "Choosing p: final loss and accuracy at test time", 640,
-                   f"each point: networks trained with that p (drop probability); mean and range over {seeds} seeds",
-                   subplot_lines=int(len(variants) > 1))
+    if notation_rule.check(notation) != notation_rule.DROP:
+        ps = sorted(df["p"].unique())
+        fig.update_xaxes(tickvals=ps, ticktext=[f"{v:g}" for v in notation_rule.sweep_axis(ps, notation)[0]],
+                         autorange="reversed")
+    n_val, n_fit = int(df["n_val"].iloc[0]), int(df["n_fit"].iloc[0])
+    return _layout(fig, f"Choosing p on validation data (early stopping, cap {cap})", 780,
+                   f"{INTERVAL} over finished seeds (of {seeds}); validation: {n_val} of {n_fit + n_val} "
+                   "training points", subplot_lines=int(len(variants) > 1))
 
 
 # ---------------------------------------------------------------------- 2. amount of data
@@ -129,7 +171,7 @@ def data_size_figure(df: pd.DataFrame):
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.12,
                         subplot_titles=("test accuracy (same test set for all)", f"gain from dropout (p = {p:g})"))
     for q, color, name in ((0.0, NO_DROPOUT, "p = 0"), (p, DROPOUT, f"p = {p:g}")):
-        x, m, lo, hi = _stats(df[df["p"] == q], "n_train", "test_acc")
+        x, m, lo, hi = _stats(df[df["p"] == q], "n_train", "test_acc", (0, 1))
         _band(fig, x, m, lo, hi, color, name, 1, 1, dash="dash" if q == 0 else None)
     paired = df.pivot_table(index=["n_train", "seed"], columns="p", values="test_acc").reset_index()
     paired["gain"] = paired[p] - paired[0.0]
@@ -141,69 +183,93 @@ def data_size_figure(df: pd.DataFrame):
     fig.update_yaxes(title_text="test accuracy", tickformat=".0%", row=1, col=1)
     fig.update_yaxes(title_text="accuracy with − without", tickformat="+.1%", row=1, col=2)
     best = int(np.nanargmax(m))
-    fig.add_annotation(x=np.log10(x[best]), y=m[best], text=f"largest gain {m[best]:+.1%}<br>at n = {int(x[best])}",
+    clear = "" if lo[best] > 0 else "<br>(its interval spans 0:<br>no clear gain)"
+    fig.add_annotation(x=np.log10(x[best]), y=m[best], text=f"largest mean gain {m[best]:+.1%}<br>at n = {int(x[best])}"
+                       + clear,
                        showarrow=True, ax=0, ay=-45, font=dict(color=GOOD, size=SMALL), bgcolor="rgba(255,255,255,0.8)",
                        row=1, col=2)
     return _layout(fig, "Amount of data: does dropout help?", 520,
-                   f"test accuracy without (p = 0) and with dropout (p = {p:g}); "
-                   f"mean and range over {df['seed'].nunique()} seeds")
+                   f"p = 0 vs p = {p:g}; {INTERVAL} over {df['seed'].nunique()} seeds, each its own training points")
 
 
 # ---------------------------------------------------------------------- 3. test-time rule
-def matching_passes(curve: pd.DataFrame, column: str, tolerance: float = 0.0) -> int | None:
-    """Smallest T from which the seed-mean Monte-Carlo value stays within `tolerance` above weight scaling."""
-    mc = curve.groupby("T")[f"mc_{column}"].mean().sort_index()
-    scaled = curve.groupby("seed")[f"scaled_{column}"].first().mean()
-    above = np.flatnonzero(mc.to_numpy() > scaled + tolerance)
-    if len(above) == 0:
-        return int(mc.index[0])
-    return None if above[-1] == len(mc) - 1 else int(mc.index[above[-1] + 1])
+def no_worse_from(paired: pd.DataFrame, metric: str) -> int | None:
+    """Smallest T from which Monte-Carlo averaging is never clearly worse than weight scaling: the paired
+    interval of MC minus scaling reaches down to zero or below at that T and every larger one."""
+    d = paired[paired["metric"] == metric].sort_values("T")
+    worse = np.flatnonzero(d["lo"].to_numpy() > 0)
+    if len(worse) == 0:
+        return int(d["T"].iloc[0])
+    return None if worse[-1] == len(d) - 1 else int(d["T"].iloc[worse[-1] + 1])
 
 
-ERROR_TOLERANCE = 0.005  # half a percentage point: below what a few hundred test points can resolve
+def verdict(lo: float, hi: float) -> str:
+    """What a paired interval of MC minus weight scaling says (lower is better for error and loss)."""
+    if hi < 0:
+        return "MC clearly lower"
+    if lo > 0:
+        return "MC clearly higher"
+    return "no clear difference"
 
 
 def mc_vs_scaling_figure(df: pd.DataFrame):
-    curve, grid, data = (df[df["part"] == k] for k in ("curve", "map", "data"))
+    curve, paired, grid, data = (df[df["part"] == k] for k in ("curve", "paired", "map", "data"))
     has_map = len(grid) > 0
     p = curve["p"].iloc[0]
-    panels = [("error", "test error", ".1%", ERROR_TOLERANCE), ("loss", "test loss (cross-entropy)", ".2f", 0.0)]
+    last = int(curve["T"].max())
+    panels = [("error", "test error", ".1%", 100, " pts"), ("loss", "log loss", ".2f", 1, "")]
     titles = []
-    for column, label, _, tol in panels:
-        t = matching_passes(curve, column, tol)
-        titles.append(f"{label.split(' (')[0]}:<br>MC matches " + (f"from T = {t}" if t else "at no T"))
+    for metric, label, _, scale, unit in panels:
+        end = paired[(paired["metric"] == metric) & (paired["T"] == last)].iloc[0]
+        t = no_worse_from(paired, metric)
+        titles.append(f"{label}, MC − scaling at T = {last}: {scale * end['diff']:+.2f}{unit}<br>"
+                      f"{verdict(end['lo'], end['hi'])}; " + (f"no worse from T = {t}" if t else "worse at every T"))
+    ece = curve.groupby("seed")[["mc_ece", "scaled_ece"]].agg(lambda v: v.iloc[-1]).mean()
+    titles.append(f"calibration error (ECE) at T = {last}:<br>MC {ece['mc_ece']:.3f}, "
+                  f"weight scaling {ece['scaled_ece']:.3f}")
     if has_map:
         titles.append("Monte-Carlo spread:<br>std of P(class 1)")
-    fig = make_subplots(rows=1, cols=len(titles), horizontal_spacing=0.12, subplot_titles=titles)
-    for c, (column, label, fmt, tol) in enumerate(panels, start=1):
-        x, m, lo, hi = _stats(curve, "T", f"mc_{column}")
-        _band(fig, x, m, lo, hi, TEST, "Monte-Carlo average of T passes", 1, c, show=(c == 1))
-        scaled = curve.groupby("seed")[f"scaled_{column}"].first().mean()
-        fig.add_hline(y=scaled, line=dict(color=TRAIN, width=LINE, dash="dash"), row=1, col=c)
-        t = matching_passes(curve, column, tol)
+    specs = [[{}, {}], [{}, {}] if has_map else [{"colspan": 2}, None]]  # without a map, calibration spans the row
+    fig = make_subplots(rows=2, cols=2, specs=specs, horizontal_spacing=0.12, vertical_spacing=0.2,
+                        subplot_titles=titles)
+    cells = [(1, 1), (1, 2), (2, 1), (2, 2)]
+    for (r, c), (metric, label, fmt, _, _) in zip(cells, panels):
+        d = paired[paired["metric"] == metric].sort_values("T")
+        _band(fig, d["T"].to_numpy(), d["diff"].to_numpy(), d["lo"].to_numpy(), d["hi"].to_numpy(), TEST,
+              f"MC average of T passes minus weight scaling ({CONFIDENCE:.0%} paired interval)", r, c,
+              show=(metric == "error"))
+        fig.add_hline(y=0, line=dict(color=TRAIN, width=LINE, dash="dash"), row=r, col=c)
+        t = no_worse_from(paired, metric)
         if t:
-            fig.add_vline(x=t, line=dict(color=GOOD, width=3, dash="dot"), row=1, col=c)
-        fig.update_xaxes(title_text="T (passes, log scale)", row=1, col=c, **_log_axis(curve["T"]))
-        fig.update_yaxes(title_text=label.split(" (")[0], tickformat=fmt, row=1, col=c)
+            fig.add_vline(x=t, line=dict(color=GOOD, width=3, dash="dot"), row=r, col=c)
+        fig.update_xaxes(title_text="T (passes, log scale)", row=r, col=c, **_log_axis(curve["T"]))
+        fig.update_yaxes(title_text=f"{label}: MC − scaling", tickformat="+" + fmt, row=r, col=c)
     fig.add_scatter(x=[None], y=[None], mode="lines", line=dict(color=TRAIN, width=LINE, dash="dash"),
-                    name="weight scaling (one deterministic pass)", row=1, col=1)
+                    name="weight scaling (one deterministic pass): zero difference", row=1, col=1)
+    r, c = cells[2]
+    x, m, lo, hi = _stats(curve, "T", "mc_ece", (0, 1))
+    _band(fig, x, m, lo, hi, TEST, "MC ECE", r, c, show=False)
+    fig.add_hline(y=ece["scaled_ece"], line=dict(color=TRAIN, width=LINE, dash="dash"), row=r, col=c)
+    fig.update_xaxes(title_text="T (passes, log scale)", row=r, col=c, **_log_axis(curve["T"]))
+    fig.update_yaxes(title_text="ECE", rangemode="tozero", tickformat=".2f", row=r, col=c)
     if has_map:
-        c = len(titles)
+        r, c = cells[3]
         xs, ys = np.sort(grid["x1"].unique()), np.sort(grid["x2"].unique())
         z = grid.pivot_table(index="x2", columns="x1", values="mc_std").reindex(index=ys, columns=xs).to_numpy()
-        fig.add_heatmap(x=xs, y=ys, z=z, colorscale="Viridis", zmin=0, showlegend=False, row=1, col=c,
+        fig.add_heatmap(x=xs, y=ys, z=z, colorscale="Viridis", zmin=0, showlegend=False, row=r, col=c,
                         colorbar=dict(title=dict(text="std", font=dict(size=SMALL)), tickfont=dict(size=SMALL),
-                                      len=0.9))
+                                      len=0.4, y=0.2))
         for label, color in ((0, "#ffffff"), (1, "#ff7f0e")):
             pts = data[data["label"] == label]
             fig.add_scatter(x=pts["x1"], y=pts["x2"], mode="markers", name=f"training class {label}",
-                            marker=dict(color=color, size=9, line=dict(color=INK, width=1.5)), row=1, col=c)
-        fig.update_xaxes(title_text="x1", range=[xs[0], xs[-1]], row=1, col=c)
-        fig.update_yaxes(title_text="x2", range=[ys[0], ys[-1]], row=1, col=c)
+                            marker=dict(color=color, size=9, line=dict(color=INK, width=1.5)), row=r, col=c)
+        fig.update_xaxes(title_text="x1", range=[xs[0], xs[-1]], row=r, col=c)
+        fig.update_yaxes(title_text="x2", range=[ys[0], ys[-1]], row=r, col=c)
     fig.update_annotations(font_size=SMALL)
-    return _layout(fig, f"Test-time rule (p = {p:g}): averaging T passes vs weight scaling", 600,
-                   "Monte-Carlo dropout keeps dropping at test time and averages T passes; "
-                   f"mean and range over {curve['seed'].nunique()} seeds", subplot_lines=2)
+    n = int(paired["n"].max())
+    return _layout(fig, f"Test-time rule (p = {p:g}): averaging T passes vs weight scaling", 860,
+                   f"paired over {curve['seed'].nunique()} seeds x {n // max(1, curve['seed'].nunique())} test "
+                   f"points ({n} pairs); ECE: {INTERVAL} over seeds", subplot_lines=2)
 
 
 # ---------------------------------------------------------------------- 4. sparsity
@@ -251,11 +317,13 @@ def cost_figure(df: pd.DataFrame):
     else:
         more = f"reached by {its[0.0].notna().sum()} vs {its[p].notna().sum()} of {len(its[p])} seeds"
     drop = curve[curve["p"] == p]
-    ends = drop[(drop["run"] == "seed") & (drop["step"] == drop["step"].max())]["test_loss"]
+    last = curve[(curve["run"] == "seed") & (curve["step"] == curve["step"].max())]
+    sd = {q: last[last["p"] == q]["test_loss"].std(ddof=1) for q, _, _ in arms}
     fig = make_subplots(rows=1, cols=3, horizontal_spacing=0.11, column_widths=[0.22, 0.39, 0.39],
                         subplot_titles=(f"time per iteration:<br>{ms[p] / ms[0.0]:.2g}x with dropout",
                                         f"to the target loss:<br>{more}",
-                                        f"test loss:<br>seeds end {ends.max() - ends.min():.2g} apart"))
+                                        f"final test loss, sd over seeds:<br>{sd[p]:.2g} with, "
+                                        f"{sd[0.0]:.2g} without dropout"))
     for q, color, name in arms:
         fig.add_bar(x=[name], y=[ms[q]], marker_color=color, showlegend=False, text=[f"{ms[q]:.2f} ms"],
                     textposition="outside", cliponaxis=False, row=1, col=1)
@@ -265,7 +333,7 @@ def cost_figure(df: pd.DataFrame):
     goal = float(target["target_loss"].iloc[0])
     seeds = curve[curve["run"] == "seed"]
     for q, color, name in arms:
-        x, m, lo, hi = _stats(seeds[seeds["p"] == q], "step", "train_loss")
+        x, m, lo, hi = _stats(seeds[seeds["p"] == q], "step", "train_loss", (1e-12, np.inf))
         _band(fig, x, m, lo, hi, color, name, 1, 2)
         reached = its[q].notna().sum()
         if reached:
@@ -286,9 +354,11 @@ def cost_figure(df: pd.DataFrame):
     span = dict(range=[np.log10(plotted.min() / 1.3), np.log10(plotted.max() * 1.1)]) if plotted.size else {}
     fig.update_yaxes(title_text="training loss (test time)", row=1, col=2, **_log_axis(plotted), **span)
     fig.update_xaxes(title_text="iteration", row=1, col=2)
-    for i, (_, c) in enumerate(drop[drop["run"] == "seed"].groupby("seed")):
-        fig.add_scatter(x=c["step"], y=c["test_loss"], mode="lines", line=dict(color=DROPOUT, width=2.5),
-                        opacity=0.85, name=f"p = {p:g}, seeds", legendgroup="seeds", showlegend=(i == 0), row=1, col=3)
+    for q, color, name in arms:
+        for i, (_, c) in enumerate(curve[(curve["p"] == q) & (curve["run"] == "seed")].groupby("seed")):
+            fig.add_scatter(x=c["step"], y=c["test_loss"], mode="lines", line=dict(color=color, width=2.5),
+                            opacity=0.85, name=f"{name}, one line a seed", legendgroup=f"seeds {q}",
+                            showlegend=(i == 0), row=1, col=3)
     first_seed = int(drop["seed"].min())
     rep = drop[(drop["run"] == "repeat") & (drop["seed"] == first_seed)]
     first = drop[(drop["run"] == "seed") & (drop["seed"] == first_seed)]
@@ -299,7 +369,8 @@ def cost_figure(df: pd.DataFrame):
     fig.update_xaxes(title_text="iteration", row=1, col=3)
     fig.update_yaxes(title_text="test loss", row=1, col=3)
     return _layout(fig, "Cost of dropout: speed, iterations needed, run-to-run spread", 540,
-                   f"without (p = 0) and with dropout (p = {p:g}); {seeds['seed'].nunique()} seeds", subplot_lines=2)
+                   f"without (p = 0) and with dropout (p = {p:g}); {INTERVAL} over {seeds['seed'].nunique()} seeds",
+                   subplot_lines=2)
 
 
 from .variants import variants_figure  # noqa: E402 - it uses _layout above when it draws
