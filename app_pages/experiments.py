@@ -55,7 +55,10 @@ HOW_TO_READ = {
                      "passes often makes the probabilities more honest even where the error does not change. The "
                      "2014 paper needed about 50 passes on MNIST. The map shows how much the passes disagree: the "
                      "std of P(class 1), highest along the decision boundary and where it runs on away from the "
-                     "data, zero where every pass agrees.",
+                     "data, zero where every pass agrees. Read it as Gal & Ghahramani (2016) do: dropout at test "
+                     "time samples networks from an approximate posterior over the weights, and their spread is "
+                     "the model's uncertainty, an approximation that follows p and the network as much as the data "
+                     "(the Why dropout works page shows it on a 1-D set with a gap).",
     "sparsity": "Left: test-time activations of the last hidden layer, all seeds pooled (log scale). Right: each "
                 "neuron's mean |activation| over the test set. The legend gives the mean activation and the share "
                 "of activations above 0.01. The 2014 paper saw that with dropout fewer units are active and the "
