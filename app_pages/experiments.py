@@ -21,6 +21,7 @@ import streamlit as st  # noqa: E402
 from app_pages.job_owner import guard_exit, session_alive  # noqa: E402
 from dropviz.config import DATASETS, FIELD, Config, literal  # noqa: E402
 from dropviz.experiments import EXPERIMENTS  # noqa: E402
+from dropviz.figures.download import plot_config  # noqa: E402
 from dropviz.figures.experiments import FIGURES  # noqa: E402
 from dropviz.job import GONE, MINUTES_ENV, TIME, Job, minutes, setting_warnings  # noqa: E402
 from dropviz.presets import PRESETS  # noqa: E402
@@ -146,7 +147,7 @@ def results(job: Job) -> None:
     except Exception as err:  # noqa: BLE001 - a figure problem must not hide the CSV
         st.error(f"The chart could not be drawn ({type(err).__name__}: {err}); the CSV is still available.")
     else:
-        st.plotly_chart(fig, config={"displayModeBar": False})
+        st.plotly_chart(fig, config=plot_config(job.name))
     st.caption(HOW_TO_READ[job.name])
     st.download_button("Download CSV", job.result.to_csv(index=False).encode(), file_name=f"dropviz-{job.name}.csv",
                        mime="text/csv", key="x_download", on_click="ignore")

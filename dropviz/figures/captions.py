@@ -18,6 +18,9 @@ CAPTIONS = {
                        "full total; so at test time, with every neuron on, activations are multiplied by 1−p to match.",
     "gradient": "Backpropagation updates only the active neurons: a dropped neuron, and the weights into and out "
                 "of it, get exactly zero gradient from this example in this iteration.",
+    "projection": "Your data has more than two features or classes: each test point is drawn where its first two "
+                  "principal components put it (PCA of the training points), coloured by the class the network "
+                  "predicts at test time; a cross marks a wrong prediction.",
     "boundary": "Colour: the network's test-time probability of class 1 (no dropout); the line is where it is "
                 "0.5. Solid dots are training points, hollow dots test points, the ring is the tracked example.",
     "digits": "Test digits the network never trained on, with its test-time prediction and confidence "
@@ -26,3 +29,8 @@ CAPTIONS = {
               "Training loss is measured at test time (no dropout) so it compares with the test loss; the twin "
               "usually fits the training set better but its test loss grows: overfitting.",
 }
+
+# the help (?) of every panel's caption: what its toolbar offers
+DOWNLOAD_HELP = ("Download this panel as PNG or SVG with the camera button in its top-right corner (shown when "
+                 "the pointer is over the panel). The picture is made in your browser: nothing is installed on "
+                 "the server.")
