@@ -214,18 +214,15 @@ def sidebar(present: bool = False) -> None:
     link_builder(sb)
 
 
-DATA_PROBLEM = "data_problem"  # the last uploaded file's problem, shown until the next upload
-
-
 def on_upload() -> None:
     """A file was uploaded (or removed): train on it, or keep the previous data and say why not."""
-    file, live = st.session_state.get("w_data_file"), session()
+    file, state = st.session_state.get("w_data_file"), page()
     if file is None:
-        st.session_state[DATA_PROBLEM] = ""
-        if live.table is not None:
-            live.use_table(None)
+        state.data_problem = ""
+        if state.live.table is not None:
+            state.live.use_table(None)
         return
-    st.session_state[DATA_PROBLEM] = own_data.load_file(live, file.getvalue(), file.name)
+    state.data_problem = own_data.load_file(state.live, file.getvalue(), file.name)
 
 
 def own_data_widgets(sb) -> None:
@@ -235,8 +232,8 @@ def own_data_widgets(sb) -> None:
                      help="A header row, numeric feature columns and a class column (named label, else the last "
                           "one): 2 to 64 features, 2 to 10 classes, at most 5,000 rows and 5 MB. It stays in this "
                           "browser session: never saved, never seen by others, and not in shared links.")
-    if st.session_state.get(DATA_PROBLEM):
-        sb.error(plain(st.session_state[DATA_PROBLEM] + (" Still training on " + live.table.name if live.table
+    if page().data_problem:
+        sb.error(plain(page().data_problem + (" Still training on " + live.table.name if live.table
                                                            else " Still training on the built-in data") + "."))
     if live.table is not None:
         sb.caption(plain(f"Training on {live.table.summary()}: dataset, noise and training points do not apply."))
