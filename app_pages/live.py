@@ -215,12 +215,11 @@ def sidebar(present: bool = False) -> None:
 
 
 def on_upload() -> None:
-    """A file was uploaded (or removed): train on it, or keep the previous data and say why not."""
+    """A file was uploaded: train on it, or keep the previous data and say why not. A file removed from the
+    uploader changes nothing: the browser removes the old file before it sends a new one, and a bad new one must
+    leave the run on the old one (the button below goes back to the built-in data)."""
     file, state = st.session_state.get("w_data_file"), page()
     if file is None:
-        state.data_problem = ""
-        if state.live.table is not None:
-            state.live.use_table(None)
         return
     state.data_problem = own_data.load_file(state.live, file.getvalue(), file.name)
 
@@ -237,6 +236,13 @@ def own_data_widgets(sb) -> None:
                                                            else " Still training on the built-in data") + "."))
     if live.table is not None:
         sb.caption(plain(f"Training on {live.table.summary()}: dataset, noise and training points do not apply."))
+        sb.button("Back to the built-in data", on_click=on_built_in_data, key="built_in_data", width="stretch",
+                  help="Train on the data set chosen above again; your file is forgotten.")
+
+
+def on_built_in_data() -> None:
+    page().data_problem = ""
+    session().use_table(None)
 
 
 def export_widgets(sb) -> None:

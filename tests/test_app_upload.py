@@ -31,6 +31,11 @@ def test_an_upload_trains_on_the_file_and_a_bad_one_keeps_it():
         shown = [as_shown(e.value) for e in at.sidebar.error]
         assert len(shown) == 1 and words in shown[0] and "Still training on three_classes.csv." in shown[0], shown
         assert live(at).table.name == "three_classes.csv" and live(at).data.n_inputs == 3
+    at.file_uploader(key=UPLOAD_KEY).set_value(None).run()  # as a browser does before it sends a new file
+    assert live(at).table.name == "three_classes.csv"
+    at.button(key="built_in_data").click().run()
+    no_failure(at)
+    assert live(at).table is None and live(at).data.n_inputs == 2 and not at.sidebar.error
 
 
 @pytest.mark.parametrize("name", ["empty", "too many columns", "11 classes"])
