@@ -254,16 +254,15 @@ def export_widgets(sb) -> None:
     last = sb.number_input("replay: last iterations", min_value=1, max_value=2000, value=own_data.REPLAY_LAST,
                            step=50, key="w_replay_last",
                            help="How many of the latest iterations the replay file holds, one frame each.")
-    untrained = live.step_count == 0
+    # never disabled: Play and Step rerun only their fragments, so this sidebar may be older than the run
     sb.download_button("Download replay", lambda: own_data.replay_file(live, int(last)),
                        file_name="dropviz-replay.html", mime="text/html", key="download_replay",
-                       on_click="ignore", disabled=untrained, width="stretch",
+                       on_click="ignore", width="stretch",
                        help="A standalone HTML file of the latest iterations, with the network diagram, the counter "
                             "and the loss curves: it plays, pauses and steps with no server and no network (for "
                             "slides, from a USB stick). Made by training the run again one iteration at a time.")
     sb.download_button("Download history", lambda: own_data.history_file(live), file_name="dropviz-history.csv",
-                       mime="text/csv", key="download_history", on_click="ignore", disabled=untrained,
-                       width="stretch",
+                       mime="text/csv", key="download_history", on_click="ignore", width="stretch",
                        help="A CSV with one row per iteration: step, p, the losses and accuracies of this run and, "
                             "beside them, its p = 0 twin's (twin_test_loss, ...).")
 

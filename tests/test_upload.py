@@ -200,3 +200,18 @@ def test_an_upload_lives_in_its_own_session_only():
 def test_the_example_file_is_in_the_documented_format():
     df = pd.read_csv(io.BytesIO(EXAMPLE.read_bytes()))
     assert list(df.columns)[-1] == "label" and df.shape[1] == 4 and df["label"].nunique() == 3
+
+
+def test_app_downloads_before_and_after_training():
+    from dropviz.live import own_data
+    live = LiveSession(Config(n_train=20))
+    assert "Iteration 0" in own_data.replay_file(live)  # before any iteration: the untrained network
+    assert own_data.history_file(live).strip() == ",".join(HISTORY_COLUMNS)
+    live.step(3)
+    assert len(own_data.history_file(live).strip().splitlines()) == 4
+    assert own_data.data_panel(live)[0] == "boundary"
+    live.use_table(read_table(EXAMPLE.read_bytes()))
+    assert own_data.data_panel(live)[0] == "projection"
+    two_by_three = read_table(b"a,b,label\n" + b"".join(b"%d,%d,%d\n" % (i, i * i % 7, i % 3) for i in range(9)))
+    live.use_table(two_by_three)  # two features but three classes: the boundary of class 1 alone would mislead
+    assert own_data.data_panel(live)[0] == "projection"

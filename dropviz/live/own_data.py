@@ -43,9 +43,9 @@ def data_panel(live: LiveSession):
 
 
 def replay_file(live: LiveSession, last: int = REPLAY_LAST) -> str:
-    """The standalone replay of the last `last` iterations of this run (at least one must have run)."""
+    """The standalone replay of the last `last` iterations of this run (before any, the untrained network)."""
     again, pairs = rerun_of(live, last)
-    return replay_html(again, pairs)
+    return replay_html(again, pairs or [again.current_pair()])
 
 
 def history_file(live: LiveSession) -> str:
