@@ -97,8 +97,7 @@ def replay_html(live: LiveSession, pairs: list[tuple[Frame, Frame]]) -> str:
     js = JS.replace("export default function (component)", "function drawLiveView(component)")
     if "function drawLiveView(" not in js:
         raise RuntimeError("live_view.js no longer exports its drawing function as replay.py expects")
-    title = live.cfg.label() if not live.table else live.table.summary() + ": " + live.table.run_label(
-        live.cfg.label(), live.cfg)
+    title = live.label() if not live.table else f"{live.table.summary()}: {live.label()}"
     return PAGE.format(title=_escape(title), font=LOOK["font"], css=CSS, data=data.replace("</", "<\\/"), js=js,
                        player=PLAYER)
 

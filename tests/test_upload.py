@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import string
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -187,10 +188,11 @@ def test_replay_file_holds_the_last_iterations_and_no_address(tmp_path, capsys):
 
 
 def test_an_upload_lives_in_its_own_session_only():
-    table = read_table(EXAMPLE.read_bytes())
+    table = replace(read_table(EXAMPLE.read_bytes()), name="three_classes.csv")
     mine, theirs = LiveSession(Config()), LiveSession(Config())
     mine.use_table(table)
     assert mine.data.n_inputs == 3 and mine.data.n_classes == 3
+    assert mine.label().startswith("three_classes.csv 2x128") and mine.runs()[-2]["label"] == mine.label()
     assert theirs.data.n_inputs == 2 and theirs.table is None
     assert LiveSession(Config()).data.n_inputs == 2
     mine.use_table(None)

@@ -133,8 +133,12 @@ class LiveSession:
     def _retire(self) -> None:
         """The current run becomes a ghost, if it trained at all."""
         if self.trainer.step_count > 0:
-            self.ghosts.append({"label": self.cfg.label(), "history": list(self.trainer.history),
+            self.ghosts.append({"label": self.label(), "history": list(self.trainer.history),
                                 "style": "ghost"})
+
+    def label(self) -> str:
+        """The run's settings in short, naming the own data file in place of the built-in data set."""
+        return self.table.run_label(self.cfg.label(), self.cfg) if self.table else self.cfg.label()
 
     def use_table(self, table: Table | None) -> None:
         """Train on this data file from now on (None: on cfg.dataset again): a new run, the old one a ghost."""
@@ -357,7 +361,7 @@ class LiveSession:
         """Curves to draw: this run, its p = 0 twin, and the ghosts of earlier runs (oldest first)."""
         with self._lock:
             return [*self.ghosts,
-                    {"label": self.cfg.label(), "history": list(self.trainer.history), "style": "main",
+                    {"label": self.label(), "history": list(self.trainer.history), "style": "main",
                      "p_changes": list(self.p_changes)},
                     {"label": TWIN, "history": list(self.twin.history),
                      "style": "twin", "p_changes": []}]
