@@ -76,3 +76,13 @@ def test_every_panel_offers_only_the_download_button():
     at.sidebar.radio(key="w_figure_format").set_value("svg").run()
     at.run()
     assert all(json.loads(c.proto.config)["toImageButtonOptions"]["format"] == "svg" for c in at.get("plotly_chart"))
+
+
+def test_the_presenter_view_shows_the_projection_of_own_data():
+    at = start()
+    upload(at, "three_classes.csv", EXAMPLE.read_bytes())
+    at.button(key="present").click().run()
+    at.run()
+    no_failure(at)
+    charts = at.get("plotly_chart")
+    assert len(charts) == 1 and "principal components" in charts[0].proto.spec
