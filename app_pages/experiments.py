@@ -24,6 +24,7 @@ from dropviz.experiments import EXPERIMENTS  # noqa: E402
 from dropviz.figures.download import plot_config  # noqa: E402
 from dropviz.figures.experiments import FIGURES  # noqa: E402
 from dropviz.job import GONE, MINUTES_ENV, TIME, Job, minutes, setting_warnings  # noqa: E402
+from dropviz.live import PAGE_KEY  # noqa: E402
 from dropviz.presets import PRESETS  # noqa: E402
 
 LIVE = "the live view's settings"
@@ -153,6 +154,12 @@ def results(job: Job) -> None:
                        mime="text/csv", key="x_download", on_click="ignore")
 
 
+def own_file() -> bool:
+    """Whether the live view of this session trains on an uploaded data file."""
+    state = st.session_state.get(PAGE_KEY)
+    return bool(state is not None and getattr(state.live, "table", None) is not None)
+
+
 def main() -> None:
     st.set_page_config(page_title="dropviz: experiments", layout="wide")
     st.title("Experiments")
@@ -164,6 +171,10 @@ def main() -> None:
     experiment = EXPERIMENTS[name]
     st.markdown(f"**{experiment.title}.** {experiment.question}")
     st.caption(f"Network and data: {cfg.label()}. p is always the drop probability; the keep probability is 1 - p.")
+    if own_file():
+        st.info(f"These experiments train on the built-in data set {cfg.dataset!r}, not on your uploaded file "
+                "(the live view's only); from the command line, python -m dropviz experiment --data-file PATH "
+                "runs them on a file.")
     job: Job | None = st.session_state.get("x_job")
     running = job is not None and job.running
     if st.button("Run", type="primary", disabled=running, key="x_run"):

@@ -86,3 +86,11 @@ def test_the_presenter_view_shows_the_projection_of_own_data():
     no_failure(at)
     charts = at.get("plotly_chart")
     assert len(charts) == 1 and "principal components" in charts[0].proto.spec
+
+
+def test_the_experiments_page_says_it_does_not_use_the_upload():
+    at = start()
+    upload(at, "three_classes.csv", EXAMPLE.read_bytes())
+    at.switch_page("app_pages/experiments.py").run()
+    no_failure(at)
+    assert any("not on your uploaded file" in i.value for i in at.info)
