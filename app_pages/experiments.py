@@ -22,8 +22,10 @@ from app_pages import notation_view  # noqa: E402
 from app_pages.job_owner import guard_exit, session_alive  # noqa: E402
 from dropviz.config import DATASETS, FIELD, Config, literal  # noqa: E402
 from dropviz.experiments import EXPERIMENTS, SUMMARIES  # noqa: E402
+from dropviz.figures.download import plot_config  # noqa: E402
 from dropviz.figures.experiments import FIGURES  # noqa: E402
 from dropviz.job import GONE, MINUTES_ENV, TIME, Job, minutes, setting_warnings  # noqa: E402
+from dropviz.live import PAGE_KEY  # noqa: E402
 from dropviz.presets import PRESETS  # noqa: E402
 
 LIVE = "the live view's settings"
@@ -175,12 +177,18 @@ def results(job: Job, notation: str) -> None:
     except Exception as err:  # noqa: BLE001 - a figure problem must not hide the CSV
         st.error(f"The chart could not be drawn ({type(err).__name__}: {err}); the CSV is still available.")
     else:
-        st.plotly_chart(fig, config={"displayModeBar": False})
+        st.plotly_chart(fig, config=plot_config(job.name))
     if job.name in SUMMARIES:
         st.text(SUMMARIES[job.name](job.result))
     st.caption(HOW_TO_READ[job.name])
     st.download_button("Download CSV", job.result.to_csv(index=False).encode(), file_name=f"dropviz-{job.name}.csv",
                        mime="text/csv", key="x_download", on_click="ignore")
+
+
+def own_file() -> bool:
+    """Whether the live view of this session trains on an uploaded data file."""
+    state = st.session_state.get(PAGE_KEY)
+    return bool(state is not None and getattr(state.live, "table", None) is not None)
 
 
 def main() -> None:
@@ -200,6 +208,10 @@ def main() -> None:
     st.caption(f"Network and data: {cfg.label()}. p is always the drop probability; the keep probability is 1 - p."
                + (" The p-sweep's chart reads in the 2014 paper's notation: retain = 1 - p."
                   if notation != notation_view.NOTATION.default else ""))
+    if own_file():
+        st.info(f"These experiments train on the built-in data set {cfg.dataset!r}, not on your uploaded file "
+                "(the live view's only); from the command line, python -m dropviz experiment --data-file PATH "
+                "runs them on a file.")
     job: Job | None = st.session_state.get("x_job")
     running = job is not None and job.running
     if st.button("Run", type="primary", disabled=running, key="x_run"):

@@ -25,7 +25,16 @@ from app_pages.notation_view import SHARED_NOTATION  # noqa: E402
 from dropviz import figures  # noqa: E402
 from dropviz import notation as notation_rule  # noqa: E402
 from dropviz.config import FIELD, FIELDS, Config  # noqa: E402
-from dropviz.live import PAGE_KEY, LivePage, LiveSession, classroom, live_payload  # noqa: E402
+from dropviz.figures.captions import DOWNLOAD_HELP  # noqa: E402
+from dropviz.figures.download import FORMATS, plot_config  # noqa: E402
+from dropviz.live import (  # noqa: E402
+    PAGE_KEY,
+    LivePage,
+    LiveSession,
+    classroom,
+    live_payload,
+    own_data,
+)
 from dropviz.live.component import live_view  # noqa: E402
 from dropviz.live.keys import key_help, keyboard  # noqa: E402
 from dropviz.live.page_state import CONTROLS, notation_query, view_query  # noqa: E402
@@ -33,7 +42,7 @@ from dropviz.live.session import SPEED_BY_NAME, SPEED_NAMES  # noqa: E402
 from dropviz.presets import PRESETS  # noqa: E402
 
 OWN_SETTINGS = "(your own settings)"
-PLOT_CONFIG = {"displayModeBar": False}
+FIGURE_FORMAT = "w_figure_format"
 SHARED_CONFIG = "config"  # the Experiments page starts from the Config this page shows
 
 
@@ -61,6 +70,8 @@ def start_page() -> None:
         problem = problem or (f"follow={code!r} names no class on this server now: the code is shown in the "
                               "teacher's presenter view, and a class ends when the teacher closes it")
     new = st.session_state[PAGE_KEY] = LivePage.from_query(params)
+    if own_data.URL_KEY in params:
+        new.url_warnings.append(own_data.LINK_WARNING)
     if "follow" in st.query_params.to_dict():
         new.url_warnings.append(problem)
     set_widgets(new.live.cfg)
@@ -116,8 +127,9 @@ def page_query(state: LivePage, present: bool | None = None, hidden=None) -> dic
     live = state.live
     present = state.present if present is None else present
     hidden = state.hidden if hidden is None else hidden
+    own = {own_data.URL_KEY: own_data.URL_VALUE} if live.table else {}
     return {**live.cfg.to_query(), "speed": live.speed_key, **view_query(present, state.panel, hidden),
-            **notation_query(state.notation)}
+            **notation_query(state.notation), **own}
 
 
 def write_url(state: LivePage) -> None:
@@ -197,9 +209,66 @@ def sidebar(present: bool = False) -> None:
             sb.subheader(title)
         for name, label, kind in rows:
             _widget(sb, name, label, kind)
+        if title == "Data" and not present:
+            own_data_widgets(sb)
+    if not present:
+        export_widgets(sb)
     sb.button("Clear old runs", on_click=on_clear_ghosts, key="clear_ghosts",
               help="Remove the faded curves of earlier runs from the loss charts.")
     link_builder(sb)
+
+
+def on_upload() -> None:
+    """A file was uploaded: train on it, or keep the previous data and say why not. A file removed from the
+    uploader changes nothing: the browser removes the old file before it sends a new one, and a bad new one must
+    leave the run on the old one (the button below goes back to the built-in data)."""
+    file, state = st.session_state.get("w_data_file"), page()
+    if file is None:
+        return
+    state.data_problem = own_data.load_file(state.live, file.getvalue(), file.name)
+
+
+def own_data_widgets(sb) -> None:
+    """Your own CSV file, kept in this browser session only (Streamlit holds it in memory; nothing is written)."""
+    live = session()
+    sb.file_uploader("your own data (CSV)", type=["csv"], key="w_data_file", on_change=on_upload,
+                     help="A header row, numeric feature columns and a class column (named label, else the last "
+                          "one): 2 to 64 features, 2 to 10 classes, at most 5,000 rows and 5 MB. It stays in this "
+                          "browser session: never saved, never seen by others, and not in shared links.")
+    if page().data_problem:
+        sb.error(plain(page().data_problem + (" Still training on " + live.table.name if live.table
+                                                           else " Still training on the built-in data") + "."))
+    if live.table is not None:
+        sb.caption(plain(f"Training on {live.table.summary()}: dataset, noise and training points do not apply."))
+        sb.button("Back to the built-in data", on_click=on_built_in_data, key="built_in_data", width="stretch",
+                  help="Train on the data set chosen above again; your file is forgotten.")
+
+
+def on_built_in_data() -> None:
+    page().data_problem = ""
+    session().use_table(None)
+
+
+def export_widgets(sb) -> None:
+    """Downloads: the replay (a standalone HTML file) and the history CSV; the panels' picture format."""
+    live = session()
+    sb.subheader("Export")
+    sb.radio("panel downloads", FORMATS, key=FIGURE_FORMAT, horizontal=True, format_func=str.upper,
+             help=DOWNLOAD_HELP)
+    last = sb.number_input("replay: last iterations", min_value=1, max_value=2000, value=own_data.REPLAY_LAST,
+                           step=50, key="w_replay_last",
+                           help="How many of the latest iterations the replay file holds, one frame each.")
+    # never disabled: Play and Step rerun only their fragments, so this sidebar may be older than the run
+    sb.download_button("Download replay", lambda: own_data.replay_file(live, int(last)),
+                       file_name="dropviz-replay.html", mime="text/html", key="download_replay",
+                       on_click="ignore", width="stretch",
+                       help="A standalone HTML file of the latest iterations, with the network diagram, the counter "
+                            "and the loss curves: it plays, pauses and steps with no server and no network (for "
+                            "slides, from a USB stick). Made by training the run again one iteration at a time.")
+    sb.download_button("Download history", lambda: own_data.history_file(live), file_name="dropviz-history.csv",
+                       mime="text/csv", key="download_history", on_click="ignore", width="stretch",
+                       help="A CSV with one row per iteration: step, p, the losses and accuracies of this run and, "
+                            "beside them, its p = 0 twin's (twin_test_loss, ...).")
 
 
 IN_TOP_BAR = ("p", "input_p", "mode")  # the presenter view's top bar holds these (and the speed)
@@ -331,13 +400,9 @@ def detail_panels() -> None:
     st.html(PANEL_WIDTH_CSS)
     with st.container(key="detail_panels", horizontal=True, wrap=True):
         with st.container(key="panel_data"):
-            if live.data.image_shape is not None:
-                _plot("Digits", lambda: figures.digits_figure(live.data, live.test_predictions()), "digits",
-                      _test_time_p(live))
-                _caption("digits")
-            else:
-                _plot("Decision boundary", lambda: _boundary(live), "boundary", _test_time_p(live))
-                _caption("boundary")
+            kind, make = own_data.data_panel(live)
+            _plot(DATA_TITLES[kind], make, kind, (*_test_time_p(live), live.run_id))
+            _caption(kind)
         with st.container(key="panel_rescale"):
             depth = live.cfg.depth
             layer = st.segmented_control("Rescaling panel: hidden layer", list(range(1, depth + 1)), default=1,
@@ -357,9 +422,7 @@ def _test_time_p(live: LiveSession) -> tuple:
     return (live.cfg.p, live.cfg.input_p) if live.cfg.mode == "classic" else ()
 
 
-def _boundary(live: LiveSession):
-    grid_x, grid_y, probs, extent = live.grid_prediction()
-    return figures.boundary_figure(live.data, grid_x, grid_y, probs, live.frame, extent)
+DATA_TITLES = {"digits": "Digits", "boundary": "Decision boundary", "projection": "Test points (PCA)"}
 
 
 def _plot(title: str, make, key: str, depends=()) -> None:
@@ -370,7 +433,8 @@ def _plot(title: str, make, key: str, depends=()) -> None:
     except Exception as err:  # noqa: BLE001 - one broken panel must not take the page down
         st.error(f"{title} could not be drawn: {type(err).__name__}: {err}")
         return
-    st.plotly_chart(fig, key=key, config=PLOT_CONFIG, width="stretch")
+    st.plotly_chart(fig, key=key, config=plot_config(key, st.session_state.get(FIGURE_FORMAT, "png")),
+                    width="stretch")
 
 
 def _caption(name: str, strong: bool = False) -> None:
@@ -378,7 +442,7 @@ def _caption(name: str, strong: bool = False) -> None:
     if strong:
         st.markdown(text)
     else:
-        st.caption(text)
+        st.caption(text, help=DOWNLOAD_HELP)
 
 
 def first_view() -> None:

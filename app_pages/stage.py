@@ -51,8 +51,9 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from dropviz import figures
 from dropviz import notation as notation_rule
 from dropviz.config import FIELD
+from dropviz.figures.download import plot_config
 from dropviz.figures.style import fit_title
-from dropviz.live import LivePage, classroom, live_payload
+from dropviz.live import LivePage, classroom, live_payload, own_data
 from dropviz.live.component import live_view
 from dropviz.live.keys import P_STEP, key_help, keyboard
 from dropviz.live.page_state import CONTROLS, DEFAULT_PANEL
@@ -94,7 +95,6 @@ LAYOUT = {"height": STAGE_HEIGHT, "rows": f"1fr {CURVES:.0%}"}
 LAYOUT_NARROW = {"height": STAGE_HEIGHT, "rows": f"1fr {CURVES_NARROW:.0%}"}
 SHARE_KEY = "_stage_share"
 KEY_ACTIONS = {"play_pause": "play", "step": "step", "p_up": "p", "p_down": "p", "test_time": "test_time"}
-PLOT_CONFIG = {"displayModeBar": False}
 
 # Scoped to pages that draw the stage (the top bar's container class): Streamlit's running indicator,
 # Stop button, toolbar and menu are hidden, the page's padding shrinks so everything fits one screen.
@@ -478,17 +478,14 @@ def _panel(state: LivePage, name: str, test_time: bool) -> None:
                                                                    width=round(width / scale)),
                            (*_test_time_p(live), round(width)))
     else:
-        fig = state.figure("boundary", lambda: _boundary(live), _test_time_p(live))
-    st.plotly_chart(sized(fig, height, scale, width), key=f"stage_{name}", config=PLOT_CONFIG, width="stretch")
+        kind, make = own_data.data_panel(live)
+        fig = state.figure(kind, make, (*_test_time_p(live), live.run_id))
+    st.plotly_chart(sized(fig, height, scale, width), key=f"stage_{name}", config=plot_config(name),
+                    width="stretch")
 
 
 def _test_time_p(live) -> tuple:
     return (live.cfg.p, live.cfg.input_p) if live.cfg.mode == "classic" else ()
-
-
-def _boundary(live):
-    grid_x, grid_y, probs, extent = live.grid_prediction()
-    return figures.boundary_figure(live.data, grid_x, grid_y, probs, live.frame, extent)
 
 
 _SIZED: dict = {}

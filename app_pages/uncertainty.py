@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from dropviz.figures.download import plot_config
 from dropviz.figures.uncertainty import uncertainty_figure
 from dropviz.uncertainty import SETTINGS, Predictive, predictive
 
@@ -28,5 +29,5 @@ def section() -> None:
                          key="w_uncertainty_p", help="Each choice trains its own network once (a few seconds).")
     with st.spinner(f"Training a network with p = {p:g} on 40 points and taking 100 passes…"):
         result = _result(p)
-    st.plotly_chart(uncertainty_figure(result), config={"displayModeBar": False}, width="stretch")
+    st.plotly_chart(uncertainty_figure(result), config=plot_config("uncertainty"), width="stretch")
     st.caption(CAPTION)

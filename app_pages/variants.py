@@ -15,11 +15,11 @@ import streamlit as st  # noqa: E402
 
 from dropviz.config import FIELD, literal  # noqa: E402
 from dropviz.figures import variants as fv  # noqa: E402
+from dropviz.figures.download import plot_config  # noqa: E402
 from dropviz.variants.nets import FAMILIES  # noqa: E402
 from dropviz.variants.run import TICK_STEPS, Pair, Spec  # noqa: E402
 from dropviz.variants.settings import BLOCK_SIZES, Settings, from_query  # noqa: E402
 
-PLOT_CONFIG = {"displayModeBar": False}
 TICK_SECONDS = 0.4
 FAMILY_LABELS = {"conv": "Convolutional", "recurrent": "Recurrent (RNN)", "dense": "Dense: DropConnect"}
 TEACHING = {
@@ -115,10 +115,10 @@ def panels(pair: Pair) -> None:
     st.markdown(f"**Iteration {frame.step}** · {fv.variant_label(spec)} · test accuracy {shown} · "
                 f"no-dropout twin {100 * frame.twin_test_acc:.1f}%")
     masks = {"conv": fv.conv_maps_figure, "recurrent": fv.rnn_mask_figure, "dense": fv.dense_figure}[spec.family]
-    st.plotly_chart(masks(frame), config=PLOT_CONFIG, key="v_masks")
-    st.plotly_chart(fv.curves_figure(history, spec), config=PLOT_CONFIG, key="v_curves")
+    st.plotly_chart(masks(frame), config=plot_config("variants-masks"), key="v_masks")
+    st.plotly_chart(fv.curves_figure(history, spec), config=plot_config("variants-curves"), key="v_curves")
     left, right = st.columns(2)
-    left.plotly_chart(fv.rescale_figure(frame), config=PLOT_CONFIG, key="v_rescale")
+    left.plotly_chart(fv.rescale_figure(frame), config=plot_config("variants-rescale"), key="v_rescale")
     right.markdown(RESCALING)
 
 

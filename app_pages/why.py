@@ -25,10 +25,10 @@ from dropviz import notation as notation_rule  # noqa: E402
 from dropviz.config import Config, literal  # noqa: E402
 from dropviz.figures.boundary import grid  # noqa: E402
 from dropviz.figures.captions import CAPTIONS  # noqa: E402
+from dropviz.figures.download import plot_config  # noqa: E402
 from dropviz.figures.ensemble import average_figure, thinned_figure  # noqa: E402
 from dropviz.figures.features import features_figure, input_dropout_figure  # noqa: E402
 
-PLOT_CONFIG = {"displayModeBar": False}
 K = 8                # thinned networks drawn
 K_MEASURED = 100     # thinned networks averaged for the measured gap: 8 alone are a noisy average
 GRID = 60            # points per side of the plane's grid
@@ -75,7 +75,7 @@ def features_view(cfg: Config, steps: int) -> dict:
 
 
 def plot(fig, key: str) -> None:
-    st.plotly_chart(fig, key=key, config=PLOT_CONFIG, width="stretch")
+    st.plotly_chart(fig, key=key, config=plot_config(f"why-{key}"), width="stretch")
 
 
 def ensemble_section(notation: str) -> None:

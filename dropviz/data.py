@@ -2,6 +2,8 @@
 scikit-learn (imported only when digits are asked for: importing it costs seconds)."""
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -81,6 +83,8 @@ def _digits():
 
 def make_dataset(name: str, n_train: int, noise: float, data_seed: int) -> Dataset:
     """The same arguments always give the same data. Noise is Gaussian, with std `noise`, on the inputs."""
+    if _FILE_DATA:
+        return _FILE_DATA[-1](data_seed)
     rng = np.random.default_rng([data_seed, 7])
     if name == "digits":
         x, y = _digits()
@@ -131,3 +135,18 @@ def hold_out(d: Dataset, data_seed: int,
 
 def _f32(a):
     return np.ascontiguousarray(a, dtype=np.float32)
+
+
+# The command line's --data-file: while set, make_dataset gives this file's data (split by data_seed) whatever
+# the name, so every experiment trains on it. Process-wide, so the app never sets it: an upload lives in one
+# visitor's session and is passed to the LiveSession instead.
+_FILE_DATA: list[Callable[[int], Dataset]] = []
+
+
+@contextmanager
+def file_data(make: Callable[[int], Dataset]) -> Iterator[None]:
+    _FILE_DATA.append(make)
+    try:
+        yield
+    finally:
+        _FILE_DATA.pop()

@@ -261,7 +261,8 @@ def test_the_page_keeps_its_state_in_one_object():
     press(at, "step")
     no_failure(at)
     widgets = {"play", "step", "reset", "live_view", "present", "stage_keys", "clear_ghosts", "link_present",
-               "link_hide"}
+               "link_hide", "download_replay", "download_history",
+               "built_in_data"}
     loose = {k for k in at.session_state.to_dict() if not k.startswith("w_") and k not in widgets}
     # "config": what the Experiments page starts from; "notation": how every page writes p (?notation=)
     assert loose == {PAGE_KEY, "config", "notation"}

@@ -8,7 +8,8 @@ FIELDS, so the CLI cannot drift from the app's settings. A bad flag exits with s
 naming the flag and its allowed range.
 
 Modules import downward only: this one builds the parser from the commands (train.py,
-experiment.py); they use flags.py (the shared flags and one-line errors) and progress.py.
+experiment.py); they use flags.py (the shared flags and one-line errors), datafile.py (--data-file) and
+progress.py.
 A command is a module with `register(subparsers)`, which adds its parser and
 `set_defaults(func=handler, parser=parser)`, where `handler(args) -> int` returns the exit status.
 """

@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from contextlib import nullcontext
 
 from ..config import RUN_FIELD
+from ..data import file_data
 from ..experiments import EXPERIMENTS, SUMMARIES, Cancelled
 from ..presets import PRESETS
+from .datafile import add_data_file_flag, table_from_args
 from .flags import (
     add_config_flags,
     add_preset_flag,
@@ -38,18 +41,21 @@ def register(subparsers) -> None:
     add_run_flag(parser, STEPS, None, f"{STEPS.help}; {STEPS.allowed()} "
                  "(default: the experiment's, or the preset's if more)")
     add_config_flags(parser)
+    add_data_file_flag(parser)
     parser.set_defaults(func=run, parser=parser)
 
 
 def run(args: argparse.Namespace) -> int:
     cfg = config_from_args(args, args.parser)
+    table = table_from_args(args, args.parser)
     check_output(args.parser, "csv", args.csv)
     experiment = EXPERIMENTS[args.name]
     steps = args.steps or experiment.steps_from(PRESETS[args.preset].steps if args.preset else None)
     given = {"seeds": args.seeds} if args.seeds else {}  # else the experiment's own default
     bar = ProgressBar()
     try:
-        df = experiment.run(cfg, steps=steps, progress=bar.update, **given)
+        with file_data(table.dataset) if table else nullcontext():
+            df = experiment.run(cfg, steps=steps, progress=bar.update, **given)
     except Cancelled:
         bar.close()
         return 130

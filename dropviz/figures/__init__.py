@@ -4,7 +4,8 @@ from .captions import CAPTIONS
 from .curves import curves_figure
 from .digits import digits_figure
 from .gradient import gradient_figure
+from .projection import projection_figure
 from .rescale import rescale_figure
 
 __all__ = ["rescale_figure", "gradient_figure", "boundary_figure", "grid", "digits_figure", "curves_figure",
-           "CAPTIONS"]
+           "projection_figure", "CAPTIONS"]

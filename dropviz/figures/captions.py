@@ -22,6 +22,9 @@ CAPTIONS = {
                 "from this example in this iteration. Not exact: the update. Other examples in the batch draw "
                 "their own masks and most keep it, and momentum or Adam keeps weights moving, so its weights still "
                 "change.",
+    "projection": "Your data has more than two features or classes: each test point is drawn where its first two "
+                  "principal components put it (PCA of the training points), coloured by the class the network "
+                  "predicts at test time; a cross marks a wrong prediction.",
     "boundary": "Colour: the network's test-time probability of class 1 (no dropout); the line is where it is "
                 "0.5. Solid dots are training points, hollow dots test points, the ring is the tracked example.",
     "digits": "Test digits the network never trained on, with its test-time prediction and confidence "
@@ -51,3 +54,8 @@ CAPTIONS = {
                  "64-pixel digit a dropped pixel is one of many, and the digit stays readable: that is where input "
                  "dropout makes sense.",
 }
+
+# the help (?) of every panel's caption: what its toolbar offers
+DOWNLOAD_HELP = ("Download this panel as PNG or SVG with the camera button in its top-right corner (shown when "
+                 "the pointer is over the panel). The picture is made in your browser: nothing is installed on "
+                 "the server.")

@@ -113,6 +113,7 @@ class LivePage:
     rush: bool = False                   # a setting changed while playing: the browser draws its queue at once
     follow_seen: int = 0                 # the last of the class's frames this page was sent
     follow_epoch: int = 0                # the epoch (full run) in which it was sent
+    data_problem: str = ""                # why the last uploaded data file was refused, until the next upload
     sent: tuple[int, int] = (0, -1)      # (run_id, step) of the last frame sent to the live view
     echoes: dict[str, tuple] = field(default_factory=dict)  # widget key -> (value replaced, value set, until):
                                          # stage.set_widget / stage.undo_echoes

@@ -21,6 +21,7 @@ from ..figures.boundary import grid
 from ..figures.labels import TWIN
 from ..frame import Frame
 from ..trainer import Trainer
+from ..upload import Table
 
 MAX_GHOSTS = 3
 RECENT_FRAMES = 100
@@ -100,7 +101,8 @@ def twin_config(cfg: Config) -> Config:
 
 
 class LiveSession:
-    def __init__(self, cfg: Config | None = None, speed: str = DEFAULT_SPEED):
+    def __init__(self, cfg: Config | None = None, speed: str = DEFAULT_SPEED, table: Table | None = None):
+        self.table = table  # the visitor's own data file (dropviz/upload.py), held only here; None: cfg.dataset
         self._lock = threading.RLock()  # overlapping reruns of one browser session
         self.ghosts: deque[dict] = deque(maxlen=MAX_GHOSTS)
         self._playing = False
@@ -118,7 +120,9 @@ class LiveSession:
     # ------------------------------------------------------------------ runs
     def _start(self, cfg: Config) -> None:
         self.cfg = cfg
-        self.trainer = Trainer(cfg)
+        self.start_cfg = cfg  # with live_changes, what a re-run needs to repeat this run (dropviz/export.py)
+        self.live_changes: list[tuple[int, dict]] = []  # (iteration, live settings changed before it)
+        self.trainer = Trainer(cfg, data=self.table.dataset(cfg.data_seed) if self.table else None)
         self.twin = Trainer(twin_config(cfg), data=self.trainer.data)
         self.p_changes: list[tuple[int, float]] = []
         self.recent: deque[Frame] = deque([self.trainer.frame], maxlen=RECENT_FRAMES)
@@ -129,8 +133,20 @@ class LiveSession:
     def _retire(self) -> None:
         """The current run becomes a ghost, if it trained at all."""
         if self.trainer.step_count > 0:
-            self.ghosts.append({"label": self.cfg.label(), "history": list(self.trainer.history),
+            self.ghosts.append({"label": self.label(), "history": list(self.trainer.history),
                                 "style": "ghost"})
+
+    def label(self) -> str:
+        """The run's settings in short, naming the own data file in place of the built-in data set."""
+        return self.table.run_label(self.cfg.label(), self.cfg) if self.table else self.cfg.label()
+
+    def use_table(self, table: Table | None) -> None:
+        """Train on this data file from now on (None: on cfg.dataset again): a new run, the old one a ghost."""
+        with self._lock:
+            self._retire()
+            self.table = table
+            self._start(self.cfg)
+            self.playing = False
 
     def clear_ghosts(self) -> None:
         """Forget the earlier runs (the faded curves); this run and its twin stay."""
@@ -156,6 +172,7 @@ class LiveSession:
             changes = {name: getattr(cfg, name) for name in LIVE_FIELDS
                        if getattr(cfg, name) != getattr(self.cfg, name)}
             self.trainer.update(**changes)
+            self.live_changes.append((self.trainer.step_count, changes))
             if "lr" in changes:
                 self.twin.update(lr=cfg.lr)
             if "p" in changes:
@@ -344,7 +361,7 @@ class LiveSession:
         """Curves to draw: this run, its p = 0 twin, and the ghosts of earlier runs (oldest first)."""
         with self._lock:
             return [*self.ghosts,
-                    {"label": self.cfg.label(), "history": list(self.trainer.history), "style": "main",
+                    {"label": self.label(), "history": list(self.trainer.history), "style": "main",
                      "p_changes": list(self.p_changes)},
                     {"label": TWIN, "history": list(self.twin.history),
                      "style": "twin", "p_changes": []}]

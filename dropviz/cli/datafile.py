@@ -1,0 +1,32 @@
+"""`--data-file PATH`: train on your own CSV file (dropviz/upload.py has the format) instead of a built-in set."""
+from __future__ import annotations
+
+import argparse
+import os
+from dataclasses import replace
+
+from ..config import shown
+from ..upload import MAX_BYTES, DataFileError, Table, read_table
+
+
+def add_data_file_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data-file", dest="data_file", default=None, metavar="PATH",
+                        help="train on your own CSV file instead of --dataset: a header row, numeric feature "
+                             "columns and a class column (named 'label', else the last); 2 to 64 features, "
+                             "2 to 10 classes, at most 5,000 rows and 5 MB")
+
+
+def table_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Table | None:
+    """The checked table of --data-file, None without it; a bad file exits 2 with one line naming the flag."""
+    path = getattr(args, "data_file", None)
+    if path is None:
+        return None
+    name = f"--data-file={shown(path, 200)}"
+    try:
+        with open(path, "rb") as f:
+            raw = f.read(MAX_BYTES + 1)  # enough to know it is too large
+        return replace(read_table(raw), name=os.path.basename(path))
+    except OSError as err:
+        parser.error(f"{name} cannot be read ({err.strerror or type(err).__name__}): expected a CSV file")
+    except DataFileError as err:
+        parser.error(f"{name}: {err}")
