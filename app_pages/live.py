@@ -363,6 +363,7 @@ def live_panel() -> None:
     stage.fragment(page(), stage.LIVE_FRAGMENT, stage.live_fragment, page(), _test_time(), False)
     _caption("network")
     _caption("curves")
+    _caption("notation")  # below the live view: above it, three lines pushed the diagram off a 1280x720 screen
 
 
 def _test_time() -> bool:
@@ -495,7 +496,6 @@ def main(follow_frames: bool = False) -> None:
 
     st.markdown("#### dropviz · dropout, live. *p is the probability that a hidden neuron is dropped; "
                 "1−p is the keep probability.*")
-    _caption("notation")
     state.full_run()  # a new epoch: the browser drops frames it has not shown yet
     controls(live)
     if live.diverged:
