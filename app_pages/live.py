@@ -211,6 +211,8 @@ def sidebar(present: bool = False) -> None:
             _widget(sb, name, label, kind)
         if title == "Data" and not present:
             own_data_widgets(sb)
+        if title == "Dropout":  # by the p slider; above the live view its three lines pushed the diagram down
+            sb.caption(figures.CAPTIONS["notation"])
     if not present:
         export_widgets(sb)
     sb.button("Clear old runs", on_click=on_clear_ghosts, key="clear_ghosts",
@@ -363,7 +365,6 @@ def live_panel() -> None:
     stage.fragment(page(), stage.LIVE_FRAGMENT, stage.live_fragment, page(), _test_time(), False)
     _caption("network")
     _caption("curves")
-    _caption("notation")  # below the live view: above it, three lines pushed the diagram off a 1280x720 screen
 
 
 def _test_time() -> bool:
