@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from plotly.subplots import make_subplots
-from scipy import stats
 
 from ..regularizers import METHODS, PAPER_MNIST_ERROR
+from ..stats import t_interval
 from .style import INK, MUTED, SMALL
 
 
@@ -17,7 +17,8 @@ def error_summary(df: pd.DataFrame) -> pd.DataFrame:
     for method in [m for m in METHODS if m in set(df["method"])]:
         errors = 100 * (1 - df.loc[(df["method"] == method), "test_acc"].dropna().to_numpy())
         n = len(errors)
-        half = (stats.t.ppf(0.975, n - 1) * errors.std(ddof=1) / np.sqrt(n)) if n > 1 else np.nan
+        i = t_interval(errors)
+        half = i.hi - i.mean if n > 1 else np.nan
         rows.append(dict(method=method, seeds=n, runs=int((df["method"] == method).sum()),
                          error=errors.mean() if n else np.nan, half_width=half))
     return pd.DataFrame(rows)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from plotly.subplots import make_subplots
-from scipy import stats
 
 from ..dropout import factor_text
+from ..stats import t_interval
 from .style import (
     ACTIVATION_SCALE,
     DROPPED,
@@ -242,11 +242,9 @@ def curves_figure(history: list[tuple], spec, height: int = 400, width: float = 
 
 # ---------------------------------------------------------------------- the experiment
 def interval(values, level: float = 0.95) -> tuple[float, float]:
-    """Mean and half-width of the Student-t confidence interval of the mean (0 for one value)."""
-    v = np.asarray(values, float)
-    if len(v) < 2:
-        return float(v.mean()), 0.0
-    return float(v.mean()), float(stats.t.ppf(0.5 + level / 2, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v)))
+    """Mean and half-width of the Student-t confidence interval of the mean (0 for one value): dropviz.stats."""
+    i = t_interval(values, level)
+    return i.mean, (i.hi - i.mean) if i.n > 1 else 0.0
 
 
 def summary(df: pd.DataFrame) -> pd.DataFrame:
