@@ -446,6 +446,10 @@ def follower_view(state: LivePage, present: bool) -> None:
     frames, last = broadcast.since(state.follow_seen - again)
     if not state.follow_seen:
         frames = frames[-1:]  # a new follower starts at the teacher's iteration
+    elif not frames and not broadcast.playing:
+        # the teacher is paused: the frame on screen again (a payload can be overtaken by a later rerun before the
+        # browser draws it; a follower that missed its first frame showed no counter until the teacher played)
+        frames = broadcast.since(last - 1)[0]
     state.follow_seen, state.follow_epoch = last, state.epoch
     payload = {"epoch": state.epoch, "interval_ms": broadcast.interval_ms, "look": LOOK, "frames": frames,
                "curves": broadcast.curves, "present": present, "playing": broadcast.playing}

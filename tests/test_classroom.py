@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from test_app import as_shown, live, live_view_data, no_failure, page, press, start
 
 from dropviz import Config
-from dropviz.live import LiveSession, classroom
+from dropviz.live import LivePage, LiveSession, classroom
 
 
 def test_a_class_gets_a_short_unique_code_and_ends_with_its_teacher():
@@ -92,3 +92,22 @@ def test_the_follower_payload_is_json_of_the_teachers_frames():
     teacher_data = live_view_data(teacher)
     assert data["frames"][-1] == teacher_data["frames"][-1] and data["curves"] == teacher_data["curves"]
     assert json.dumps(data)  # plain data, drawn by the same JavaScript
+
+
+def test_a_follower_of_a_paused_class_is_sent_its_frame_again(monkeypatch):
+    """While the teacher is paused, each of a follower's timer reruns sends the frame on screen again (one that
+    never reached the browser would leave it with no counter); while playing, only what is new."""
+    from app_pages import stage
+    small = Config(width=8)
+    broadcast = classroom.open_class(LiveSession(small))
+    state = LivePage(LiveSession(small), follow=broadcast.code)
+    sent = []
+    monkeypatch.setattr(stage, "live_view", lambda payload, key: sent.append([f["step"] for f in payload["frames"]]))
+    broadcast.publish({"frames": [{"step": 3}], "curves": {}, "interval_ms": 40}, playing=False)
+    for _ in range(3):
+        stage.follower_view(state, present=False)
+    assert sent == [[3], [3], [3]]
+    broadcast.publish({"frames": [{"step": 4}, {"step": 5}], "curves": {}, "interval_ms": 40}, playing=True)
+    stage.follower_view(state, present=False)
+    stage.follower_view(state, present=False)  # playing, nothing new yet: nothing sent twice
+    assert sent[3:] == [[4, 5], []]
