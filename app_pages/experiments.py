@@ -19,6 +19,7 @@ torch.set_num_threads(1)
 import streamlit as st  # noqa: E402
 
 from app_pages import notation_view  # noqa: E402
+from app_pages.guard import run_page  # noqa: E402
 from app_pages.job_owner import guard_exit, session_alive  # noqa: E402
 from dropviz.config import DATASETS, FIELD, Config, literal  # noqa: E402
 from dropviz.experiments import EXPERIMENTS, SUMMARIES  # noqa: E402
@@ -223,7 +224,4 @@ def main() -> None:
         results(job, notation)
 
 
-try:
-    main()
-except Exception as err:  # noqa: BLE001 - visitors get a sentence, never a traceback
-    st.error(f"Something went wrong: {type(err).__name__}: {err}. Reload the page to start again.")
+run_page(main)

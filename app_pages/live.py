@@ -93,11 +93,6 @@ def own_run(warnings: list[str] | None = None) -> None:
     st.query_params.clear()
 
 
-def on_try_it() -> None:
-    """Try it yourself."""
-    own_run()
-
-
 def follow_view(state: LivePage) -> None:
     """A follower: the teacher's live view, loss curves and a panel of their own choice; no controls."""
     if classroom.find(state.follow) is None:
@@ -105,7 +100,7 @@ def follow_view(state: LivePage) -> None:
                  "last settings"])
         st.rerun()
     state.full_run()
-    state.panel = stage.stage(state, state.panel, hidden=state.hidden, try_it=on_try_it)
+    state.panel = stage.stage(state, state.panel, hidden=state.hidden, try_it=own_run)
 
 
 def set_widgets(cfg: Config) -> None:
@@ -305,9 +300,8 @@ SIDEBAR = (
     ("Other regularizers", (("weight_decay", "L2 weight decay", "number"),
                             ("max_norm", "max-norm bound (0: off)", "number"))),
 )
-SLIDER_STEP = {"p": 0.05, "input_p": 0.05, "noise": 0.05, "momentum": 0.01}
+SLIDER_STEP = {"noise": 0.05, "momentum": 0.01}
 NUMBER_STEP = {"lr": 0.001, "weight_decay": 0.0001, "max_norm": 0.5}  # typed numbers: the + and - buttons' step
-LIVE_SLIDERS = ("p", "input_p")  # applied while playing without a full run (on_live_setting)
 
 
 def _widget(sb, name, label, kind):
@@ -322,7 +316,7 @@ def _widget(sb, name, label, kind):
         sb.selectbox(label, f.choices, key=key, help=f.help)
     elif kind == "slider":
         sb.slider(label, min_value=f.kind(f.lo), max_value=f.kind(f.hi), step=SLIDER_STEP.get(name, 1), key=key,
-                  help=f.help, on_change=on_live_setting if name in LIVE_SLIDERS else None)
+                  help=f.help)
     elif f.kind is float:  # a wide range (learning rate, L2, max-norm): typed rather than dragged
         sb.number_input(label, min_value=f.lo, max_value=f.hi, step=NUMBER_STEP[name], format="%g", key=key,
                         help=f.help)
@@ -368,7 +362,7 @@ def live_panel() -> None:
 
 
 def _test_time() -> bool:
-    return bool(st.session_state.get("w_test_time"))
+    return bool(st.session_state.get(stage.TEST_TIME_KEY))
 
 
 def live_and_detail_panels() -> None:
@@ -403,7 +397,7 @@ def detail_panels() -> None:
     with st.container(key="detail_panels", horizontal=True, wrap=True):
         with st.container(key="panel_data"):
             kind, make = own_data.data_panel(live)
-            _plot(DATA_TITLES[kind], make, kind, (*_test_time_p(live), live.run_id))
+            _plot(DATA_TITLES[kind], make, kind, (*stage.test_time_p(live), live.run_id))
             _caption(kind)
         with st.container(key="panel_rescale"):
             depth = live.cfg.depth
@@ -417,11 +411,6 @@ def detail_panels() -> None:
             _caption("gradient")
         with st.container(key="panel_curves"):
             curves_panel(live)
-
-
-def _test_time_p(live: LiveSession) -> tuple:
-    """Classic mode's test-time predictions depend on p (x keep probability 1-p); inverted mode's don't."""
-    return (live.cfg.p, live.cfg.input_p) if live.cfg.mode == "classic" else ()
 
 
 DATA_TITLES = {"digits": "Digits", "boundary": "Decision boundary", "projection": "Test points (PCA)"}

@@ -238,10 +238,10 @@ def undo_echoes(state: LivePage, *keys: str) -> bool:
     for key in keys:
         old, new, until, redraw_at = state.echoes.pop(key, (None, None, 0.0, 0.0))
         if now < until and st.session_state.get(key) == old:
-            echoed, redraw = True, redraw or now >= redraw_at
+            due = now >= redraw_at
+            echoed, redraw = True, redraw or due
             # the watch lasts while the echoes come: a browser that never draws the value must not win later
-            next_redraw = now + REDRAW_SECONDS if now >= redraw_at else redraw_at
-            state.echoes[key] = (old, new, now + ECHO_SECONDS, next_redraw)
+            state.echoes[key] = (old, new, now + ECHO_SECONDS, now + REDRAW_SECONDS if due else redraw_at)
             st.session_state[key] = new
     if redraw:
         rerun_page()
@@ -480,15 +480,16 @@ def _panel(state: LivePage, name: str, test_time: bool) -> None:
     elif live.data.image_shape is not None:
         fig = state.figure("digits", lambda: figures.digits_figure(live.data, live.test_predictions(),
                                                                    width=round(width / scale)),
-                           (*_test_time_p(live), round(width)))
+                           (*test_time_p(live), round(width)))
     else:
         kind, make = own_data.data_panel(live)
-        fig = state.figure(kind, make, (*_test_time_p(live), live.run_id))
+        fig = state.figure(kind, make, (*test_time_p(live), live.run_id))
     st.plotly_chart(sized(fig, height, scale, width), key=f"stage_{name}", config=plot_config(name),
                     width="stretch")
 
 
-def _test_time_p(live) -> tuple:
+def test_time_p(live) -> tuple:
+    """Classic mode's test-time predictions depend on p (x keep probability 1-p); inverted mode's don't."""
     return (live.cfg.p, live.cfg.input_p) if live.cfg.mode == "classic" else ()
 
 

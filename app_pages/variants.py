@@ -13,6 +13,7 @@ torch.set_num_threads(1)
 
 import streamlit as st  # noqa: E402
 
+from app_pages.guard import run_page  # noqa: E402
 from dropviz.config import FIELD, literal  # noqa: E402
 from dropviz.figures import variants as fv  # noqa: E402
 from dropviz.figures.download import plot_config  # noqa: E402
@@ -141,7 +142,4 @@ def main() -> None:
     st.caption(TEACHING[s.family] + " p is the drop probability; the twin has the same initial weights and batches.")
 
 
-try:
-    main()
-except Exception as err:  # noqa: BLE001 - visitors get a sentence, never a traceback
-    st.error(f"Something went wrong: {type(err).__name__}: {err}. Reload the page to start again.")
+run_page(main)

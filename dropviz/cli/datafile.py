@@ -6,14 +6,25 @@ import os
 from dataclasses import replace
 
 from ..config import shown
-from ..upload import MAX_BYTES, DataFileError, Table, read_table
+from ..upload import (
+    MAX_BYTES,
+    MAX_CLASSES,
+    MAX_FEATURES,
+    MAX_ROWS,
+    MIN_CLASSES,
+    MIN_FEATURES,
+    DataFileError,
+    Table,
+    read_table,
+)
 
 
 def add_data_file_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-file", dest="data_file", default=None, metavar="PATH",
                         help="train on your own CSV file instead of --dataset: a header row, numeric feature "
-                             "columns and a class column (named 'label', else the last); 2 to 64 features, "
-                             "2 to 10 classes, at most 5,000 rows and 5 MB")
+                             f"columns and a class column (named 'label', else the last); {MIN_FEATURES} to "
+                             f"{MAX_FEATURES} features, {MIN_CLASSES} to {MAX_CLASSES} classes, at most "
+                             f"{MAX_ROWS:,} rows and {MAX_BYTES // 2**20} MB")
 
 
 def table_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Table | None:

@@ -19,10 +19,12 @@ def variants(base, seeds: int = 3, steps: int = 300, p: float | None = None, blo
              progress=None, cancel=None) -> pd.DataFrame:
     from ..config import RUN_FIELD
     from ..experiments import _check, _noop, _seeds, dropout_p  # imported here: experiments registers this
+    from .settings import BLOCK_SIZES
     p = dropout_p(base, p)
     steps = RUN_FIELD["steps"].checked(steps)
-    if not 1 <= block_size <= 8:
-        raise ValueError(f"block_size={block_size!r} is out of range: expected an integer from 1 to 8")
+    lo, hi = BLOCK_SIZES
+    if not lo <= block_size <= hi:
+        raise ValueError(f"block_size={block_size!r} is out of range: expected an integer from {lo} to {hi}")
     progress = progress or _noop
     data = digits(base.n_train, base.noise, base.data_seed) if base.dataset == "digits" else digits(N_TRAIN)
     specs = [Spec(f, v, 0.0 if v == "none" else p, base.mode, block_size) for f, vs in FAMILIES.items() for v in vs]

@@ -41,10 +41,6 @@ class Spec:
     def twin(self) -> Spec:
         return Spec(self.family, "none", 0.0, self.mode, self.block_size)
 
-    @property
-    def dropping(self) -> bool:
-        return self.variant != "none" and self.p > 0
-
 
 class VariantRun:
     def __init__(self, spec: Spec, seed: int, data: Dataset, lr: float = LR, batch_size: int = BATCH):
