@@ -106,6 +106,11 @@ body:has(.st-key-stage_bar) [data-testid="stMainMenu"],
 body:has(.st-key-stage_bar) [data-testid="stDecoration"],
 body:has(.st-key-stage_bar) [data-testid="stAppDeployButton"] { display: none !important; }
 body:has(.st-key-stage_bar) header[data-testid="stHeader"] { background: transparent; height: 0; }
+/* the header stays a transparent strip over the top bar (its height is Streamlit's own): clicks go through it to
+   Play and the sliders; its one control left, the button that opens the sidebar (the other pages), still takes them */
+body:has(.st-key-stage_bar) header[data-testid="stHeader"],
+body:has(.st-key-stage_bar) header[data-testid="stHeader"] * { pointer-events: none; }
+body:has(.st-key-stage_bar) header [data-testid="stExpandSidebarButton"] { pointer-events: auto; }
 body:has(.st-key-stage_bar) .stMainBlockContainer { padding: 0.3rem 0.8rem 0 3.2rem; max-width: none; }
 body:has(.st-key-stage_bar) .stMain [data-testid="stVerticalBlock"] { gap: 0.25rem; }
 .st-key-stage_panel_box { height: PANEL_H; overflow: hidden; }

@@ -238,6 +238,20 @@ def test_presenter_view_fits_the_screen_with_big_text(server, browser, width, he
     page.close()
 
 
+def test_presenter_buttons_take_a_mouse_click(server, browser):
+    """Streamlit's header is a strip over the top bar: a click on Play must reach Play, not the header
+    (Playwright's click fails when another element would take it)."""
+    page = _present(browser, server, 1280, 720)
+    start = page.evaluate(STEP)
+    page.get_by_role("button", name="▶ Play").click(timeout=10_000)
+    page.wait_for_function(f"{STEP} >= {start + 15}", timeout=30_000)
+    page.get_by_role("button", name="❚❚ Pause").click(timeout=10_000)
+    paused = _stable(page)
+    page.get_by_role("button", name="Step +1").click(timeout=10_000)
+    page.wait_for_function(f"{STEP} === {paused + 1}", timeout=30_000)
+    page.close()
+
+
 def test_presenter_keys_drive_training(server, browser):
     page = _present(browser, server, 1280, 720, "&panel=gradient")
     start = page.evaluate(STEP)
