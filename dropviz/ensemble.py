@@ -17,8 +17,7 @@ import numpy as np
 import torch
 
 from .config import Config
-from .live.session import twin_config
-from .trainer import Trainer
+from .trainer import Trainer, twin_config
 
 ENSEMBLE_STREAM = 2  # its masks' stream: apart from training's, the probe passes' (1) and mc_probs' (none)
 TOP_K = 8            # pixels counted by `top_energy`: an eighth of an 8x8 image

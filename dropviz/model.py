@@ -39,6 +39,8 @@ LOSS_LIMIT = 1e4
 
 def blown_up(loss):
     """True (elementwise, for an array of losses) where a training loss is NaN, infinite or past LOSS_LIMIT."""
+    if isinstance(loss, (float, np.floating)):  # every iteration's check: a tenth of the array path's time
+        return not abs(loss) <= LOSS_LIMIT  # NaN compares False
     loss = np.asarray(loss)
     with np.errstate(invalid="ignore"):
         out = ~np.isfinite(loss) | (np.abs(loss) > LOSS_LIMIT)
@@ -134,14 +136,21 @@ class MaskStream:
         self.drops = tuple(bool(np.any(self.ps[:, l] > 0)) for l in range(depth + 1))
         self._buffers: dict[int, tuple] = {}
 
+    def test(self, models: Sequence[int] | None = None) -> list[torch.Tensor | None]:
+        """Test-time multipliers per layer, of every run or only of `models`: (M', 1, 1) or None."""
+        if models is None:
+            return self.test_mults
+        return [None if m is None else m[list(models)] for m in self.test_mults]
+
     def draw(self, rngs, rows: int, models: Sequence[int], out=None) -> list[np.ndarray | None]:
         """Per layer (input, hidden...): float32 uniforms (M', rows, width), each run's from its own
         stream (rngs[run]), input layer first; None where none of `models` drops anything. A run with
         p = 0 in a layer draws nothing there and gets u = 1 (kept: 1 > 0). `out` (preallocated, its
         p = 0 slices already 1) is filled instead of new arrays."""
         us = []
+        every = len(models) == len(self.table)  # all runs (training): which layers drop is known already
         for l, width in enumerate(self.widths):
-            if not np.any(self.ps[models, l] > 0):
+            if not (self.drops[l] if every else np.any(self.ps[models, l] > 0)):
                 us.append(None)
                 continue
             u = np.ones((len(models), rows, width), dtype=np.float32) if out is None else out[l]

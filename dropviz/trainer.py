@@ -22,6 +22,12 @@ only for the last iteration of each `step(n)` call.
 most recent rows in full (history.RECENT), older ones thinned; the first row, the rows around each change of p and a
 diverged row kept exact.
 
+With twin=True the Trainer also trains the run's p = 0 twin (`twin_config`: same seed, so the same initial
+weights and batches, and no dropout anywhere) stacked with it in one `Runs`: one batched pass trains both, and
+one test-time pass scores both (the twin alone costs about as much again as the run). `trainer.twin` is the
+twin's view: its config, its frames (scalar metrics only: `Scores`) and its history. Its numbers are those of a
+Trainer of its own config, bit for bit (each run of a batched product is computed as if alone).
+
 A non-finite loss (or non-finite metrics after an update) marks the run diverged: the weights
 from before the bad update are restored (or, if even those score non-finite at test time, the
 weights of the last good frame) and later `step()` calls change nothing.
@@ -30,7 +36,7 @@ from __future__ import annotations
 
 import math
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
@@ -57,14 +63,61 @@ class TrackedDetail:
     logits: torch.Tensor  # (n_classes,) of the thinned pass
 
 
+def twin_config(cfg: Config) -> Config:
+    """The comparison run: same everything, no dropout anywhere."""
+    return cfg.replace(p=0.0, input_p=0.0)
+
+
+@dataclass(frozen=True)
+class Scores:
+    """A twin's frame: the scalar metrics of one recorded iteration (the figures show no twin's detail)."""
+    step: int
+    p: float
+    train_loss: float
+    clean_train_loss: float
+    test_loss: float
+    train_acc: float
+    test_acc: float
+    diverged: bool = False
+
+
+class Twin:
+    """The p = 0 twin a Trainer trains alongside its run (Trainer(twin=True)), read like a Trainer of its own."""
+    RUN = 1  # its index in the Trainer's stacked runs
+
+    def __init__(self, trainer: Trainer):
+        self._trainer = trainer
+        self.cfg = twin_config(trainer.cfg)
+        self.history = History()
+        self.diverged = False
+        self.frame: Scores | None = None
+
+    @property
+    def step_count(self) -> int:
+        return self.frame.step
+
+    @property
+    def opt(self) -> torch.optim.Optimizer:
+        return self._trainer.opt
+
+    @property
+    def model(self) -> MLP:
+        return self._trainer.runs.module(self.RUN)
+
+    def keep(self, scores: Scores) -> None:
+        self.frame = scores
+        self.history.append(Row.of(scores), pin=scores.diverged)
+
+
 class Trainer:
-    def __init__(self, cfg: Config, data: Dataset | None = None):
+    def __init__(self, cfg: Config, data: Dataset | None = None, twin: bool = False):
         self.cfg = cfg
         self.data = data or make_dataset(cfg.dataset, cfg.n_train, cfg.noise, cfg.data_seed)
         if self.data.regression:  # its frames, figures and captions are about classes
             raise ValueError("the live view trains classifiers: a regression set is for the uncertainty view "
                              "(BatchedTrainer)")
-        self.runs = Runs([cfg], self.data)
+        self.twin = Twin(self) if twin else None
+        self.runs = Runs([cfg] + ([self.twin.cfg] if twin else []), self.data)
         self.params = self.runs.params
         d = self.data
         self._x, self._y = self.runs.x, self.runs.y
@@ -77,6 +130,7 @@ class Trainer:
         self.step_count = 0
         self.diverged = False
         self.history = History()  # scalar metrics of the recorded frames: recent ones in full, older ones thinned
+        self._twin_scores: Scores | None = None  # the twin's, recorded with the latest frame
         self._frame = self._record()
         self._keep(self._frame)
 
@@ -94,6 +148,11 @@ class Trainer:
         """The network as an nn.Module; its parameters are views of the current weights."""
         return self.runs.module(0)
 
+    @property
+    def _run(self) -> list[int] | None:
+        """`models` for a pass of the run alone: None when it is the only one."""
+        return None if self.twin is None else [0]
+
     def set_p(self, p: float) -> None:
         """Change the drop probability from the next iteration; weights and optimizer state are kept."""
         self.update(p=p)
@@ -105,7 +164,9 @@ class Trainer:
                 raise ValueError(f"{name} cannot change during a run; start a new Trainer")
         with self._lock:
             self.cfg = self.cfg.replace(**changes)
-            self.runs.configure([self.cfg])
+            if self.twin is not None:
+                self.twin.cfg = twin_config(self.cfg)  # the learning rate is shared; p and input_p stay 0
+            self.runs.configure([self.cfg] + ([self.twin.cfg] if self.twin else []))
 
     # ----------------------------------------------------------------- training
     @property
@@ -125,24 +186,39 @@ class Trainer:
             return self._frame
 
     def _iterate(self, record: bool):
-        loss = float(self.runs.train_forward(tap=(0, TRACKED) if record else None)[0])
+        losses = self.runs.train_forward(tap=(0, TRACKED) if record else None)
+        loss = float(losses[0])
         if blown_up(loss):
             self._diverge(f"its training loss {_size(loss)}")
             return
+        twin = self.twin
+        if twin is not None and not twin.diverged and blown_up(losses[Twin.RUN]):
+            self._twin_diverges()
         with torch.no_grad():
             torch._foreach_copy_(self._snapshot, self.params)
         # the detail shows the weights this batch was trained with: a probe pass runs before the update
         probe = self._probe_detail() if record and not self.runs.tapping else None
-        self.runs.train_backward()
+        self.runs.train_backward(dead=self._dead)
         self.step_count += 1
         if record:
-            frame = self._record(detail=probe or self._batch_detail(), train_loss=loss)
+            frame = self._record(detail=probe or self._batch_detail(), train_losses=losses)
             problem = _non_finite(frame)
             if problem:  # the update itself broke the weights; without this the chart would get a NaN
                 self.step_count -= 1  # the weights go back to the iteration before: so does the counter
                 self._diverge(f"after its update {problem}")
             else:
                 self._keep(frame)
+
+    @property
+    def _dead(self) -> np.ndarray | None:
+        """Runs that get no update: a diverged twin (its curve ends where it blew up; the run goes on)."""
+        return np.array([False, True]) if self.twin is not None and self.twin.diverged else None
+
+    def _twin_diverges(self) -> None:
+        """The twin's training loss blew up: its curve ends at its last frame, marked; the run goes on."""
+        twin = self.twin
+        twin.diverged = True
+        twin.frame = replace(twin.frame, diverged=True)
 
     def _diverge(self, what: str):
         """Stop the run at the iteration the counter shows (`step_count`): the next one failed, as `what` says."""
@@ -179,31 +255,33 @@ class Trainer:
         the training streams are untouched): for frames whose batch does not hold it."""
         x, mults = self._x[TRACKED], self.runs.probe_multipliers(0, self.step_count)
         with torch.enable_grad():  # its own loss, backpropagated to each hidden layer
-            logits, pres = self.runs.forward(x[None], mults, keep=True)
+            logits, pres = self.runs.forward(x[None], mults, keep=True, models=self._run)
             grads = torch.autograd.grad(F.cross_entropy(logits[0], self._y[TRACKED:TRACKED + 1]), pres)
         return TrackedDetail(in_batch=False, x=x, mults=mults, pre=[h[0, 0].detach() for h in pres],
                              grad=[g[0, 0] for g in grads], logits=logits[0, 0].detach())
 
-    def _record(self, *, detail: TrackedDetail | None = None, train_loss: float | None = None,
+    def _record(self, *, detail: TrackedDetail | None = None, train_losses: np.ndarray | None = None,
                 diverged: bool = False, message: str = "") -> Frame:
-        """The frame of the current weights. detail: the tracked example's, else a probe pass's;
-        train_loss: the batch's, else (no iteration yet, or diverged) the clean training loss."""
+        """The frame of the current weights (and the twin's Scores, kept with it). detail: the tracked
+        example's, else a probe pass's; train_losses: each run's batch loss, else (no iteration yet, or
+        diverged) the clean training loss."""
         cfg = self.cfg
         factors = layer_multipliers(cfg.input_p, cfg.p, cfg.depth, cfg.mode)  # input, hidden...
         if detail is None:
             detail = self._probe_detail()
-        n = len(self._y)
-        with torch.inference_mode():  # one test-time pass over training and test sets together
-            eval_logits, eval_pres = self.runs.forward(self._x_eval, self.runs.masks.test_mults, keep=True)
-            eval_logits = eval_logits[0]
-            losses = F.cross_entropy(eval_logits, self._y_eval, reduction="none")
-            right = (eval_logits.argmax(1) == self._y_eval).float()
-            clean_train_loss, test_loss, train_acc, test_acc = torch.stack(
-                [losses[:n].mean(), losses[n:].mean(), right[:n].mean(), right[n:].mean()]).tolist()
-            test_output = torch.softmax(eval_logits[TRACKED], 0).numpy()
+        twin = self.twin if self.twin is not None and not self.twin.diverged and not diverged else None
+        with torch.inference_mode():  # one test-time pass over training and test sets together, every run
+            models = None if twin else self._run
+            eval_logits, eval_pres = self.runs.forward(self._x_eval, self.runs.masks.test(models), keep=True,
+                                                       models=models)
+            clean_train_loss, test_loss, train_acc, test_acc = self._scores(eval_logits[0])
+            test_output = torch.softmax(eval_logits[0, TRACKED], 0).numpy()
             test_pre = torch.stack([h[0, TRACKED] for h in eval_pres]).numpy()
-        if train_loss is None:
-            train_loss = clean_train_loss
+            if twin is not None:
+                scores = self._scores(eval_logits[Twin.RUN])
+                loss = scores[0] if train_losses is None else float(train_losses[Twin.RUN])
+                self._twin_scores = Scores(self.step_count, 0.0, loss, *scores)
+        train_loss = clean_train_loss if train_losses is None else float(train_losses[0])
         with torch.no_grad():  # every layer at once: (depth, width) arrays, one conversion each
             pre = torch.stack(detail.pre).numpy()
             grad = torch.stack(detail.grad).numpy()
@@ -225,6 +303,14 @@ class Trainer:
             input_mask=None if detail.mults[0] is None else (detail.mults[0] != 0).numpy(),
             input_scale=factors[0].train, message=message)
 
+    def _scores(self, logits: torch.Tensor) -> list[float]:
+        """One run's clean training loss, test loss, training and test accuracy from its test-time logits over
+        the training and test sets (the same operations for every run: a twin's scores are its own Trainer's)."""
+        n = len(self._y)
+        losses = F.cross_entropy(logits, self._y_eval, reduction="none")
+        right = (logits.argmax(1) == self._y_eval).float()
+        return torch.stack([losses[:n].mean(), losses[n:].mean(), right[:n].mean(), right[n:].mean()]).tolist()
+
     def _keep(self, frame: Frame) -> None:
         self._frame = frame
         if not frame.diverged:
@@ -232,6 +318,13 @@ class Trainer:
                 torch._foreach_copy_(self._verified, self.params)
             self._verified_step = frame.step
         self.history.append(Row.of(frame), pin=frame.diverged)  # the divergence stays on the chart
+        twin = self.twin
+        if twin is not None and not twin.diverged and not frame.diverged:
+            scores = self._twin_scores
+            if blown_up(scores.clean_train_loss) or blown_up(scores.test_loss):
+                self._twin_diverges()
+            else:
+                twin.keep(scores)
 
     # ----------------------------------------------------------------- prediction
     @torch.no_grad()
@@ -245,9 +338,9 @@ class Trainer:
         x = torch.as_tensor(np.asarray(x, dtype=np.float32))
         with self._lock:
             if samples <= 0:
-                logits, _ = self.runs.forward(x, self.runs.masks.test_mults)
+                logits, _ = self.runs.forward(x, self.runs.masks.test(self._run), models=self._run)
                 return torch.softmax(logits[0], 1).numpy()
-            stack = self.runs.mc_probs(x, samples, seed)[:, 0]
+            stack = self.runs.mc_probs(x, samples, seed, models=self._run)[:, 0]
             return stack.mean(0).numpy(), stack.std(0, correction=0).numpy()
 
 

@@ -13,6 +13,7 @@ from dropviz import Config, Trainer
 from dropviz.figures import curves_figure
 from dropviz.figures.curves import MAX_POINTS as CHART_POINTS
 from dropviz.history import KEYS, OLDER, RECENT, History, Row, thin
+from dropviz.live import session as session_module
 from dropviz.live.payload import MAX_POINTS as LIVE_POINTS
 from dropviz.live.payload import curves_payload
 from dropviz.live.session import LiveSession
@@ -171,7 +172,8 @@ def test_a_trainer_records_every_frame_and_keeps_the_bounded_part(small_history)
     assert all(r == {k: getattr(by_step[r["step"]], k) for k in KEYS} for r in history)
 
 
-def test_a_long_play_keeps_memory_bounded_and_both_charts_capped(small_history):
+def test_a_long_play_keeps_memory_bounded_and_both_charts_capped(small_history, monkeypatch):
+    monkeypatch.setattr(session_module, "FRAME_SECONDS", 60.0)  # every frame 25 iterations, however busy the machine
     live = LiveSession(SMALL, speed="25 iterations per frame")
     live.play()
     shown = []

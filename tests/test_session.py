@@ -34,6 +34,46 @@ def test_main_and_twin_step_in_lockstep_and_twin_is_a_plain_p0_run():
     assert live.trainer.frame.test_loss != alone.frame.test_loss  # dropout made a difference
 
 
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_stacking_the_twin_with_the_run_changes_neither(optimizer):
+    """The run and its twin train in one stacked pass; each is, bit for bit, the Trainer of its own config, through
+    live changes of p, input_p and the learning rate (the twin takes the learning rate only)."""
+    cfg = SMALL.replace(optimizer=optimizer, lr=0.01 if optimizer == "adam" else 0.1)
+    live = LiveSession(cfg)
+    run, twin = Trainer(cfg), Trainer(twin_config(cfg))
+    for changes in ({}, {"p": 0.2}, {"lr": cfg.lr / 2, "input_p": 0.1}):
+        if changes:
+            live.apply(live.cfg.replace(**changes))
+            run.update(**changes)
+            twin.update(**{k: v for k, v in changes.items() if k == "lr"})
+        live.step(5)
+        run.step(5)
+        twin.step(5)
+        assert [dict(r) for r in live.trainer.history] == [dict(r) for r in run.history]
+        assert [dict(r) for r in live.twin.history] == [dict(r) for r in twin.history]
+    assert live.twin.cfg == twin_config(live.cfg) and live.twin.cfg.lr == cfg.lr / 2
+    for a, b in zip(weights(live.twin), weights(twin)):
+        assert torch.equal(a, b)
+    assert np.array_equal(live.frame.layers[0].mask, run.frame.layers[0].mask)
+
+
+def test_a_twin_that_blows_up_ends_its_curve_and_the_run_goes_on():
+    live = LiveSession(SMALL)
+    live.step(3)
+    with torch.no_grad():
+        live.trainer.runs.weights[-1][1] *= 1e12  # the twin's output layer only: its loss blows up
+    live.step(4)
+    assert live.twin.diverged and live.twin.frame.diverged and live.twin.step_count == 3
+    assert not live.diverged and live.step_count == 7
+    assert [r["step"] for r in live.twin.history] == [0, 3]  # its curve ends where it was last finite
+    alone = Trainer(SMALL)
+    alone.step(3)
+    alone.step(4)
+    assert live.frame.test_loss == alone.frame.test_loss  # the run is untouched by its twin's fate
+    live.step(2)
+    assert live.step_count == 9 and live.twin.step_count == 3
+
+
 def test_play_frames_returns_each_frame_with_its_twin_frame():
     live = LiveSession(SMALL, speed="2 iterations per frame")
     live.play()

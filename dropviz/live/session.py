@@ -20,7 +20,7 @@ from ..data import Dataset
 from ..figures.boundary import grid
 from ..figures.labels import TWIN
 from ..frame import Frame
-from ..trainer import Trainer
+from ..trainer import Trainer, twin_config  # noqa: F401 - twin_config: the twin's rule, for callers
 from ..upload import Table
 
 MAX_GHOSTS = 3
@@ -95,11 +95,6 @@ def speed_from_query(value) -> tuple[str, str | None]:
 LIVE_FIELDS = tuple(f.name for f in FIELDS if f.live)
 
 
-def twin_config(cfg: Config) -> Config:
-    """The comparison run: same everything, no dropout anywhere."""
-    return cfg.replace(p=0.0, input_p=0.0)
-
-
 class LiveSession:
     def __init__(self, cfg: Config | None = None, speed: str = DEFAULT_SPEED, table: Table | None = None):
         self.table = table  # the visitor's own data file (dropviz/upload.py), held only here; None: cfg.dataset
@@ -122,8 +117,9 @@ class LiveSession:
         self.cfg = cfg
         self.start_cfg = cfg  # with live_changes, what a re-run needs to repeat this run (dropviz/export.py)
         self.live_changes: list[tuple[int, dict]] = []  # (iteration, live settings changed before it)
-        self.trainer = Trainer(cfg, data=self.table.dataset(cfg.data_seed) if self.table else None)
-        self.twin = Trainer(twin_config(cfg), data=self.trainer.data)
+        # the twin trains in the same stacked pass as the run (Trainer(twin=True)): one pass, not two
+        self.trainer = Trainer(cfg, data=self.table.dataset(cfg.data_seed) if self.table else None, twin=True)
+        self.twin = self.trainer.twin
         self.p_changes: list[tuple[int, float]] = []
         self.recent: deque[Frame] = deque([self.trainer.frame], maxlen=RECENT_FRAMES)
         self.message = ""
@@ -171,10 +167,8 @@ class LiveSession:
                 return "new run"
             changes = {name: getattr(cfg, name) for name in LIVE_FIELDS
                        if getattr(cfg, name) != getattr(self.cfg, name)}
-            self.trainer.update(**changes)
+            self.trainer.update(**changes)  # the twin's too: its learning rate
             self.live_changes.append((self.trainer.step_count, changes))
-            if "lr" in changes:
-                self.twin.update(lr=cfg.lr)
             if "p" in changes:
                 self.p_changes.append((self.trainer.step_count, cfg.p))
             self.cfg = cfg
@@ -212,8 +206,6 @@ class LiveSession:
                 self.playing = False
                 return self.trainer.frame
             frame = self.trainer.step(n)
-            if not self.twin.diverged:
-                self.twin.step(n)
             self.recent.append(frame)
             if frame.diverged:
                 self.playing = False

@@ -1,0 +1,94 @@
+"""Server CPU per displayed frame, in process: what a playing live view costs the server apart from Streamlit.
+
+    python bench/frame_cost.py [--frames 300] [--repeats 7] [--speed "3 iterations per frame"]
+
+At default settings it times, in CPU seconds of this process (time.process_time, one PyTorch thread):
+
+- engine: one displayed frame of the run and its p = 0 twin, as LiveSession.pull computes it
+  (the speed's iterations, the last one recorded);
+- payload: the live view's payload of one request's frames (live_payload: the frames, and the loss curves
+  once), and its JSON, divided by the frames in it.
+
+Baseline, in the same process and interleaved with it: the run and its twin as two Trainers stepped one
+after the other, as the live session trained them before they were stacked in one pass. Prints medians
+of --repeats repeats of --frames frames, and ratios. The Streamlit rerun that carries the frames is not in
+here: bench/classroom.py measures the whole server with browsers.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from dropviz import Config, Trainer
+from dropviz.live import live_payload
+from dropviz.live.session import DEFAULT_SPEED, SPEED_BY_NAME, LiveSession
+from dropviz.trainer import twin_config
+
+
+def per_frame(run, frames: int) -> float:
+    """CPU ms per call of run(), over `frames` calls."""
+    start = time.process_time()
+    for _ in range(frames):
+        run()
+    return 1000 * (time.process_time() - start) / frames
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--frames", type=int, default=300)
+    ap.add_argument("--repeats", type=int, default=7)
+    ap.add_argument("--speed", default=DEFAULT_SPEED)
+    args = ap.parse_args()
+    torch.set_num_threads(1)
+    n = SPEED_BY_NAME[args.speed].per_tick
+    cfg = Config()
+    live = LiveSession(cfg, speed=args.speed)
+    main_alone, twin_alone = Trainer(cfg), None
+    twin_alone = Trainer(twin_config(cfg), data=main_alone.data)
+
+    def separate():
+        main_alone.step(n)
+        twin_alone.step(n)
+
+    def stacked():
+        live.step(n)
+
+    live.play()
+    pull = live.frames_per_pull
+    pairs = [live.play_frames(1)[0] for _ in range(pull)]  # one request's frames, as the browser gets them
+    live.pause()
+
+    def payload():  # per frame: a request's payload (its frames and the loss curves once) / its frames
+        live_payload(live, pairs, False, 0)
+
+    def payload_json():
+        json.dumps(live_payload(live, pairs, False, 0))
+
+    cases = {"two trainers (baseline)": (separate, 1), "stacked run + twin": (stacked, 1),
+             "payload": (payload, pull), "payload + JSON": (payload_json, pull)}
+    for run, _ in cases.values():
+        run()  # warm up
+    results = {name: [] for name in cases}
+    for _ in range(args.repeats):
+        for name, (run, frames) in cases.items():  # interleaved: load from other processes hits all alike
+            results[name].append(per_frame(run, args.frames // frames) / frames)
+    med = {name: statistics.median(v) for name, v in results.items()}
+    print(f"default settings ({cfg.depth}x{cfg.width}, n_train {cfg.n_train}, {len(live.data.y_test)} test points), "
+          f"{args.speed}; CPU ms per displayed frame, median of {args.repeats} x {args.frames} frames")
+    for name, ms in med.items():
+        print(f"  {name:<26} {ms:6.2f} ms")
+    base, new = med["two trainers (baseline)"], med["stacked run + twin"]
+    print(f"  engine: stacked / baseline {new / base:.2f}x ({base - new:+.2f} ms a frame saved)")
+    print(f"  engine + payload + JSON: {new + med['payload + JSON']:.2f} ms a frame "
+          f"(baseline {base + med['payload + JSON']:.2f} ms)")
+
+
+if __name__ == "__main__":
+    main()
