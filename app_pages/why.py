@@ -23,7 +23,6 @@ from app_pages.guard import run_page  # noqa: E402
 from dropviz import ensemble  # noqa: E402
 from dropviz import notation as notation_rule  # noqa: E402
 from dropviz.config import Config, literal  # noqa: E402
-from dropviz.figures.boundary import grid  # noqa: E402
 from dropviz.figures.captions import CAPTIONS  # noqa: E402
 from dropviz.figures.download import plot_config  # noqa: E402
 from dropviz.figures.ensemble import average_figure, thinned_figure  # noqa: E402
@@ -48,30 +47,13 @@ CSS = """<style>
 
 
 @st.cache_data(show_spinner="Training the moons run and drawing its thinned networks…", max_entries=8)
-def ensemble_view(cfg: Config, steps: int) -> dict:
-    trainer = ensemble.trained(cfg, steps)
-    grid_x, grid_y, points, extent = grid(trainer.data, GRID)
-    x_test, y_test = trainer.data.x_test, trainer.data.y_test
-    shown = ensemble.ensemble(trainer, points, K)
-    on_test = ensemble.ensemble(trainer, x_test, K)
-    many = ensemble.ensemble(trainer, points, K_MEASURED)
-    many_test = ensemble.ensemble(trainer, x_test, K_MEASURED)
-    return dict(data=trainer.data, grid_x=grid_x, grid_y=grid_y, extent=extent, shown=shown,
-                thinned_acc=[ensemble.accuracy(p, y_test) for p in on_test.probs],
-                acc_average=ensemble.accuracy(on_test.average, y_test),
-                acc_scaled=ensemble.accuracy(on_test.scaled, y_test),
-                gap=ensemble.gap(shown.average, shown.scaled),
-                gap_many=ensemble.gap(many.average, many.scaled),
-                acc_many=ensemble.accuracy(many_test.average, y_test))
+def ensemble_view(cfg: Config, steps: int) -> ensemble.EnsembleStudy:
+    return ensemble.ensemble_study(cfg, steps, K, K_MEASURED, GRID)
 
 
 @st.cache_data(show_spinner="Training the digits run and its p = 0 twin…", max_entries=4)
-def features_view(cfg: Config, steps: int) -> dict:
-    run, twin = ensemble.trained_pair(cfg, steps)
-    digit = run.data.x_test[0]
-    return dict(run=ensemble.features(run), twin=ensemble.features(twin), digit=digit,
-                start=ensemble.features(ensemble.trained(cfg, 0)),
-                thinned=ensemble.input_dropped(run, digit, 5), shape=run.data.image_shape)
+def features_view(cfg: Config, steps: int) -> ensemble.FeaturesStudy:
+    return ensemble.features_study(cfg, steps)
 
 
 def plot(fig, key: str) -> None:
@@ -85,21 +67,21 @@ def ensemble_section(notation: str) -> None:
                              format_func=lambda q: f"{notation_rule.shown(q, notation):g}") or ENSEMBLE_RUN.p
     cfg = ENSEMBLE_RUN.replace(p=p)
     view = ensemble_view(cfg, ENSEMBLE_STEPS)
-    shown, gap, many = view["shown"], view["gap"], view["gap_many"]
+    shown, gap, many = view.shown, view.gap, view.gap_many
     st.caption(f"One run on {cfg.dataset} ({cfg.n_train} noisy training points, {cfg.depth} hidden layers of "
                f"{cfg.width}, {notation_rule.text(p, notation)}, {cfg.optimizer} lr {cfg.lr:g}, seed {cfg.seed}), "
                f"trained {ENSEMBLE_STEPS} iterations; the thinned networks use its weights as they are now.")
-    plot(thinned_figure(view["data"], view["grid_x"], view["grid_y"], shown.probs, shown.kept, view["thinned_acc"],
-                        view["extent"]), "why_thinned")
-    plot(average_figure(view["data"], view["grid_x"], view["grid_y"], shown.average, shown.scaled, view["extent"], K,
-                        view["acc_average"], view["acc_scaled"], gap.disagree), "why_average")
+    plot(thinned_figure(view.data, view.grid_x, view.grid_y, shown.probs, shown.kept, view.thinned_acc, view.extent),
+         "why_thinned")
+    plot(average_figure(view.data, view.grid_x, view.grid_y, shown.average, shown.scaled, view.extent, K,
+                        view.acc_average, view.acc_scaled, gap.disagree), "why_average")
     st.markdown(
         f"**Measured gap.** The average of these {K} thinned networks and the single test-time pass predict "
         f"different classes on {gap.disagree:.1%} of the plane; their probabilities differ by "
         f"{gap.mean_abs:.3f} on average (at most {gap.max_abs:.2f}). Test accuracy: average of {K} "
-        f"{view['acc_average']:.1%}, weight scaling {view['acc_scaled']:.1%}. With {K_MEASURED} thinned networks "
+        f"{view.acc_average:.1%}, weight scaling {view.acc_scaled:.1%}. With {K_MEASURED} thinned networks "
         f"the average is steadier: {many.disagree:.1%} of the plane differs, mean difference {many.mean_abs:.3f}, "
-        f"test accuracy {view['acc_many']:.1%}. Weight scaling is a close, cheap approximation of the ensemble, "
+        f"test accuracy {view.acc_many:.1%}. Weight scaling is a close, cheap approximation of the ensemble, "
         "not the ensemble itself.")
 
 
@@ -107,12 +89,12 @@ def features_section(notation: str) -> None:
     st.header("2 · No co-adaptation: features that work on their own")
     st.markdown(CAPTIONS["coadaptation"])
     view = features_view(FEATURES_RUN, FEATURES_STEPS)
-    run, twin = view["run"], view["twin"]
+    run, twin = view.run, view.twin
     rates = (f"{notation_rule.text(FEATURES_RUN.p, notation)}, "
              f"{notation_rule.text(FEATURES_RUN.input_p, notation, 'input')}")
     plot(features_figure([(f"dropout ({rates})", run), (f"twin ({notation_rule.text(0.0, notation)})", twin)]),
          "why_features")
-    st.markdown(coadaptation_verdict(run, twin, view["start"]))
+    st.markdown(coadaptation_verdict(run, twin, view.start))
     cfg = FEATURES_RUN
     st.caption(f"Both: {cfg.n_train} training digits, one hidden layer of {cfg.width} {cfg.activation} units, "
                f"{cfg.optimizer} lr {cfg.lr:g}, seed {cfg.seed}, {FEATURES_STEPS} iterations; the first 16 units "
@@ -120,7 +102,7 @@ def features_section(notation: str) -> None:
 
     st.subheader("Per layer: how much to drop where")
     st.markdown(CAPTIONS["per_layer"])
-    plot(input_dropout_figure(view["digit"], view["thinned"], view["shape"], FEATURES_RUN.input_p,
+    plot(input_dropout_figure(view.digit, view.thinned, view.shape, FEATURES_RUN.input_p,
                               notation_rule.text(FEATURES_RUN.input_p, notation, "input")), "why_input")
 
 

@@ -17,6 +17,8 @@ import numpy as np
 import torch
 
 from .config import Config
+from .data import Dataset
+from .figures.boundary import grid
 from .trainer import Trainer, twin_config
 
 ENSEMBLE_STREAM = 2  # its masks' stream: apart from training's, the probe passes' (1) and mc_probs' (none)
@@ -150,3 +152,54 @@ def input_dropped(trainer: Trainer, x, k: int, seed: int = 0) -> np.ndarray:
         m = net[0]
         out.append(x if m is None else x * m[0, 0].numpy())
     return np.stack(out)
+
+
+# ---------------------------------------------------------------- the Why page's two studies
+@dataclass(frozen=True)
+class EnsembleStudy:
+    """A trained run's K thinned networks over the plane, and how close the weight-scaled pass is to their average,
+    measured with K and with many more networks."""
+    data: Dataset
+    grid_x: np.ndarray
+    grid_y: np.ndarray
+    extent: tuple
+    shown: Ensemble            # the K networks drawn, over the grid
+    thinned_acc: list[float]   # each of them on the test set
+    acc_average: float         # their average on the test set
+    acc_scaled: float          # the weight-scaled pass on the test set
+    gap: Gap                   # average of K against weight scaling, over the grid
+    gap_many: Gap              # the same with `many` networks
+    acc_many: float            # the average of `many` on the test set
+
+
+def ensemble_study(cfg: Config, steps: int, k: int, many: int, grid_points: int) -> EnsembleStudy:
+    trainer = trained(cfg, steps)
+    grid_x, grid_y, points, extent = grid(trainer.data, grid_points)
+    y_test = trainer.data.y_test
+    shown, on_test = ensemble(trainer, points, k), ensemble(trainer, trainer.data.x_test, k)
+    average_many = ensemble(trainer, points, many)
+    return EnsembleStudy(
+        trainer.data, grid_x, grid_y, extent, shown, [accuracy(p, y_test) for p in on_test.probs],
+        accuracy(on_test.average, y_test), accuracy(on_test.scaled, y_test), gap(shown.average, shown.scaled),
+        gap(average_many.average, average_many.scaled),
+        accuracy(ensemble(trainer, trainer.data.x_test, many).average, y_test))
+
+
+@dataclass(frozen=True)
+class FeaturesStudy:
+    """A digits run's first-layer features beside its p = 0 twin's and their shared start, and one test digit
+    as the run's input dropout thins it."""
+    run: Features
+    twin: Features
+    start: Features
+    digit: np.ndarray
+    thinned: np.ndarray  # (k, n_inputs)
+    shape: tuple
+
+
+def features_study(cfg: Config, steps: int, k: int = 5) -> FeaturesStudy:
+    run, twin = trained_pair(cfg, steps)
+    digit = run.data.x_test[0]
+    return FeaturesStudy(features(run), features(twin), features(trained(cfg, 0)), digit,
+                         input_dropped(run, digit, k), run.data.image_shape)
+
