@@ -91,25 +91,26 @@ class BatchedTrainer:
     @torch.no_grad()
     def logits(self, x) -> torch.Tensor:
         """Test-time logits (M, N, C): nothing dropped; classic mode scales by the keep probability."""
-        x = torch.as_tensor(np.asarray(x, dtype=np.float32))
+        x = x if isinstance(x, torch.Tensor) else torch.as_tensor(np.asarray(x, dtype=np.float32))
         return self.runs.forward(x, self.runs.masks.test_mults)[0]
 
     @torch.no_grad()
-    def evaluate(self) -> dict[str, np.ndarray]:
-        """Test-time loss and accuracy per model, on the whole training set and on the test set.
+    def scores(self, x, y) -> tuple[np.ndarray, np.ndarray]:
+        """Test-time loss and accuracy per model on the points x with targets y. A regression set's loss is the
+        mean squared error, and its accuracy NaN: it has no classes."""
+        logits, y = self.logits(x), torch.as_tensor(y)
+        if self.data.regression:
+            return (logits[:, :, 0] - y).square().mean(1).numpy(), np.full(self.n_models, np.nan, dtype=np.float32)
+        loss = F.cross_entropy(logits.flatten(0, 1), y.repeat(self.n_models), reduction="none")
+        return loss.view(self.n_models, -1).mean(1).numpy(), (logits.argmax(2) == y).float().mean(1).numpy()
 
-        Diverged models get NaN. A regression set's loss is the mean squared error, and its accuracy
-        NaN: it has no classes."""
+    @torch.no_grad()
+    def evaluate(self) -> dict[str, np.ndarray]:
+        """Test-time loss and accuracy per model (`scores`), on the whole training set and on the test set.
+        Diverged models get NaN."""
         out = {}
         for name, x, y in (("train", self.runs.x, self.runs.y), ("test", self._xs, self._ys)):
-            logits = self.runs.forward(x, self.runs.masks.test_mults)[0]
-            if self.data.regression:
-                out[f"{name}_loss"] = (logits[:, :, 0] - y).square().mean(1).numpy()
-                out[f"{name}_acc"] = np.full(self.n_models, np.nan, dtype=np.float32)
-                continue
-            out[f"{name}_loss"] = F.cross_entropy(
-                logits.flatten(0, 1), y.repeat(self.n_models), reduction="none").view(self.n_models, -1).mean(1).numpy()
-            out[f"{name}_acc"] = (logits.argmax(2) == y).float().mean(1).numpy()
+            out[f"{name}_loss"], out[f"{name}_acc"] = self.scores(x, y)
         for values in out.values():
             values[self.diverged] = np.nan
         return out

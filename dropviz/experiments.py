@@ -21,7 +21,6 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 import torch
-import torch.nn.functional as F
 
 from .batched import BatchedTrainer, shared_key
 from .config import DIGITS_MAX_TRAIN, FIELD, RUN_FIELD, Config
@@ -103,12 +102,6 @@ class EarlyStop:
         return cls(x_val, y_val, every, PATIENCE * every)
 
 
-def _loss_acc(logits: torch.Tensor, y: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
-    m = logits.shape[0]
-    loss = F.cross_entropy(logits.flatten(0, 1), y.repeat(m), reduction="none").view(m, -1).mean(1)
-    return loss.numpy(), (logits.argmax(2) == y).float().mean(1).numpy()
-
-
 class _Stopper:
     """The early-stopping state of one batched group."""
     def __init__(self, stop: EarlyStop, m: int):
@@ -120,7 +113,7 @@ class _Stopper:
 
     def check(self, trainer: BatchedTrainer) -> None:
         ev = trainer.evaluate()
-        val_loss, val_acc = _loss_acc(trainer.logits(self.stop.x_val), self.y)
+        val_loss, val_acc = trainer.scores(self.stop.x_val, self.y)
         step = trainer.step_count
         for j in np.flatnonzero(~self.ended):
             if trainer.diverged[j]:
