@@ -27,10 +27,23 @@ def principal_axes(x_train: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndar
     return mean, axes, share
 
 
+_AXES: dict[int, tuple] = {}  # id of a training set -> (the set, its principal_axes): one SVD per data set
+
+
+def _axes_of(x_train: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """principal_axes of a data set's training points, computed once: the panel redraws while a run plays."""
+    cached = _AXES.get(id(x_train))
+    if cached is None or cached[0] is not x_train:
+        if len(_AXES) >= 8:
+            _AXES.clear()
+        cached = _AXES[id(x_train)] = (x_train, principal_axes(np.asarray(x_train, float)))
+    return cached[1]
+
+
 def projection_figure(data: Dataset, test_probs, frame: Frame, classes=None, height: int = 600) -> go.Figure:
     """Test points on the first two principal components: fill = predicted class, a cross where it is wrong."""
     classes = list(classes) if classes is not None else [str(c) for c in range(data.n_classes)]
-    mean, axes, share = principal_axes(np.asarray(data.x_train, float))
+    mean, axes, share = _axes_of(data.x_train)
     xy = (np.asarray(data.x_test, float) - mean) @ axes.T
     predicted = np.asarray(test_probs).argmax(1)
     traces = []
