@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from dropviz import notation as notation_rule
 from dropviz.figures.download import plot_config
 from dropviz.figures.uncertainty import uncertainty_figure
 from dropviz.uncertainty import SETTINGS, Predictive, predictive
@@ -23,11 +24,14 @@ def _result(p: float) -> Predictive:
     return predictive(SETTINGS.replace(p=p))
 
 
-def section() -> None:
+def section(notation: str = notation_rule.DROP) -> None:
+    """notation: how p is written (dropviz.notation); the slider always holds the drop probability."""
     st.header("3 · Monte-Carlo dropout as approximate Bayesian inference")
-    p = st.select_slider("p: drop probability of the hidden neurons", P_CHOICES, value=SETTINGS.p,
-                         key="w_uncertainty_p", help="Each choice trains its own network once (a few seconds).")
-    with st.spinner(f"Training a network with p = {p:g} on 40 points and taking 100 passes…"):
+    p = st.select_slider(notation_rule.title(notation), P_CHOICES, value=SETTINGS.p, key="w_uncertainty_p",
+                         format_func=lambda q: f"{notation_rule.shown(q, notation):g}",
+                         help="Each choice trains its own network once (a few seconds).")
+    with st.spinner(f"Training a network with {notation_rule.text(p, notation)} on 40 points and taking 100 "
+                    "passes…"):
         result = _result(p)
-    st.plotly_chart(uncertainty_figure(result), config=plot_config("uncertainty"), width="stretch")
+    st.plotly_chart(uncertainty_figure(result, notation=notation), config=plot_config("uncertainty"), width="stretch")
     st.caption(CAPTION)

@@ -130,7 +130,7 @@ def main() -> None:
     st.caption(CAPTIONS["notation"])
     ensemble_section(notation)
     features_section(notation)
-    uncertainty.section()
+    uncertainty.section(notation)
     st.caption(CAPTIONS["when"] + " " + CAPTIONS["where"])
 
 

@@ -65,5 +65,8 @@ def test_the_monte_carlo_spread_is_larger_in_the_gap_than_on_the_data():
     np.testing.assert_array_equal(result.std, again.std)  # seeded: the same numbers each time
     fig = uncertainty_figure(result)
     assert f"{result.std_in_gap:.3f}" in fig.layout.title.subtitle.text
+    assert f"(p = {result.p:g})" in fig.layout.title.subtitle.text
+    retain = uncertainty_figure(result, notation="retain").layout.title.subtitle.text
+    assert f"(retain = {1 - result.p:g})" in retain
     band = fig.data[0]
     np.testing.assert_allclose(np.asarray(band.y)[:len(result.x)], result.mean + 2 * result.std, rtol=1e-6)

@@ -35,6 +35,8 @@ def test_why_page_in_the_papers_notation_and_a_bad_value():
     control = at.segmented_control(key="why_p")
     assert control.label == N.title("retain") and control.format_func(0.2) == "0.8"
     assert any("retain = 0.5" in c.value for c in at.caption)
+    mc = at.select_slider(key="w_uncertainty_p")  # the MC dropout section reads the same way
+    assert mc.label == N.title("retain") and mc.format_func(0.2) == "0.8"
     assert at.query_params["notation"] == "retain"
     bad = why(notation="1")
     assert not bad.exception

@@ -5,6 +5,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from .. import notation as notation_rule
 from ..data import GAP
 from ..uncertainty import Predictive
 from .experiments import _layout
@@ -14,7 +15,7 @@ BAND = "rgba(27,99,181,0.20)"   # TRAIN, translucent: mean ± 2 std
 GAP_FILL = "rgba(0,0,0,0.06)"
 
 
-def uncertainty_figure(result: Predictive, height: int = 620) -> go.Figure:
+def uncertainty_figure(result: Predictive, height: int = 620, notation: str = notation_rule.DROP) -> go.Figure:
     """Top: the T passes' mean ± 2 std over x, sin(x), the training points, the gap shaded.
     Bottom: the std alone, so its size in the gap, on the data and beyond reads directly."""
     x, mean, std = result.x, result.mean, result.std
@@ -39,6 +40,6 @@ def uncertainty_figure(result: Predictive, height: int = 620) -> go.Figure:
     fig.update_yaxes(title_text="output y", row=1, col=1)
     fig.update_yaxes(title_text="std", rangemode="tozero", row=2, col=1)
     fig.update_xaxes(title_text="x", row=2, col=1)
-    subtitle = (f"{result.passes} passes with dropout on (p = {result.p:g}); std in the gap "
+    subtitle = (f"{result.passes} passes with dropout on ({notation_rule.text(result.p, notation)}); std in the gap "
                 f"{result.std_in_gap:.3f}, on the data {result.std_on_data:.3f}, beyond it {result.std_beyond:.3f}")
     return _layout(fig, "Monte-Carlo dropout: a spread, not just a prediction", height, subtitle, subplot_lines=0)
