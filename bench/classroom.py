@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "bench"))
 from fps import WATCH, cpu_seconds  # noqa: E402
-from test_browser import CHROMIUM, CHROMIUM_ARGS, COUNTER, _free_port, start_app, stop_app  # noqa: E402
+from test_browser import CHROMIUM, CHROMIUM_ARGS, COUNTER, STEP, _free_port, start_app, stop_app  # noqa: E402
 
 CAVEAT = ("On this {cores}-core machine the browsers share the CPU with the server, so frames/s is lower "
           "than on students' own laptops. The server's ms per frame is the figure that carries over to a "
@@ -127,6 +127,22 @@ def measure(browser, proc, port: int, n: int, seconds: float, warmup: float, vie
                 health_median=statistics.median(sampler.health))
 
 
+def play(page) -> None:
+    """Press the presenter view's Play once the page is ready, and check that the counter moves.
+
+    Ready as the browser tests' _present waits for it: the counter, a Plotly panel and 1.5 s (the keyboard
+    element mounted, the window size reported). The button is clicked inside the page (dispatch_event):
+    Streamlit's header may lie over the top bar, and a key pressed before the keyboard element mounts is lost.
+    """
+    page.wait_for_function(f"({COUNTER})() !== null", timeout=120_000)
+    page.locator(".js-plotly-plot").first.wait_for(timeout=120_000)
+    page.wait_for_timeout(1500)
+    page.evaluate(WATCH)
+    start = page.evaluate(STEP)
+    page.get_by_role("button", name="▶ Play").dispatch_event("click")
+    page.wait_for_function(f"{STEP} >= {start + 5}", timeout=60_000)
+
+
 def measure_followers(browser, proc, port: int, counts: list[int], seconds: float, warmup: float, viewport) -> list:
     """A teacher playing with K followers, for each K; the teacher alone first (the baseline)."""
     import re
@@ -134,8 +150,7 @@ def measure_followers(browser, proc, port: int, counts: list[int], seconds: floa
     teacher.goto(f"http://127.0.0.1:{port}/?present=1")
     teacher.get_by_text("Class code:").wait_for(timeout=120_000)
     code = re.search(r"Class code: ([A-Z0-9]+)", teacher.locator(".st-key-stage_help").inner_text()).group(1)
-    teacher.evaluate(WATCH)
-    teacher.keyboard.press(" ")
+    play(teacher)
     time.sleep(warmup)
     state = "[window.__bench.draws, performance.now()]"
 
