@@ -4,6 +4,9 @@ The teacher's page publishes every frame its live view is sent (the payload's fr
 a follower's page takes the ones it has not shown yet. A follower trains nothing and builds no frame:
 its cost is one light rerun every FOLLOW_SECONDS, whatever the number of frames in it. No Streamlit here.
 
+A lesson's class (app_pages/lesson.py) is one class for the teacher's whole session: each step has its own
+run, and show_step points the class at the step shown, with its heading and panel, for followers to follow.
+
 The register holds classes weakly: a class lives as long as its teacher's page state holds it, so a
 teacher's session that ends takes its class (and its run) with it; followers then find no class.
 """
@@ -39,7 +42,29 @@ class Broadcast:
     playing: bool = False
     published: int = 0  # frames published so far (the last one's number)
     figures: dict = field(default_factory=dict)  # Plotly figures, built once for all followers (LivePage.figure)
+    step: str = ""   # a lesson's step as followers see it ("Step 3 of 10: ..."); "" for the presenter view
+    panel: str = ""  # the step's detail panel, which followers show until they pick another; "" for none
+    _step_figures: dict = field(default_factory=dict)  # per step, its figures (each step's run has its own)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def show_step(self, live: LiveSession, step: str, panel: str) -> None:
+        """The teacher's lesson shows `step` (its heading), played by its own run `live`, with `panel`. On a
+        change, the frames of the step left are dropped: followers go on from the new step's frames."""
+        with self._lock:
+            if live is self.live and step == self.step and panel == self.panel:
+                return
+            self.live, self.step, self.panel = live, step, panel
+            self.frames.clear()
+            self.figures = self._step_figures.setdefault(step, {})
+
+    def catch_up(self, page) -> bool:
+        """Point a follower's page (a LivePage) at the run the class shows now; True if it was another one
+        (the teacher moved to another step: the follower's whole page follows)."""
+        with self._lock:
+            if page.live is self.live:
+                return False
+            page.live, page.figures = self.live, self.figures
+            return True
 
     def publish(self, payload: dict, playing: bool) -> None:
         """What the teacher's live view was just sent: its frames (in order), loss curves and speed."""
@@ -82,4 +107,4 @@ def code_problem(raw: str) -> str:
     if CODE.fullmatch(raw):
         return ""
     return (f"follow='{shown(raw, 12, quote=False)}' is not a class code: it is 4 to 6 capital letters or digits, "
-            "as the teacher's presenter view shows it (Class code: ABCD)")
+            "as the teacher's presenter view or lesson shows it (Class code: ABCD)")
