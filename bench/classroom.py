@@ -185,6 +185,77 @@ def measure_followers(browser, proc, port: int, counts: list[int], seconds: floa
     return [1000 * own, rows]
 
 
+def follower_script(frames_per_rerun: int, figure_panels: bool) -> None:
+    """One run of a follower's page parts, in a real script run (AppTest): the teacher publishes
+    `frames_per_rerun` frames (built as its live view builds them, not timed), then follower_view (the live
+    fragment's work) and one detail panel are timed; the times go to st.session_state["times"].
+    figure_panels: the panel is handed to st.plotly_chart as a go.Figure built once, not as a dict that
+    Streamlit validates into a Figure on every draw (a proposed change to app_pages/stage.py's sized)."""
+    import time
+
+    import plotly.graph_objects as go
+    import streamlit as st
+
+    from app_pages import stage
+    from dropviz.live import LivePage, LiveSession, classroom, live_payload
+    if "teacher" not in st.session_state:
+        teacher = LiveSession()
+        teacher.play()
+        broadcast = classroom.open_class(teacher)
+        st.session_state.update(teacher=teacher, broadcast=broadcast, times={"live": [], "panel": []},
+                                follower=LivePage(teacher, present=True, follow=broadcast.code,
+                                                  figures=broadcast.figures))
+    teacher, broadcast, times = st.session_state.teacher, st.session_state.broadcast, st.session_state.times
+    state = st.session_state.follower
+    state.full_run()  # a new epoch, as each timer rerun of a real follower is not: it resends one frame more
+    pairs = []
+    while len(pairs) < frames_per_rerun:
+        pairs += teacher.pull()
+    payload = live_payload(teacher, pairs[:frames_per_rerun], False, 1, max_neurons=stage.MAX_NEURONS)
+    broadcast.publish(payload, True)
+    if figure_panels and not getattr(stage.sized, "as_figure", False):
+        sized, cache = stage.sized, {}
+
+        def as_figure(fig, *args):
+            out = sized(fig, *args)
+            if id(out) not in cache:
+                cache.clear()
+                cache[id(out)] = (out, go.Figure(out))
+            return cache[id(out)][1]
+        as_figure.as_figure = True
+        stage.sized = as_figure
+    t0 = time.perf_counter()
+    stage.follower_view(state, True)
+    t1 = time.perf_counter()
+    stage._panel(state, "boundary", False)
+    t2 = time.perf_counter()
+    times["live"].append(t1 - t0)
+    times["panel"].append(t2 - t1)
+
+
+def in_process(fps: float, follow_seconds: list[float], reruns: int) -> None:
+    """A follower's server CPU per displayed frame, from its two parts timed in process: the live fragment
+    (every FOLLOW_SECONDS, carrying fps x FOLLOW_SECONDS frames) and the detail panel (every PANELS_EVERY s).
+    Streamlit's own cost of a fragment rerun (starting it, sending its messages) is not in these times."""
+    from streamlit.testing.v1 import AppTest
+
+    from app_pages.stage import PANELS_EVERY
+    print(f"in process: a teacher at {fps:g} frames/s, medians of {reruns} reruns after 3 warm-up runs")
+    print(f"{'FOLLOW_SECONDS':>14} {'panel as':>9} {'live rerun ms':>13} {'panel ms':>9} "
+          f"{'ms per follower frame':>21}")
+    for panels in (False, True):
+        for seconds in follow_seconds:
+            frames = max(1, round(fps * seconds))
+            at = AppTest.from_function(follower_script, args=(frames, panels), default_timeout=60)
+            for _ in range(reruns + 3):
+                at.run()
+            assert not at.exception, at.exception
+            times = {k: v[3:] for k, v in at.session_state["times"].items()}
+            live, panel = 1000 * statistics.median(times["live"]), 1000 * statistics.median(times["panel"])
+            per_frame = live / frames + panel / (fps * PANELS_EVERY)
+            print(f"{seconds:14g} {'Figure' if panels else 'dict':>9} {live:13.2f} {panel:9.2f} {per_frame:21.3f}")
+
+
 def table(rows: list[dict]) -> None:
     base = rows[0]["ms_per_frame"]
     print(f"{'sessions':>8} {'frames/s min':>12} {'median':>7} {'server cores':>12} {'ms/frame':>9} "
@@ -201,7 +272,16 @@ def main() -> None:
     ap.add_argument("--warmup", type=float, default=3, help="seconds of play before each window")
     ap.add_argument("--viewport", default="1920x1080", help="each page's size (smaller: cheaper browsers)")
     ap.add_argument("--followers", default="4,8,16", help="comma list of followers of one teacher ('' for none)")
+    ap.add_argument("--in-process", action="store_true",
+                    help="time a follower's live fragment and panel in process instead (no server, no browser)")
+    ap.add_argument("--follow-seconds", default="0.5,1.0",
+                    help="with --in-process: the follower's rerun intervals to compare (comma list)")
+    ap.add_argument("--fps", type=float, default=25, help="with --in-process: the teacher's frames/s")
     args = ap.parse_args()
+    if args.in_process:
+        sys.path.insert(0, str(ROOT))
+        in_process(args.fps, [float(v) for v in args.follow_seconds.split(",")], 30)
+        return
     counts = [int(s) for s in args.sessions.split(",")]
     viewport = tuple(int(v) for v in args.viewport.split("x"))
     from playwright.sync_api import sync_playwright
