@@ -26,7 +26,11 @@ ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # capitals and digits, without 0/
 CODE_LENGTH = 4
 CODE = re.compile(r"[A-Z0-9]{4,6}")  # what a class code may look like (a link may carry one of 4-6)
 KEEP = 250  # frames kept for followers: 10 s at 25 frames/s, more than any follower is behind
-FOLLOW_SECONDS = 0.5  # a follower's page asks for new frames this often; it shows them one interval apart
+# A follower's page asks for new frames this often and shows them one interval apart, so it lags the teacher by
+# one to two intervals. A rerun costs Streamlit ~4.4 ms for 12 frames and ~6.1 ms for 25 (its JSON, hashing and
+# checks of the payload; medians in process, bench/classroom.py --in-process): 1 s instead of 0.5 s takes the live
+# view's share of a follower's server time from 0.37 to 0.24 ms per frame at 25 frames/s.
+FOLLOW_SECONDS = 1.0
 _CLASSES: weakref.WeakValueDictionary[str, Broadcast] = weakref.WeakValueDictionary()
 _LOCK = threading.Lock()
 
