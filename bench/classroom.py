@@ -256,6 +256,53 @@ def in_process(fps: float, follow_seconds: list[float], reruns: int) -> None:
             print(f"{seconds:14g} {'Figure' if panels else 'dict':>9} {live:13.2f} {panel:9.2f} {per_frame:21.3f}")
 
 
+def loop_lag(runs: list[int], seconds: float, switch: float | None) -> None:
+    """What the health check waits for, without a browser: the lag of an asyncio event loop (the thread that
+    answers GET /_stcore/health) while `runs` sessions train in threads as Play asks them to (LiveSession.pull,
+    at most 1/PULL_SECONDS requests a second each, through the same _SLOTS as the server). The lag is how late a
+    50 ms sleep of the loop wakes: the loop needs the GIL, which Python hands between threads every
+    sys.getswitchinterval() s (`switch` sets it)."""
+    import asyncio
+
+    from dropviz.live import LiveSession
+    from dropviz.live.session import PULL_SECONDS
+    if switch is not None:
+        sys.setswitchinterval(switch)
+    print(f"event-loop lag while N runs train in threads (switch interval {sys.getswitchinterval() * 1000:g} ms, "
+          f"{seconds:g} s each, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f})")
+    print(f"{'runs':>5} {'lag median ms':>13} {'lag worst ms':>12} {'frames/s per run':>16} {'process cores':>13}")
+    for n in runs:
+        stop, frames = threading.Event(), [0] * n
+
+        def train(i: int, stop=stop, frames=frames) -> None:
+            live = LiveSession()
+            live.play()
+            while not stop.is_set():
+                t0 = time.perf_counter()
+                frames[i] += len(live.pull())
+                stop.wait(max(0.0, PULL_SECONDS - (time.perf_counter() - t0)))
+        threads = [threading.Thread(target=train, args=(i,), daemon=True) for i in range(n)]
+        for t in threads:
+            t.start()
+        time.sleep(1.0)  # past the first frames' warm-up
+
+        async def watch() -> list[float]:
+            lags, end = [], time.perf_counter() + seconds
+            while time.perf_counter() < end:
+                t0 = time.perf_counter()
+                await asyncio.sleep(0.05)
+                lags.append(time.perf_counter() - t0 - 0.05)
+            return lags
+        f0, c0, t0 = sum(frames), time.process_time(), time.perf_counter()
+        lags = asyncio.run(watch())
+        fps = (sum(frames) - f0) / (time.perf_counter() - t0) / max(1, n)
+        cores = (time.process_time() - c0) / (time.perf_counter() - t0)
+        stop.set()
+        for t in threads:
+            t.join()
+        print(f"{n:5d} {1000 * statistics.median(lags):13.1f} {1000 * max(lags):12.1f} {fps:16.1f} {cores:13.2f}")
+
+
 def table(rows: list[dict]) -> None:
     base = rows[0]["ms_per_frame"]
     print(f"{'sessions':>8} {'frames/s min':>12} {'median':>7} {'server cores':>12} {'ms/frame':>9} "
@@ -277,7 +324,15 @@ def main() -> None:
     ap.add_argument("--follow-seconds", default="0.5,1.0",
                     help="with --in-process: the follower's rerun intervals to compare (comma list)")
     ap.add_argument("--fps", type=float, default=25, help="with --in-process: the teacher's frames/s")
+    ap.add_argument("--loop-lag", default="", help="comma list of training runs: measure the event loop's lag "
+                                                    "in process while they train (no server, no browser)")
+    ap.add_argument("--switch-ms", type=float, default=None, help="with --loop-lag: sys.setswitchinterval, in ms")
     args = ap.parse_args()
+    if args.loop_lag:
+        sys.path.insert(0, str(ROOT))
+        loop_lag([int(v) for v in args.loop_lag.split(",")], args.seconds,
+                 None if args.switch_ms is None else args.switch_ms / 1000)
+        return
     if args.in_process:
         sys.path.insert(0, str(ROOT))
         in_process(args.fps, [float(v) for v in args.follow_seconds.split(",")], 30)
