@@ -303,6 +303,47 @@ def loop_lag(runs: list[int], seconds: float, switch: float | None) -> None:
         print(f"{n:5d} {1000 * statistics.median(lags):13.1f} {1000 * max(lags):12.1f} {fps:16.1f} {cores:13.2f}")
 
 
+def measure_paused_class(browser, proc, port: int, k: int, seconds: float, viewport) -> None:
+    """A follower's fixed cost on the real server, whatever the browsers' frame rate: a paused teacher with 0
+    and then k followers. Each follower still reruns its live view every FOLLOW_SECONDS (sending the frame on
+    screen again) and its panel every PANELS_EVERY, so (CPU with k - CPU with 0) / k is one follower's
+    server time per second, its Streamlit overhead included; the browsers, with nothing to animate, hardly
+    load the machine. Measured twice, alternating, and the medians printed."""
+    import re
+    teacher = new_page(browser, viewport)
+    teacher.goto(f"http://127.0.0.1:{port}/?present=1")
+    teacher.get_by_text("Class code:").wait_for(timeout=120_000)
+    code = re.search(r"Class code: ([A-Z0-9]+)", teacher.locator(".st-key-stage_help").inner_text()).group(1)
+    followers = []
+
+    def cores() -> float:
+        c0, t0 = cpu_seconds(proc.pid), time.perf_counter()
+        time.sleep(seconds)
+        return (cpu_seconds(proc.pid) - c0) / (time.perf_counter() - t0)
+    alone, with_k = [], []
+    try:
+        for _ in range(2):
+            alone.append(cores())
+            while len(followers) < k:
+                page = new_page(browser, viewport)
+                page.goto(f"http://127.0.0.1:{port}/?follow={code}")
+                page.wait_for_function(f"({COUNTER})() !== null", timeout=120_000)
+                page.locator(".js-plotly-plot").first.wait_for(timeout=120_000)
+                followers.append(page)
+            time.sleep(3)
+            with_k.append(cores())
+            for page in followers:
+                page.close()
+            followers = []
+            time.sleep(3)
+    finally:
+        for page in [teacher, *followers]:
+            page.close()
+    a, w = statistics.median(alone), statistics.median(with_k)
+    print(f"paused class: server {a:.3f} cores alone, {w:.3f} with {k} followers (medians of {alone} and {with_k}): "
+          f"{1000 * (w - a) / k:.2f} ms of server CPU per follower per second")
+
+
 def table(rows: list[dict]) -> None:
     base = rows[0]["ms_per_frame"]
     print(f"{'sessions':>8} {'frames/s min':>12} {'median':>7} {'server cores':>12} {'ms/frame':>9} "
@@ -324,6 +365,8 @@ def main() -> None:
     ap.add_argument("--follow-seconds", default="0.5,1.0",
                     help="with --in-process: the follower's rerun intervals to compare (comma list)")
     ap.add_argument("--fps", type=float, default=25, help="with --in-process: the teacher's frames/s")
+    ap.add_argument("--paused-followers", type=int, default=0,
+                    help="instead: a paused teacher with 0, then this many followers (a follower's fixed cost)")
     ap.add_argument("--loop-lag", default="", help="comma list of training runs: measure the event loop's lag "
                                                     "in process while they train (no server, no browser)")
     ap.add_argument("--switch-ms", type=float, default=None, help="with --loop-lag: sys.setswitchinterval, in ms")
@@ -350,15 +393,19 @@ def main() -> None:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             open_session(browser, port).close()  # the first visitor pays the imports
             print(f"server resident memory after the first visit: {rss_mb(proc.pid):.0f} MB", flush=True)
+            if args.paused_followers:
+                measure_paused_class(browser, proc, port, args.paused_followers, args.seconds, viewport)
+                counts = []
             for n in counts:
                 rows.append(measure(browser, proc, port, n, args.seconds, args.warmup, viewport))
                 print(f"  {n} sessions measured", flush=True)
-            ks = [int(k) for k in args.followers.split(",") if k.strip()]
+            ks = [int(k) for k in args.followers.split(",") if k.strip()] if counts else []
             follow = measure_followers(browser, proc, port, ks, args.seconds, args.warmup, viewport) if ks else None
             browser.close()
     finally:
         stop_app(proc)
-    table(rows)
+    if rows:
+        table(rows)
     if follow:
         own, frows = follow
         print(f"\nteacher alone: {own:.1f} ms of server CPU per frame (baseline)")
