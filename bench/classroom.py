@@ -20,7 +20,13 @@ lecturer's laptop (cores needed = ms per frame x frames/s x sessions / 1000).
 Then a teacher (the presenter view, playing) with K followers (`/?follow=CODE`, K from --followers):
 frames/s of the teacher and of each follower, and the server CPU the followers add per frame they
 display: (CPU with K followers - the teacher's own CPU per frame x the teacher's frames) / the
-followers' frames, the teacher's own cost measured alone just before, in the same run.
+followers' frames, the teacher's own cost measured alone just before, in the same run. On a loaded 2-core
+machine the browsers get ~1 frame/s and these per-frame figures mostly measure fixed costs; three modes
+measure without that dependence:
+
+    --paused-followers K  a paused teacher with 0 and then K followers: one follower's server CPU per second
+    --in-process          a follower's live view and panel timed in real script runs (AppTest), per frame
+    --loop-lag 0,2,4,8    the event loop's lag (what the health check waits for) while N runs train in threads
 """
 from __future__ import annotations
 
@@ -127,6 +133,25 @@ def measure(browser, proc, port: int, n: int, seconds: float, warmup: float, vie
                 health_median=statistics.median(sampler.health))
 
 
+def open_teacher(browser, port: int, viewport):
+    """The presenter view, which opens a class: the page and its class code."""
+    import re
+    teacher = new_page(browser, viewport)
+    teacher.goto(f"http://127.0.0.1:{port}/?present=1")
+    teacher.get_by_text("Class code:").wait_for(timeout=120_000)
+    return teacher, re.search(r"Class code: ([A-Z0-9]+)", teacher.locator(".st-key-stage_help").inner_text()).group(1)
+
+
+def open_follower(browser, port: int, code: str, viewport):
+    """A student following the class: its page once the live view and the panel are drawn, frames counted."""
+    page = new_page(browser, viewport)
+    page.goto(f"http://127.0.0.1:{port}/?follow={code}")
+    page.wait_for_function(f"({COUNTER})() !== null", timeout=120_000)
+    page.locator(".js-plotly-plot").first.wait_for(timeout=120_000)
+    page.evaluate(WATCH)
+    return page
+
+
 def play(page) -> None:
     """Press the presenter view's Play once the page is ready, and check that the counter moves.
 
@@ -145,11 +170,7 @@ def play(page) -> None:
 
 def measure_followers(browser, proc, port: int, counts: list[int], seconds: float, warmup: float, viewport) -> list:
     """A teacher playing with K followers, for each K; the teacher alone first (the baseline)."""
-    import re
-    teacher = new_page(browser, viewport)
-    teacher.goto(f"http://127.0.0.1:{port}/?present=1")
-    teacher.get_by_text("Class code:").wait_for(timeout=120_000)
-    code = re.search(r"Class code: ([A-Z0-9]+)", teacher.locator(".st-key-stage_help").inner_text()).group(1)
+    teacher, code = open_teacher(browser, port, viewport)
     play(teacher)
     time.sleep(warmup)
     state = "[window.__bench.draws, performance.now()]"
@@ -168,11 +189,7 @@ def measure_followers(browser, proc, port: int, counts: list[int], seconds: floa
     try:
         for k in counts:
             while len(followers) < k:
-                page = new_page(browser, viewport)
-                page.goto(f"http://127.0.0.1:{port}/?follow={code}")
-                page.wait_for_function(f"({COUNTER})() !== null", timeout=120_000)
-                page.evaluate(WATCH)
-                followers.append(page)
+                followers.append(open_follower(browser, port, code, viewport))
             time.sleep(warmup)
             cpu, frames, fps = window([teacher, *followers])
             extra = cpu - own * frames[0]
@@ -309,11 +326,7 @@ def measure_paused_class(browser, proc, port: int, k: int, seconds: float, viewp
     screen again) and its panel every PANELS_EVERY, so (CPU with k - CPU with 0) / k is one follower's
     server time per second, its Streamlit overhead included; the browsers, with nothing to animate, hardly
     load the machine. Measured twice, alternating, and the medians printed."""
-    import re
-    teacher = new_page(browser, viewport)
-    teacher.goto(f"http://127.0.0.1:{port}/?present=1")
-    teacher.get_by_text("Class code:").wait_for(timeout=120_000)
-    code = re.search(r"Class code: ([A-Z0-9]+)", teacher.locator(".st-key-stage_help").inner_text()).group(1)
+    teacher, code = open_teacher(browser, port, viewport)
     followers = []
 
     def cores() -> float:
@@ -325,11 +338,7 @@ def measure_paused_class(browser, proc, port: int, k: int, seconds: float, viewp
         for _ in range(2):
             alone.append(cores())
             while len(followers) < k:
-                page = new_page(browser, viewport)
-                page.goto(f"http://127.0.0.1:{port}/?follow={code}")
-                page.wait_for_function(f"({COUNTER})() !== null", timeout=120_000)
-                page.locator(".js-plotly-plot").first.wait_for(timeout=120_000)
-                followers.append(page)
+                followers.append(open_follower(browser, port, code, viewport))
             time.sleep(3)
             with_k.append(cores())
             for page in followers:
@@ -340,8 +349,9 @@ def measure_paused_class(browser, proc, port: int, k: int, seconds: float, viewp
         for page in [teacher, *followers]:
             page.close()
     a, w = statistics.median(alone), statistics.median(with_k)
-    print(f"paused class: server {a:.3f} cores alone, {w:.3f} with {k} followers (medians of {alone} and {with_k}): "
-          f"{1000 * (w - a) / k:.2f} ms of server CPU per follower per second")
+    listed = [", ".join(f"{c:.3f}" for c in cs) for cs in (alone, with_k)]
+    print(f"paused class: server {a:.3f} cores alone, {w:.3f} with {k} followers (medians of {listed[0]} and "
+          f"{listed[1]}): {1000 * (w - a) / k:.2f} ms of server CPU per follower per second")
 
 
 def table(rows: list[dict]) -> None:
