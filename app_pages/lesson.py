@@ -8,6 +8,10 @@ Lesson object under st.session_state[LESSON_KEY]; the live page's state (PAGE_KE
 Layout for a 1280x720 projector: on the left the step (number, title, Back/Next, its sentences, the
 question and its answer); on the right the stage (app_pages/stage.py): a top bar of controls, the live
 view and the step's one detail panel. Stage also handles the keys and passes PageDown/PageUp back here.
+
+The lesson is a class (dropviz/live/classroom.py): the stage's help line shows its code, and students who open
+/?follow=CODE see the step's heading and follow its run as the teacher moves Next and Back. One class for the
+whole browser session: its code stays the same on every step.
 """
 from __future__ import annotations
 
@@ -26,7 +30,7 @@ from app_pages.stage import PANEL_KEY, TEST_TIME_KEY, stage  # noqa: E402
 from dropviz import notation as notation_rule  # noqa: E402
 from dropviz.config import shown  # noqa: E402
 from dropviz.lesson import STEPS, LessonStep, open_session  # noqa: E402
-from dropviz.live import LivePage  # noqa: E402
+from dropviz.live import LivePage, classroom  # noqa: E402
 from dropviz.live.page_state import notation_query  # noqa: E402
 
 LESSON_KEY = "lesson_page"
@@ -63,6 +67,7 @@ class Lesson:
     url_step: str | None = None                               # the step this page last wrote into the URL
     notation: str = notation_rule.DEFAULT                     # how p is shown (?notation=, dropviz.notation)
     test_time: dict[int, bool] = field(default_factory=dict)  # per step, its test-time switch when last left
+    broadcast: classroom.Broadcast | None = None             # the class students follow (opened once)
 
     @property
     def current(self) -> LessonStep:
@@ -76,6 +81,21 @@ class Lesson:
             self.pages[self.step] = LivePage(live)
         self.pages[self.step].notation = self.notation
         return self.pages[self.step]
+
+    def count(self) -> str:
+        return f"Step {self.step} of {len(STEPS)}"
+
+    def heading(self) -> str:
+        """The step as its class's followers see it, above their stage."""
+        return f"{self.count()}: {self.current.title}"
+
+    def publish(self, page: LivePage) -> None:
+        """The class shows this step: its run, heading and panel. Only the step shown publishes its frames."""
+        if self.broadcast is None:
+            self.broadcast = classroom.open_class(page.live)
+        self.broadcast.show_step(page.live, self.heading(), self.current.setup.panel)
+        for p in self.pages.values():
+            p.broadcast = self.broadcast if p is page else None
 
     def share_pulls(self) -> None:
         """Every step's runs play in the same browser element (the stage's live view, one key), which counts
@@ -169,7 +189,7 @@ def step_card(state: Lesson) -> None:
     with st.container(key="lesson_card"):
         with st.container(key="lesson_nav", horizontal=True, vertical_alignment="center"):
             with st.container(key="lesson_count", width="content"):
-                st.markdown(f"Step {state.step} of {len(STEPS)}")
+                st.markdown(state.count())
             st.button("← Back", key="back", on_click=on_prev, disabled=state.step == 1, help="PageUp")
             st.button("Next →", key="next", on_click=on_next, disabled=state.step == len(STEPS), type="primary",
                       help="PageDown")
@@ -203,6 +223,7 @@ def main() -> None:
         st.warning(plain(warning))
     page = state.page()
     state.share_pulls()
+    state.publish(page)
     page.full_run()  # a new epoch: the browser drops frames it has not shown yet
     text, stage_area = st.columns([CARD, STAGE], gap="small")
     with text:

@@ -437,16 +437,57 @@ def live_fragment(state: LivePage, test_time: bool, present: bool = True) -> Non
     live_view(payload, key="live_view", on_pull=lambda: on_pull(state), on_pause=lambda: on_hidden(state))
 
 
+# A follower of a lesson sees the step's heading above the stage, as plain text; the stage is that much shorter
+FOLLOW_STEP = 30  # px
+FOLLOW_HEIGHT = f"max({MIN_STAGE}px, calc(100vh - {TOP_BAR + FOLLOW_STEP}px))"
+FOLLOW_CSS = f"""<style>
+.st-key-follow_step {{ height: {FOLLOW_STEP - 4}px; overflow: hidden; }}
+.st-key-follow_step [data-testid="stText"] {{ font-family: inherit; font-size: 20px; font-weight: 700;
+  line-height: {FOLLOW_STEP - 4}px; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }}
+body:has(.st-key-follow_step) .st-key-stage_panel_box {{ height: {FOLLOW_HEIGHT}; }}
+</style>"""
+FOLLOW_PANEL_KEY = "_follow_panel"  # the panel the class last gave this follower; "" once they picked their own
+
+
+def follow_class(state: LivePage, panel: str) -> str:
+    """A follower's page, on a full run: the run the class shows now (a lesson's current step), the step's
+    heading above the stage, and the panel to show: the step's, until the follower picks another themselves."""
+    broadcast = classroom.find(state.follow)
+    if broadcast is None:
+        return panel
+    broadcast.catch_up(state)
+    if broadcast.step:
+        st.html(FOLLOW_CSS)
+        with st.container(key="follow_step"):
+            st.text(broadcast.step)
+    if not broadcast.panel:
+        return panel
+    given = st.session_state.get(FOLLOW_PANEL_KEY)
+    # another panel than the class gave is the follower's pick, unless it is the browser sending back the one
+    # a new step replaced (undo_echoes: it sets the step's panel again)
+    if given and st.session_state.get(PANEL_KEY) != given and not undo_echoes(state, PANEL_KEY):
+        st.session_state[FOLLOW_PANEL_KEY] = given = ""  # picked their own: it stays through the steps
+    if given == "":
+        return st.session_state.get(PANEL_KEY, panel)
+    if given != broadcast.panel:
+        set_widget(state, PANEL_KEY, broadcast.panel)
+        st.session_state[FOLLOW_PANEL_KEY] = broadcast.panel
+    return broadcast.panel
+
+
 def follower_view(state: LivePage, present: bool) -> None:
     """A follower's live view: the class's frames it has not shown yet, as the teacher's page built them.
 
     It trains nothing and builds no frame: it reruns every classroom.FOLLOW_SECONDS and sends what is new
-    (nothing when the teacher is paused), and the browser shows the frames one interval apart.
+    (nothing when the teacher is paused), and the browser shows the frames one interval apart. When the
+    teacher's lesson moves to another step, the whole page runs again (heading, panel and run follow).
     """
     broadcast = classroom.find(state.follow)
     if broadcast is None:
         state.rerun_page = True  # the class has ended: the page says so and gives the follower a run
         return
+    if broadcast.catch_up(state):
+        st.rerun()
     # a full run of the page (a new epoch) sends the frame on screen again, with anything new
     again = state.follow_epoch != state.epoch and state.follow_seen > 0
     frames, last = broadcast.since(state.follow_seen - again)
@@ -460,7 +501,7 @@ def follower_view(state: LivePage, present: bool) -> None:
     payload = {"epoch": state.epoch, "interval_ms": broadcast.interval_ms, "look": LOOK, "frames": frames,
                "curves": broadcast.curves, "present": present, "playing": broadcast.playing}
     if present:
-        payload["layout"] = layout()
+        payload["layout"] = {**layout(), "height": FOLLOW_HEIGHT} if broadcast.step else layout()
     live_view(payload, key="live_view")
 
 
@@ -558,6 +599,8 @@ def stage(state: LivePage, panel: str, *, hidden: frozenset[str] = frozenset(),
     """
     st.html(STAGE_CSS)
     st.session_state[SHARE_KEY] = share
+    if state.follow:
+        panel = follow_class(state, panel)
     _sync_widgets(state, panel)
     actions = tuple(a for a, control in KEY_ACTIONS.items() if control not in hidden)
     if extra_keys is not None:

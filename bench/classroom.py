@@ -20,7 +20,13 @@ lecturer's laptop (cores needed = ms per frame x frames/s x sessions / 1000).
 Then a teacher (the presenter view, playing) with K followers (`/?follow=CODE`, K from --followers):
 frames/s of the teacher and of each follower, and the server CPU the followers add per frame they
 display: (CPU with K followers - the teacher's own CPU per frame x the teacher's frames) / the
-followers' frames, the teacher's own cost measured alone just before, in the same run.
+followers' frames, the teacher's own cost measured alone just before, in the same run. On a loaded 2-core
+machine the browsers get ~1 frame/s and these per-frame figures mostly measure fixed costs; three modes
+measure without that dependence:
+
+    --paused-followers K  a paused teacher with 0 and then K followers: one follower's server CPU per second
+    --in-process          a follower's live view and panel timed in real script runs (AppTest), per frame
+    --loop-lag 0,2,4,8    the event loop's lag (what the health check waits for) while N runs train in threads
 """
 from __future__ import annotations
 
@@ -37,7 +43,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "bench"))
 from fps import WATCH, cpu_seconds  # noqa: E402
-from test_browser import CHROMIUM, CHROMIUM_ARGS, COUNTER, _free_port, start_app, stop_app  # noqa: E402
+from test_browser import CHROMIUM, CHROMIUM_ARGS, COUNTER, STEP, _free_port, start_app, stop_app  # noqa: E402
 
 CAVEAT = ("On this {cores}-core machine the browsers share the CPU with the server, so frames/s is lower "
           "than on students' own laptops. The server's ms per frame is the figure that carries over to a "
@@ -127,15 +133,45 @@ def measure(browser, proc, port: int, n: int, seconds: float, warmup: float, vie
                 health_median=statistics.median(sampler.health))
 
 
-def measure_followers(browser, proc, port: int, counts: list[int], seconds: float, warmup: float, viewport) -> list:
-    """A teacher playing with K followers, for each K; the teacher alone first (the baseline)."""
+def open_teacher(browser, port: int, viewport):
+    """The presenter view, which opens a class: the page and its class code."""
     import re
     teacher = new_page(browser, viewport)
     teacher.goto(f"http://127.0.0.1:{port}/?present=1")
     teacher.get_by_text("Class code:").wait_for(timeout=120_000)
-    code = re.search(r"Class code: ([A-Z0-9]+)", teacher.locator(".st-key-stage_help").inner_text()).group(1)
-    teacher.evaluate(WATCH)
-    teacher.keyboard.press(" ")
+    return teacher, re.search(r"Class code: ([A-Z0-9]+)", teacher.locator(".st-key-stage_help").inner_text()).group(1)
+
+
+def open_follower(browser, port: int, code: str, viewport):
+    """A student following the class: its page once the live view and the panel are drawn, frames counted."""
+    page = new_page(browser, viewport)
+    page.goto(f"http://127.0.0.1:{port}/?follow={code}")
+    page.wait_for_function(f"({COUNTER})() !== null", timeout=120_000)
+    page.locator(".js-plotly-plot").first.wait_for(timeout=120_000)
+    page.evaluate(WATCH)
+    return page
+
+
+def play(page) -> None:
+    """Press the presenter view's Play once the page is ready, and check that the counter moves.
+
+    Ready as the browser tests' _present waits for it: the counter, a Plotly panel and 1.5 s (the keyboard
+    element mounted, the window size reported). The button is clicked inside the page (dispatch_event):
+    Streamlit's header may lie over the top bar, and a key pressed before the keyboard element mounts is lost.
+    """
+    page.wait_for_function(f"({COUNTER})() !== null", timeout=120_000)
+    page.locator(".js-plotly-plot").first.wait_for(timeout=120_000)
+    page.wait_for_timeout(1500)
+    page.evaluate(WATCH)
+    start = page.evaluate(STEP)
+    page.get_by_role("button", name="▶ Play").dispatch_event("click")
+    page.wait_for_function(f"{STEP} >= {start + 5}", timeout=60_000)
+
+
+def measure_followers(browser, proc, port: int, counts: list[int], seconds: float, warmup: float, viewport) -> list:
+    """A teacher playing with K followers, for each K; the teacher alone first (the baseline)."""
+    teacher, code = open_teacher(browser, port, viewport)
+    play(teacher)
     time.sleep(warmup)
     state = "[window.__bench.draws, performance.now()]"
 
@@ -153,11 +189,7 @@ def measure_followers(browser, proc, port: int, counts: list[int], seconds: floa
     try:
         for k in counts:
             while len(followers) < k:
-                page = new_page(browser, viewport)
-                page.goto(f"http://127.0.0.1:{port}/?follow={code}")
-                page.wait_for_function(f"({COUNTER})() !== null", timeout=120_000)
-                page.evaluate(WATCH)
-                followers.append(page)
+                followers.append(open_follower(browser, port, code, viewport))
             time.sleep(warmup)
             cpu, frames, fps = window([teacher, *followers])
             extra = cpu - own * frames[0]
@@ -168,6 +200,158 @@ def measure_followers(browser, proc, port: int, counts: list[int], seconds: floa
         for page in [teacher, *followers]:
             page.close()
     return [1000 * own, rows]
+
+
+def follower_script(frames_per_rerun: int, figure_panels: bool) -> None:
+    """One run of a follower's page parts, in a real script run (AppTest): the teacher publishes
+    `frames_per_rerun` frames (built as its live view builds them, not timed), then follower_view (the live
+    fragment's work) and one detail panel are timed; the times go to st.session_state["times"].
+    figure_panels: the panel is handed to st.plotly_chart as a go.Figure built once, not as a dict that
+    Streamlit validates into a Figure on every draw (a proposed change to app_pages/stage.py's sized)."""
+    import time
+
+    import plotly.graph_objects as go
+    import streamlit as st
+
+    from app_pages import stage
+    from dropviz.live import LivePage, LiveSession, classroom, live_payload
+    if "teacher" not in st.session_state:
+        teacher = LiveSession()
+        teacher.play()
+        broadcast = classroom.open_class(teacher)
+        st.session_state.update(teacher=teacher, broadcast=broadcast, times={"live": [], "panel": []},
+                                follower=LivePage(teacher, present=True, follow=broadcast.code,
+                                                  figures=broadcast.figures))
+    teacher, broadcast, times = st.session_state.teacher, st.session_state.broadcast, st.session_state.times
+    state = st.session_state.follower
+    state.full_run()  # a new epoch, as each timer rerun of a real follower is not: it resends one frame more
+    pairs = []
+    while len(pairs) < frames_per_rerun:
+        pairs += teacher.pull()
+    payload = live_payload(teacher, pairs[:frames_per_rerun], False, 1, max_neurons=stage.MAX_NEURONS)
+    broadcast.publish(payload, True)
+    if figure_panels and not getattr(stage.sized, "as_figure", False):
+        sized, cache = stage.sized, {}
+
+        def as_figure(fig, *args):
+            out = sized(fig, *args)
+            if id(out) not in cache:
+                cache.clear()
+                cache[id(out)] = (out, go.Figure(out))
+            return cache[id(out)][1]
+        as_figure.as_figure = True
+        stage.sized = as_figure
+    t0 = time.perf_counter()
+    stage.follower_view(state, True)
+    t1 = time.perf_counter()
+    stage._panel(state, "boundary", False)
+    t2 = time.perf_counter()
+    times["live"].append(t1 - t0)
+    times["panel"].append(t2 - t1)
+
+
+def in_process(fps: float, follow_seconds: list[float], reruns: int) -> None:
+    """A follower's server CPU per displayed frame, from its two parts timed in process: the live fragment
+    (every FOLLOW_SECONDS, carrying fps x FOLLOW_SECONDS frames) and the detail panel (every PANELS_EVERY s).
+    Streamlit's own cost of a fragment rerun (starting it, sending its messages) is not in these times."""
+    from streamlit.testing.v1 import AppTest
+
+    from app_pages.stage import PANELS_EVERY
+    print(f"in process: a teacher at {fps:g} frames/s, medians of {reruns} reruns after 3 warm-up runs")
+    print(f"{'FOLLOW_SECONDS':>14} {'panel as':>9} {'live rerun ms':>13} {'panel ms':>9} "
+          f"{'ms per follower frame':>21}")
+    for panels in (False, True):
+        for seconds in follow_seconds:
+            frames = max(1, round(fps * seconds))
+            at = AppTest.from_function(follower_script, args=(frames, panels), default_timeout=60)
+            for _ in range(reruns + 3):
+                at.run()
+            assert not at.exception, at.exception
+            times = {k: v[3:] for k, v in at.session_state["times"].items()}
+            live, panel = 1000 * statistics.median(times["live"]), 1000 * statistics.median(times["panel"])
+            per_frame = live / frames + panel / (fps * PANELS_EVERY)
+            print(f"{seconds:14g} {'Figure' if panels else 'dict':>9} {live:13.2f} {panel:9.2f} {per_frame:21.3f}")
+
+
+def loop_lag(runs: list[int], seconds: float, switch: float | None) -> None:
+    """What the health check waits for, without a browser: the lag of an asyncio event loop (the thread that
+    answers GET /_stcore/health) while `runs` sessions train in threads as Play asks them to (LiveSession.pull,
+    at most 1/PULL_SECONDS requests a second each, through the same _SLOTS as the server). The lag is how late a
+    50 ms sleep of the loop wakes: the loop needs the GIL, which Python hands between threads every
+    sys.getswitchinterval() s (`switch` sets it)."""
+    import asyncio
+
+    from dropviz.live import LiveSession
+    from dropviz.live.session import PULL_SECONDS
+    if switch is not None:
+        sys.setswitchinterval(switch)
+    print(f"event-loop lag while N runs train in threads (switch interval {sys.getswitchinterval() * 1000:g} ms, "
+          f"{seconds:g} s each, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f})")
+    print(f"{'runs':>5} {'lag median ms':>13} {'lag worst ms':>12} {'frames/s per run':>16} {'process cores':>13}")
+    for n in runs:
+        stop, frames = threading.Event(), [0] * n
+
+        def train(i: int, stop=stop, frames=frames) -> None:
+            live = LiveSession()
+            live.play()
+            while not stop.is_set():
+                t0 = time.perf_counter()
+                frames[i] += len(live.pull())
+                stop.wait(max(0.0, PULL_SECONDS - (time.perf_counter() - t0)))
+        threads = [threading.Thread(target=train, args=(i,), daemon=True) for i in range(n)]
+        for t in threads:
+            t.start()
+        time.sleep(1.0)  # past the first frames' warm-up
+
+        async def watch() -> list[float]:
+            lags, end = [], time.perf_counter() + seconds
+            while time.perf_counter() < end:
+                t0 = time.perf_counter()
+                await asyncio.sleep(0.05)
+                lags.append(time.perf_counter() - t0 - 0.05)
+            return lags
+        f0, c0, t0 = sum(frames), time.process_time(), time.perf_counter()
+        lags = asyncio.run(watch())
+        fps = (sum(frames) - f0) / (time.perf_counter() - t0) / max(1, n)
+        cores = (time.process_time() - c0) / (time.perf_counter() - t0)
+        stop.set()
+        for t in threads:
+            t.join()
+        print(f"{n:5d} {1000 * statistics.median(lags):13.1f} {1000 * max(lags):12.1f} {fps:16.1f} {cores:13.2f}")
+
+
+def measure_paused_class(browser, proc, port: int, k: int, seconds: float, viewport) -> None:
+    """A follower's fixed cost on the real server, whatever the browsers' frame rate: a paused teacher with 0
+    and then k followers. Each follower still reruns its live view every FOLLOW_SECONDS (sending the frame on
+    screen again) and its panel every PANELS_EVERY, so (CPU with k - CPU with 0) / k is one follower's
+    server time per second, its Streamlit overhead included; the browsers, with nothing to animate, hardly
+    load the machine. Measured twice, alternating, and the medians printed."""
+    teacher, code = open_teacher(browser, port, viewport)
+    followers = []
+
+    def cores() -> float:
+        c0, t0 = cpu_seconds(proc.pid), time.perf_counter()
+        time.sleep(seconds)
+        return (cpu_seconds(proc.pid) - c0) / (time.perf_counter() - t0)
+    alone, with_k = [], []
+    try:
+        for _ in range(2):
+            alone.append(cores())
+            while len(followers) < k:
+                followers.append(open_follower(browser, port, code, viewport))
+            time.sleep(3)
+            with_k.append(cores())
+            for page in followers:
+                page.close()
+            followers = []
+            time.sleep(3)
+    finally:
+        for page in [teacher, *followers]:
+            page.close()
+    a, w = statistics.median(alone), statistics.median(with_k)
+    listed = [", ".join(f"{c:.3f}" for c in cs) for cs in (alone, with_k)]
+    print(f"paused class: server {a:.3f} cores alone, {w:.3f} with {k} followers (medians of {listed[0]} and "
+          f"{listed[1]}): {1000 * (w - a) / k:.2f} ms of server CPU per follower per second")
 
 
 def table(rows: list[dict]) -> None:
@@ -186,7 +370,26 @@ def main() -> None:
     ap.add_argument("--warmup", type=float, default=3, help="seconds of play before each window")
     ap.add_argument("--viewport", default="1920x1080", help="each page's size (smaller: cheaper browsers)")
     ap.add_argument("--followers", default="4,8,16", help="comma list of followers of one teacher ('' for none)")
+    ap.add_argument("--in-process", action="store_true",
+                    help="time a follower's live fragment and panel in process instead (no server, no browser)")
+    ap.add_argument("--follow-seconds", default="0.5,1.0",
+                    help="with --in-process: the follower's rerun intervals to compare (comma list)")
+    ap.add_argument("--fps", type=float, default=25, help="with --in-process: the teacher's frames/s")
+    ap.add_argument("--paused-followers", type=int, default=0,
+                    help="instead: a paused teacher with 0, then this many followers (a follower's fixed cost)")
+    ap.add_argument("--loop-lag", default="", help="comma list of training runs: measure the event loop's lag "
+                                                    "in process while they train (no server, no browser)")
+    ap.add_argument("--switch-ms", type=float, default=None, help="with --loop-lag: sys.setswitchinterval, in ms")
     args = ap.parse_args()
+    if args.loop_lag:
+        sys.path.insert(0, str(ROOT))
+        loop_lag([int(v) for v in args.loop_lag.split(",")], args.seconds,
+                 None if args.switch_ms is None else args.switch_ms / 1000)
+        return
+    if args.in_process:
+        sys.path.insert(0, str(ROOT))
+        in_process(args.fps, [float(v) for v in args.follow_seconds.split(",")], 30)
+        return
     counts = [int(s) for s in args.sessions.split(",")]
     viewport = tuple(int(v) for v in args.viewport.split("x"))
     from playwright.sync_api import sync_playwright
@@ -200,15 +403,19 @@ def main() -> None:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             open_session(browser, port).close()  # the first visitor pays the imports
             print(f"server resident memory after the first visit: {rss_mb(proc.pid):.0f} MB", flush=True)
+            if args.paused_followers:
+                measure_paused_class(browser, proc, port, args.paused_followers, args.seconds, viewport)
+                counts = []
             for n in counts:
                 rows.append(measure(browser, proc, port, n, args.seconds, args.warmup, viewport))
                 print(f"  {n} sessions measured", flush=True)
-            ks = [int(k) for k in args.followers.split(",") if k.strip()]
+            ks = [int(k) for k in args.followers.split(",") if k.strip()] if counts else []
             follow = measure_followers(browser, proc, port, ks, args.seconds, args.warmup, viewport) if ks else None
             browser.close()
     finally:
         stop_app(proc)
-    table(rows)
+    if rows:
+        table(rows)
     if follow:
         own, frows = follow
         print(f"\nteacher alone: {own:.1f} ms of server CPU per frame (baseline)")

@@ -4,6 +4,9 @@ The teacher's page publishes every frame its live view is sent (the payload's fr
 a follower's page takes the ones it has not shown yet. A follower trains nothing and builds no frame:
 its cost is one light rerun every FOLLOW_SECONDS, whatever the number of frames in it. No Streamlit here.
 
+A lesson's class (app_pages/lesson.py) is one class for the teacher's whole session: each step has its own
+run, and show_step points the class at the step shown, with its heading and panel, for followers to follow.
+
 The register holds classes weakly: a class lives as long as its teacher's page state holds it, so a
 teacher's session that ends takes its class (and its run) with it; followers then find no class.
 """
@@ -23,7 +26,11 @@ ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # capitals and digits, without 0/
 CODE_LENGTH = 4
 CODE = re.compile(r"[A-Z0-9]{4,6}")  # what a class code may look like (a link may carry one of 4-6)
 KEEP = 250  # frames kept for followers: 10 s at 25 frames/s, more than any follower is behind
-FOLLOW_SECONDS = 0.5  # a follower's page asks for new frames this often; it shows them one interval apart
+# A follower's page asks for new frames this often and shows them one interval apart, so it lags the teacher by
+# one to two intervals. A rerun costs Streamlit ~4.4 ms for 12 frames and ~6.1 ms for 25 (its JSON, hashing and
+# checks of the payload; medians in process, bench/classroom.py --in-process): 1 s instead of 0.5 s takes the live
+# view's share of a follower's server time from 0.37 to 0.24 ms per frame at 25 frames/s.
+FOLLOW_SECONDS = 1.0
 _CLASSES: weakref.WeakValueDictionary[str, Broadcast] = weakref.WeakValueDictionary()
 _LOCK = threading.Lock()
 
@@ -39,7 +46,29 @@ class Broadcast:
     playing: bool = False
     published: int = 0  # frames published so far (the last one's number)
     figures: dict = field(default_factory=dict)  # Plotly figures, built once for all followers (LivePage.figure)
+    step: str = ""   # a lesson's step as followers see it ("Step 3 of 10: ..."); "" for the presenter view
+    panel: str = ""  # the step's detail panel, which followers show until they pick another; "" for none
+    _step_figures: dict = field(default_factory=dict)  # per step, its figures (each step's run has its own)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def show_step(self, live: LiveSession, step: str, panel: str) -> None:
+        """The teacher's lesson shows `step` (its heading), played by its own run `live`, with `panel`. On a
+        change, the frames of the step left are dropped: followers go on from the new step's frames."""
+        with self._lock:
+            if live is self.live and step == self.step and panel == self.panel:
+                return
+            self.live, self.step, self.panel = live, step, panel
+            self.frames.clear()
+            self.figures = self._step_figures.setdefault(step, {})
+
+    def catch_up(self, page) -> bool:
+        """Point a follower's page (a LivePage) at the run the class shows now; True if it was another one
+        (the teacher moved to another step: the follower's whole page follows)."""
+        with self._lock:
+            if page.live is self.live:
+                return False
+            page.live, page.figures = self.live, self.figures
+            return True
 
     def publish(self, payload: dict, playing: bool) -> None:
         """What the teacher's live view was just sent: its frames (in order), loss curves and speed."""
@@ -82,4 +111,4 @@ def code_problem(raw: str) -> str:
     if CODE.fullmatch(raw):
         return ""
     return (f"follow='{shown(raw, 12, quote=False)}' is not a class code: it is 4 to 6 capital letters or digits, "
-            "as the teacher's presenter view shows it (Class code: ABCD)")
+            "as the teacher's presenter view or lesson shows it (Class code: ABCD)")
