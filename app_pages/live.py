@@ -68,7 +68,7 @@ def start_page() -> None:
             return
         params = {k: v for k, v in params.items() if k != "follow"}
         problem = problem or (f"follow={code!r} names no class on this server now: the code is shown in the "
-                              "teacher's presenter view, and a class ends when the teacher closes it")
+                              "teacher's presenter view or Lesson page, and a class ends when the teacher closes it")
     new = st.session_state[PAGE_KEY] = LivePage.from_query(params)
     if own_data.URL_KEY in params:
         new.url_warnings.append(own_data.LINK_WARNING)
