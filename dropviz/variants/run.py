@@ -9,6 +9,7 @@ drawn from the probe stream, so recording never changes training.
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,7 +22,12 @@ from .nets import build
 
 TRACKED = 0
 N_TRAIN, LR, BATCH = 500, 0.01, 32
-TICK_STEPS = 5  # iterations per tick of the Variants page while playing
+# The Variants page plays one iteration per frame, a frame every FRAME_SECONDS when the server keeps up. The
+# browser asks for the next frames while it draws (a pull): PULL_SECONDS of them, computed at once, so the
+# engine is never more than that ahead of the screen and Pause, which draws what was asked for, stops at once.
+FRAME_SECONDS = 0.05
+PULL_SECONDS = 0.2
+FRAMES_PER_PULL = round(PULL_SECONDS / FRAME_SECONDS)
 
 
 def digits(n_train: int = N_TRAIN, noise: float = 0.0, data_seed: int = 0) -> Dataset:
@@ -128,6 +134,17 @@ class Pair:
             self.twin.step(n)
             self.frame = self._record()
             return self.frame
+
+    def pull(self, frames: int = FRAMES_PER_PULL, seconds: float = PULL_SECONDS) -> list[VariantFrame]:
+        """`frames` frames of one iteration each, oldest first; fewer once `seconds` have passed (at least one),
+        so a slow variant on a loaded machine is never far ahead of the screen."""
+        out, start = [], time.perf_counter()
+        with self._lock:
+            for _ in range(frames):
+                if out and time.perf_counter() - start >= seconds:
+                    break
+                out.append(self.step(1))
+        return out
 
     def snapshot(self) -> tuple[VariantFrame, list[tuple]]:
         """The latest frame and the history up to it, after any step in progress."""
