@@ -151,3 +151,14 @@ def test_any_request_value_from_the_browser_is_a_number_or_ignored(request):
 def test_the_view_payload_is_json(pairs):
     pair = pairs["conv", "block"]
     json.dumps(view_payload([pair.frame], pair.history, pair.spec, 0, 50), allow_nan=False)
+
+
+def test_within_a_request_only_the_last_frame_is_evaluated_and_the_others_say_from_which_iteration():
+    pair = Pair(Spec("conv", "channel", 0.3))
+    frames = pair.pull(3, seconds=60)
+    assert [f.step for f in frames] == [1, 2, 3] and [row[0] for row in pair.history] == [0, 3]
+    assert [f.evaluated_at for f in frames] == [0, 0, None]
+    first, last = frame_payload(frames[0]), frame_payload(frames[-1])
+    assert first["metrics"].endswith("(iteration 0)") and first["curves_note"].startswith("iteration 0:")
+    assert "(iteration" not in last["metrics"] and last["curves_note"].startswith("iteration 3:")
+    assert last["metrics"].count(f"{100 * pair.history[-1][1]:.1f}%") == 1

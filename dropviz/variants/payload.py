@@ -92,11 +92,13 @@ def frame_payload(frame) -> dict:
     if frame.moment_acc is not None:
         shown += f" (moment matching: {100 * frame.moment_acc:.1f}%)"
     lv = frame.levels
-    row = (frame.step, frame.test_acc, frame.test_loss, frame.twin_test_acc, frame.twin_test_loss)
+    at = frame.step if frame.evaluated_at is None else frame.evaluated_at
+    row = (at, frame.test_acc, frame.test_loss, frame.twin_test_acc, frame.twin_test_loss)
     return {
         "step": frame.step,
         "counter": f"Iteration {frame.step}",
-        "metrics": f"{fv.variant_label(spec)} · test accuracy {shown} · test loss {frame.test_loss:.3f}",
+        "metrics": f"{fv.variant_label(spec)} · test accuracy {shown} · test loss {frame.test_loss:.3f}" +
+                   ("" if at == frame.step else f" (iteration {at})"),
         "twin": f"{fv.TWIN_NAME}: test accuracy {100 * frame.twin_test_acc:.1f}% · "
                 f"test loss {frame.twin_test_loss:.3f}",
         "family": spec.family,

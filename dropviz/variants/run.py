@@ -113,6 +113,7 @@ class VariantFrame:
     test_factor: float         # every unit's factor at test time (1 or 1-p)
     levels: dict               # the first site's mean signal: computed, dropped, scaled (training), test
     moment_acc: float | None = None  # DropConnect: test accuracy with the paper's moment matching
+    evaluated_at: int | None = None  # the iteration of the test numbers (None: this one's)
 
 
 class Pair:
@@ -137,13 +138,19 @@ class Pair:
 
     def pull(self, frames: int = FRAMES_PER_PULL, seconds: float = PULL_SECONDS) -> list[VariantFrame]:
         """`frames` frames of one iteration each, oldest first; fewer once `seconds` have passed (at least one),
-        so a slow variant on a loaded machine is never far ahead of the screen."""
+        so a slow variant on a loaded machine is never far ahead of the screen. The test metrics, a pass over
+        the whole test set for the variant and its twin (most of a conv frame's cost, measured), are computed
+        for the last frame only; the frames before it show the latest ones, with the iteration they are from."""
         out, start = [], time.perf_counter()
         with self._lock:
-            for _ in range(frames):
-                if out and time.perf_counter() - start >= seconds:
+            for i in range(frames):
+                last = i == frames - 1 or time.perf_counter() - start >= seconds
+                self.run.step(1)
+                self.twin.step(1)
+                self.frame = self._record(evaluate=last)
+                out.append(self.frame)
+                if last:
                     break
-                out.append(self.step(1))
         return out
 
     def snapshot(self) -> tuple[VariantFrame, list[tuple]]:
@@ -151,8 +158,8 @@ class Pair:
         with self._lock:
             return self.frame, list(self.history)
 
-    def _record(self) -> VariantFrame:
-        ev, tw = self.run.evaluate(), self.twin.evaluate()
+    def _record(self, evaluate: bool = True) -> VariantFrame:
+        """This iteration's frame; without `evaluate`, with the test numbers of the last frame that has them."""
         seen, masks = self.run.probe()
         squeeze = [s[0] if self.spec.family != "recurrent" else s[:, 0] for s in seen]
         if self.spec.family == "recurrent":
@@ -163,14 +170,23 @@ class Pair:
             masks = [None if m is None else m[0] for m in masks]
         f = self.run.net.sites[0].factors
         levels = self._levels(seen[0], masks[0], f)
-        self.history.append((self.run.step_count, ev["test_acc"], ev["test_loss"], tw["test_acc"], tw["test_loss"]))
+        if evaluate:
+            ev, tw = self.run.evaluate(), self.twin.evaluate()
+            moment = self.run.evaluate_moments()["test_acc"] if self.spec.variant == "dropconnect" else None
+            self.history.append((self.run.step_count, ev["test_acc"], ev["test_loss"], tw["test_acc"],
+                                 tw["test_loss"]))
+            numbers = dict(test_loss=ev["test_loss"], test_acc=ev["test_acc"], twin_test_loss=tw["test_loss"],
+                           twin_test_acc=tw["test_acc"], moment_acc=moment)
+        else:
+            old = self.frame
+            numbers = dict(test_loss=old.test_loss, test_acc=old.test_acc, twin_test_loss=old.twin_test_loss,
+                           twin_test_acc=old.twin_test_acc, moment_acc=old.moment_acc,
+                           evaluated_at=old.step if old.evaluated_at is None else old.evaluated_at)
         return VariantFrame(
             step=self.run.step_count, spec=self.spec, train_loss=self.run.train_loss,
-            test_loss=ev["test_loss"], test_acc=ev["test_acc"], twin_test_loss=tw["test_loss"],
-            twin_test_acc=tw["test_acc"], x=self.run.x[TRACKED].numpy().copy(),
+            x=self.run.x[TRACKED].numpy().copy(),
             seen=[np.asarray(s) for s in seen], masks=[None if m is None else np.asarray(m) for m in masks],
-            train_factor=f.train, test_factor=f.test, levels=levels,
-            moment_acc=self.run.evaluate_moments()["test_acc"] if self.spec.variant == "dropconnect" else None)
+            train_factor=f.train, test_factor=f.test, levels=levels, **numbers)
 
     def _levels(self, seen, mask, f) -> dict:
         """The mean of what the first site passes on for the tracked digit: everything (as computed), after
