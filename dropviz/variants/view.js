@@ -15,6 +15,14 @@ const STOP_BUTTONS = [".st-key-v_pause button", ".st-key-v_step button", ".st-ke
 function unit() { return Math.max(1, Math.min(window.innerWidth / 1280, window.innerHeight / 720)); }
 function rgb(c) { return `rgb(${c[0]},${c[1]},${c[2]})`; }
 
+const COLORS = new Map();  // per scale (as JSON): its 101 colours of whole percents
+function percentColors(scale) {
+  const key = JSON.stringify(scale);
+  let table = COLORS.get(key);
+  if (!table) COLORS.set(key, table = Array.from({ length: 101 }, (_, k) => colorAt(scale, k / 100)));
+  return table;
+}
+
 function colorAt(scale, t) {
   t = Math.max(0, Math.min(1, Number.isFinite(t) ? t : 0));
   let i = 0;
@@ -165,10 +173,15 @@ function buildConv(host, look, f, w) {
 
 function drawConv(s, f, look) {
   drawTitle(s.tb, f, s.w);
+  const colors = percentColors(look.activation_scale);
   f.masks.layers.forEach((layer, k) => {
     const L = s.layers[k], n = L.side * L.side, whole = new Set(layer.whole);
     setText(L.label, layer.label);
-    layer.values.forEach((v, i) => L.cells[i].setAttribute("fill", colorAt(look.activation_scale, v / 100)));
+    // only the cells whose colour changed: a style change per cell is what the browser pays for
+    layer.values.forEach((v, i) => {
+      const cell = L.cells[i];
+      if (cell.__v !== v) { cell.__v = v; cell.setAttribute("fill", colors[Math.max(0, Math.min(100, v))]); }
+    });
     let d = "";
     const q = L.cell * 0.2;
     for (let i = 0; i < layer.dropped.length; i++) {
@@ -234,7 +247,10 @@ function drawRnn(s, f, look) {
   f.masks.grids.forEach((g, k) => {
     const G = s.grids[k];
     setText(G.label, g.label);
-    G.cells.forEach((r, i) => r.setAttribute("fill", g.dropped[i] === "1" ? C.dropped : C.input));
+    G.cells.forEach((r, i) => {
+      const gone = g.dropped[i] === "1";
+      if (r.__gone !== gone) { r.__gone = gone; r.setAttribute("fill", gone ? C.dropped : C.input); }
+    });
   });
 }
 
