@@ -268,7 +268,11 @@ def test_cli_writes_the_csv_and_every_variant_trains_above_half_accuracy(tmp_pat
     assert set(df.loc[df["variant"] == "none", "p"]) == {0.0} and set(df.loc[df["variant"] != "none", "p"]) == {0.5}
     low = df[df["test_acc"] <= 0.5]
     assert low.empty, low.to_string()
-    assert "10 rows" not in capsys.readouterr().out  # DropConnect's moment-matching rows come too: 11
+    said = capsys.readouterr().out
+    assert "10 rows" not in said  # DropConnect's moment-matching rows come too: 11
+    # the closing line names what was trained: digits (the default config's data set is moons)
+    assert "(digits n=500, dense/conv/RNN nets, p=0.5 inverted, first seed=0, 1 seed, 200 iterations" in said
+    assert "moons" not in said
 
 
 def test_a_bad_block_size_is_one_clear_sentence():
