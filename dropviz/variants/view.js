@@ -39,6 +39,13 @@ function niceAxis(v) {
   return 10 * b;
 }
 
+// a round tick step (1, 2, 2.5 or 5 x 10^k) giving at most `n` steps up to v
+function tickStep(v, n) {
+  const raw = v / n, b = Math.pow(10, Math.floor(Math.log10(raw)));
+  for (const s of [1, 2, 2.5, 5, 10]) if (raw <= s * b * (1 + 1e-9)) return s * b;
+  return 10 * b;
+}
+
 function el(tag, attrs, parent, text) {
   const e = document.createElementNS(NS, tag);
   for (const k in attrs) e.setAttribute(k, attrs[k]);
@@ -49,13 +56,13 @@ function el(tag, attrs, parent, text) {
 
 function setText(t, value) { if (t.textContent !== value) t.textContent = value; }
 
-// words wrapped to lines no wider than max px (Arial's average width: a little generous)
+// words wrapped to lines no wider than max px (Arial's mean character width, about half the size)
 function wrap(text, size, max) {
   const lines = [];
   let line = "";
   String(text || "").split(" ").forEach((word) => {
     const next = line ? `${line} ${word}` : word;
-    if (line && next.length * 0.55 * size > max) { lines.push(line); line = word; } else line = next;
+    if (line && next.length * 0.5 * size > max) { lines.push(line); line = word; } else line = next;
   });
   if (line) lines.push(line);
   return lines;
@@ -330,15 +337,15 @@ function buildCurves(host, look, d, w) {
   const c = { svg, w, h, U, sm, lh, charts: [] };
   c.title = el("text", { x: 6 * U, y: 21 * U, "font-size": 21 * U, "font-weight": 700, fill: C.ink }, svg, "");
   c.note = el("text", { x: 6 * U, y: 21 * U + lh + 2 * U, "font-size": sm, fill: C.muted }, svg, "");
-  const PT = 21 * U + 2 * lh + 18 * U, PB = h - 2 * lh - 16 * U - 2 * lh;
-  const PL0 = 6 * U + sm + 46 * U, half = (w - 6 * U) / 2;
+  const PT = 21 * U + 3 * lh + 18 * U, PB = h - 2 * lh - 16 * U - 2 * lh;
+  const PL0 = 6 * U + sm + 52 * U, half = (w - 6 * U) / 2;
   [0, 1].forEach((k) => {
     const PL = PL0 + k * half, PR = k * half + half - 14 * U;
     const ch = { PL, PR, PT, PB, grid: el("g", {}, svg), lines: [el("polyline", { fill: "none" }, svg),
                                                               el("polyline", { fill: "none" }, svg)] };
     el("line", { x1: PL, y1: PB, x2: PR, y2: PB, stroke: C.ink, "stroke-width": 2 }, svg);
     el("line", { x1: PL, y1: PT, x2: PL, y2: PB, stroke: C.ink, "stroke-width": 2 }, svg);
-    const ym = (PT + PB) / 2, xt = PL - 42 * U;
+    const ym = (PT + PB) / 2, xt = PL - 50 * U;
     ch.yTitle = el("text", { x: xt, y: ym, "font-size": sm, fill: C.ink, "text-anchor": "middle",
                              transform: `rotate(-90 ${xt} ${ym})` }, svg, "");
     ch.xTitle = el("text", { x: (PL + PR) / 2, y: PB + 2 * lh, "font-size": sm, fill: C.ink, "text-anchor": "middle" }, svg, "");
@@ -363,21 +370,23 @@ function style(line, s) {
 function drawCurves(c, d, f, look) {
   const C = look.colors;
   setText(c.title, d.title);
-  setText(c.note, f.curves_note);
+  setLines(c.note, wrap(f.curves_note, c.sm, c.w - 12 * c.U).slice(0, 2), 6 * c.U, c.lh);
   [look.main, look.twin].forEach((s, k) => { style(c.legend[k].line, s); setText(c.legend[k].text, d.names[k]); });
   // the curves follow the frame on screen: points of later iterations wait for their frame
   let n = d.step.length;
   while (n > 0 && d.step[n - 1] > f.step) n--;
-  const xmax = niceAxis(Math.max(10, n ? d.step[n - 1] : 0));
+  const xstep = tickStep(Math.max(10, n ? d.step[n - 1] : 0), 4);
+  const xmax = xstep * Math.ceil(Math.max(10, n ? d.step[n - 1] : 0) / xstep);
   [[d.acc, d.twin_acc, d.acc_title], [d.loss, d.twin_loss, d.loss_title]].forEach(([mine, twin, title], k) => {
     const ch = c.charts[k];
     setText(ch.yTitle, title);
     setText(ch.xTitle, d.x_title);
-    let ymax = 1;
+    let ymax = 1, ystep = 0.25;
     if (k === 1) {
-      ymax = 0;
-      for (let i = 0; i < n; i++) ymax = Math.max(ymax, mine[i] || 0, twin[i] || 0);
-      ymax = niceAxis(ymax || 1);
+      let top = 0;
+      for (let i = 0; i < n; i++) top = Math.max(top, mine[i] || 0, twin[i] || 0);
+      ystep = tickStep(top || 1, 4);
+      ymax = ystep * Math.ceil((top || 1) / ystep - 1e-9);
     }
     const X = v => ch.PL + (v / xmax) * (ch.PR - ch.PL);
     const Y = v => ch.PB - (Math.min(v, ymax) / ymax) * (ch.PB - ch.PT);
@@ -385,14 +394,16 @@ function drawCurves(c, d, f, look) {
     if (ch.key !== key) {
       ch.key = key;
       ch.grid.innerHTML = "";
-      const ys = ymax / 4;
-      for (let i = 0; i <= 4; i++) {
-        el("line", { x1: ch.PL, y1: Y(i * ys), x2: ch.PR, y2: Y(i * ys), stroke: C.grid }, ch.grid);
-        el("text", { x: ch.PL - 6 * c.U, y: Y(i * ys) + 0.35 * c.sm, "font-size": c.sm, fill: C.ink, "text-anchor": "end" },
-           ch.grid, +(i * ys).toPrecision(3));
+      for (let yv = 0; yv <= ymax * 1.0001; yv += ystep) {
+        el("line", { x1: ch.PL, y1: Y(yv), x2: ch.PR, y2: Y(yv), stroke: C.grid }, ch.grid);
+        el("text", { x: ch.PL - 6 * c.U, y: Y(yv) + 0.35 * c.sm, "font-size": c.sm, fill: C.ink, "text-anchor": "end" },
+           ch.grid, +yv.toPrecision(3));
       }
-      [0, xmax / 2, xmax].forEach((xv, i) => el("text", { x: X(xv), y: ch.PB + c.lh, "font-size": c.sm, fill: C.ink,
-        "text-anchor": ["start", "middle", "end"][i] }, ch.grid, +xv.toPrecision(4)));
+      const xs = xmax / xstep > 2 ? 2 * xstep : xstep;  // at most three numbers: they never touch
+      for (let xv = 0; xv <= xmax * 1.0001; xv += xs) {
+        el("text", { x: X(xv), y: ch.PB + c.lh, "font-size": c.sm, fill: C.ink,
+                     "text-anchor": xv === 0 ? "start" : xv + xs > xmax * 1.0001 ? "end" : "middle" }, ch.grid, +xv.toPrecision(4));
+      }
     }
     [[mine, look.main], [twin, look.twin]].forEach(([ys, s], j) => {
       const pts = [];
