@@ -287,7 +287,10 @@ function buildDense(host, look, f, w) {
   s.legend = [0, 1].map((k) => {
     const x = 6 * U + k * 200 * U, y = h - 14 * U;
     const line = el("line", { x1: x, y1: y - 6 * U, x2: x + 30 * U, y2: y - 6 * U }, svg);
-    return { line, text: el("text", { x: x + 38 * U, y, "font-size": 16 * U, fill: C.ink }, svg, "") };
+    const q = 7 * U, cx = x + 15 * U, cy = y - 6 * U;  // a dropped unit's mark: its red cross
+    const cross = el("path", { d: `M${cx - q},${cy - q}L${cx + q},${cy + q}M${cx + q},${cy - q}L${cx - q},${cy + q}`,
+                               stroke: C.dropped, "stroke-width": 3 * U, visibility: "hidden" }, svg);
+    return { line, cross, text: el("text", { x: x + 38 * U, y, "font-size": 16 * U, fill: C.ink }, svg, "") };
   });
   s.U = U;
   return s;
@@ -308,10 +311,11 @@ function drawDense(s, f, look) {
   s.units.forEach((u, b) => u.setAttribute("fill", unitDropped(b) ? C.empty : C.input));
   s.crosses.forEach((c, b) => c.setAttribute("visibility", unitDropped(b) ? "visible" : "hidden"));
   const items = [[m.names.kept, C.edge, ""], m.edges ? [m.names.dropped, C.dropped, `${4 * U} ${5 * U}`]
-                                                    : m.dropped_units ? [m.names.unit, C.dropped, ""] : null];
+                                                    : m.dropped_units ? [m.names.unit, C.dropped, "", true] : null];
   s.legend.forEach((L, k) => {
     const item = items[k];
-    L.line.setAttribute("visibility", item ? "visible" : "hidden");
+    L.line.setAttribute("visibility", item && !item[3] ? "visible" : "hidden");
+    L.cross.setAttribute("visibility", item && item[3] ? "visible" : "hidden");
     setText(L.text, item ? item[0] : "");
     if (!item) return;
     L.line.setAttribute("stroke", item[1]);
