@@ -4,8 +4,9 @@ Data flows widgets -> Settings (dropviz/variants/settings.py, also the URL) -> P
 twin, dropviz/variants/run.py) -> VariantFrame -> payload (dropviz/variants/payload.py) -> the browser's view
 (dropviz/variants/view.js), which draws every frame. While playing, the browser asks for the next frames as
 it draws (dropviz/variants/playback.py); each request reruns only the "v_live" fragment, which holds the view
-alone. Pause stops the asking in the browser at the press: nothing was computed ahead, so the frame on
-screen is the engine's. Paused, nothing runs; the panels are then also there as Plotly charts, to download.
+alone. Pause stops the asking in the browser at the press and sends the iteration on screen; the engine goes
+back to it, so the frame on screen is the engine's. Paused, nothing runs; the panels are then also there as
+Plotly charts, to download.
 """
 from __future__ import annotations
 
@@ -110,7 +111,12 @@ def live(play: Playback) -> None:
         value = st.session_state.get("v_view")
         play.pull(value.get("pull") if value is not None else None)
 
-    variants_view(play.payload(), key="v_view", on_pull=on_pull)
+    def on_pause():  # the browser's Pause, with the iteration it shows: the engine goes back to it
+        value = st.session_state.get("v_view")
+        play.pause_at((value.get("pause") or {}).get("step") if value is not None else None)
+        st.rerun()  # the whole page: the Play button, and the panels of a paused page
+
+    variants_view(play.payload(), key="v_view", on_pull=on_pull, on_pause=on_pause)
 
 
 def panels(pair: Pair) -> None:

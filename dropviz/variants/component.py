@@ -22,9 +22,12 @@ svg { display: block; max-width: 100%; height: auto; }
 _mount = st.components.v2.component("dropviz.variants_view", js=JS, css=CSS)
 
 
-def variants_view(payload: dict, key: str = "v_view", on_pull=None):
+def variants_view(payload: dict, key: str = "v_view", on_pull=None, on_pause=None):
     """Show frames; the element keeps its identity (key), so the browser updates it in place. With
     payload["pull"], the browser asks for the next frames while playing: on_pull runs (as a widget callback)
-    for each request, whose number is in the element's state under "pull"."""
+    for each request, whose number is in the element's state under "pull". When Pause is pressed, on_pause
+    runs with the iteration on screen under "pause"."""
     callbacks = {} if on_pull is None else {"on_pull_change": on_pull}
+    if on_pause is not None:
+        callbacks["on_pause_change"] = on_pause
     return _mount(key=key, data=payload, height="content", **callbacks)

@@ -3,8 +3,9 @@ the next payload sends.
 
 While playing, the browser asks for frames (a "pull", numbered); `pull` computes them now (Pair.pull: about
 PULL_SECONDS of play) and keeps them until the next payload sends them, oldest first, the engine's own frame
-last. Nothing is computed ahead of a request, so when the browser stops asking (Pause, seen there at the
-press) and draws what it has, the frame on screen is the engine's state, which Step continues from.
+last. Nothing is computed ahead of a request. At Pause the browser stops asking, keeps the frame on screen
+and says which iteration it is (`pause_at`): the engine goes back to it (Pair.rewind), so the frame on
+screen is the engine's state, which Step continues from, and nothing moves after the press.
 """
 from __future__ import annotations
 
@@ -37,6 +38,17 @@ class Playback:
     def pause(self) -> None:
         self.playing = False
 
+    def pause_at(self, step) -> None:
+        """Pause, back at iteration `step` (the browser's frame on screen; anything else: pause where it is)."""
+        self.pause()
+        try:
+            step = int(step)
+        except (TypeError, ValueError, OverflowError):
+            return
+        with self._lock:
+            if self.pair.rewind(step):
+                self.pending = [f for f in self.pending if f.step < step]
+
     def step(self) -> None:
         """One iteration, paused only (a Step pressed while playing does nothing)."""
         if not self.playing:
@@ -59,12 +71,12 @@ class Playback:
         return len(frames)
 
     def frames_to_send(self) -> tuple[list, list]:
-        """The frames computed and not sent yet, then the engine's own, and the history up to it. A frame no
-        newer than the engine's is not sent twice."""
+        """Playing: the frames computed and not sent yet, then the engine's own; paused, the engine's only (the
+        browser draws nothing else). And the history up to it."""
         with self._lock:
             pending, self.pending = self.pending, []
         frame, history = self.pair.snapshot()
-        return [f for f in pending if f.step < frame.step] + [frame], history
+        return [f for f in pending if self.playing and f.step < frame.step] + [frame], history
 
     def payload(self) -> dict:
         frames, history = self.frames_to_send()

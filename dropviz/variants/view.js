@@ -5,11 +5,14 @@
 //
 // Playback (data.pull): while playing, the browser asks Python for the next frames ("pull" trigger) while it
 // still has about a round trip's worth to draw, with one request unanswered at most. Python computes them
-// when asked, never ahead, so Pause (seen here at the press, before Python hears of it) stops the asking at
-// once, and the frames already asked for are drawn at once: the last one on screen is the engine's state.
+// when asked, never ahead. Pause is seen here at the press, before Python hears of it: the asking stops, the
+// frame on screen stays, and its iteration goes to Python ("pause" trigger), which takes the engine back to
+// it; frames that arrive later are not drawn. So nothing moves after the press, and the frame on screen is
+// the engine's state (a paused payload's frame is always drawn: if the engine could not go back, it shows).
 const NS = "http://www.w3.org/2000/svg";
 const MAX_AHEAD = 5;
-const STOP_BUTTONS = [".st-key-v_pause button", ".st-key-v_step button", ".st-key-v_reset button"];
+const PAUSE_BUTTON = ".st-key-v_pause button";
+const STOP_BUTTONS = [PAUSE_BUTTON, ".st-key-v_step button", ".st-key-v_reset button"];
 
 // text scale: 1 up to a 1280x720 window, then with the window (1.5 at 1920x1080)
 function unit() { return Math.max(1, Math.min(window.innerWidth / 1280, window.innerHeight / 720)); }
@@ -479,15 +482,14 @@ function show(st, f) {
 }
 
 // ------------------------------------------------------------------ playback
-function stopPulling(st) {
+function stopPulling(st, pause) {
   if (!st.want) return;
   st.want = false;
   st.stopped = st.playId;
   if (st.timer) { clearTimeout(st.timer); st.timer = null; }
-  if (st.queue.length) {  // what was asked for already goes at once: the engine's frame shows now
-    if (st.pumpTimer) { clearTimeout(st.pumpTimer); st.pumpTimer = null; }
-    pump(st);
-  }
+  if (st.pumpTimer) { clearTimeout(st.pumpTimer); st.pumpTimer = null; }
+  st.queue = [];
+  if (pause && st.frame) { st.pauses = (st.pauses || 0) + 1; st.send("pause", { step: st.frame.step, n: st.pauses }); }
 }
 
 function ask(st) {
@@ -507,7 +509,6 @@ function schedule(st) {
 function pump(st) {
   st.pumpTimer = null;
   if (!st.queue.length) { schedule(st); return; }
-  if (!st.want) st.queue.splice(0, st.queue.length - 1);
   show(st, st.queue.shift());
   schedule(st);
   if (!st.queue.length) return;
@@ -519,9 +520,22 @@ function pump(st) {
 function listen(st) {
   if (st.listening) return;
   st.listening = true;
+  // Pause while this view plays: the view pauses (its "pause" trigger carries the iteration on screen) and the
+  // button's own click is swallowed: two requests at once (the trigger's and the click's) lost the click now
+  // and then (seen in Chromium: the Pause button stayed), and the trigger's callback reruns the whole page.
   const onPress = (event) => {
     const target = event.target && event.target.closest ? event.target : null;
-    if (target && STOP_BUTTONS.some(sel => target.closest(sel))) stopPulling(st);
+    if (!target || !STOP_BUTTONS.some(sel => target.closest(sel))) return;
+    const pause = !!target.closest(PAUSE_BUTTON);
+    if (pause && event.type === "click" && st.swallow) {
+      event.preventDefault();
+      event.stopPropagation();
+      st.swallow = false;
+      return;
+    }
+    if (pause && st.want && st.frame) st.swallow = event.type === "pointerdown";
+    if (pause && st.want && st.frame && event.type === "click") { event.preventDefault(); event.stopPropagation(); }
+    stopPulling(st, pause);
   };
   document.addEventListener("pointerdown", onPress, true);
   document.addEventListener("click", onPress, true);
@@ -562,14 +576,22 @@ export default function (component) {
   if (st.answered > st.asked) st.asked = st.answered;  // a new element for an old session
   st.playId = data.play_id;
   st.want = !!data.playing && data.play_id !== st.stopped;
-  if (!st.want && st.timer) { clearTimeout(st.timer); st.timer = null; }
-  if (!st.want && st.pumpTimer) { clearTimeout(st.pumpTimer); st.pumpTimer = null; }  // paused: draw now
-  // every frame Python computed is drawn, in order; paused, the engine's frame (the last) at once
+  const engine = data.frames[data.frames.length - 1];
+  if (!data.playing) {  // paused: the engine's frame, now (after Pause, the one on screen: Python went back to it)
+    if (st.timer) { clearTimeout(st.timer); st.timer = null; }
+    if (st.pumpTimer) { clearTimeout(st.pumpTimer); st.pumpTimer = null; }
+    st.queue = [];
+    show(st, engine);
+    return;
+  }
+  if (!st.want) {  // paused here, Python not told yet: frames answered meanwhile are not drawn
+    if (!st.frame) show(st, engine);
+    return;
+  }
+  // playing: every frame Python computed is drawn, in order
   const last = st.queue.length ? st.queue[st.queue.length - 1].step : (st.frame ? st.frame.step : -1);
-  const fresh = data.frames.filter(f => f.step > last);
-  st.queue.push(...(fresh.length ? fresh : (st.want ? [] : [data.frames[data.frames.length - 1]])));
-  if (!st.queue.length && st.frame && !st.want) st.queue.push(data.frames[data.frames.length - 1]);
-  if (!st.queue.length && !st.frame) st.queue.push(data.frames[data.frames.length - 1]);
+  st.queue.push(...data.frames.filter(f => f.step > last));
+  if (!st.queue.length && !st.frame) st.queue.push(engine);
   if (!st.pumpTimer) { st.due = performance.now(); pump(st); }
   schedule(st);
 }
