@@ -1,5 +1,6 @@
 """The Variants page in headless Chromium: Play advances the counter drawn in the browser, the masks change,
-Pause holds the engine's frame (Step goes on from it by exactly one), and nothing errs. In CI (CI=true) a
+Pause stops on the frame on screen at the press and the engine goes back to it (Step goes on from it by
+exactly one), and nothing errs. In CI (CI=true) a
 missing Chromium or Playwright fails this test; elsewhere it is skipped with the reason."""
 from __future__ import annotations
 
@@ -44,10 +45,14 @@ def test_the_variants_page_plays_pauses_on_the_engines_frame_and_steps(tmp_path,
             masks.add(page.evaluate(WHOLE_DROPPED))
             page.wait_for_timeout(150)
         assert len(masks) > 1 and any("v" in m for m in masks)  # fresh channel masks, some channels crossed out
-        page.locator(".st-key-v_pause button").click()
+        # Pause pressed as a mouse does (pointerdown, then click): the counter at that moment is where it stays
+        at_press = page.evaluate(f"""() => {{ const b = document.querySelector('.st-key-v_pause button');
+            b.dispatchEvent(new PointerEvent('pointerdown', {{bubbles: true}})); const shown = ({COUNTER})();
+            b.click(); return shown; }}""")
         page.locator(".st-key-v_play button").wait_for(timeout=20_000)
         page.wait_for_timeout(800)
         held = step_shown(page)
+        assert f"Iteration {held}" == at_press  # nothing drawn after the press: the engine went back to it
         page.wait_for_timeout(1000)
         assert step_shown(page) == held  # paused: nothing more is drawn
         page.locator(".st-key-v_step button").click()
