@@ -353,6 +353,7 @@ VARIANTS_WATCH = """() => {
     }
     return null;
   };
+  window.__benchStep = () => { const text = counter(); return text ? parseInt(text.split(' ')[1]) : null; };
   const tick = () => {
     const text = counter();
     if (text) {
@@ -396,8 +397,11 @@ def measure_variants(query: str, seconds: float, repeats: int, cwd: Path = ROOT)
                 out["ms_per_frame"].append(1000 * (c1 - c0) / max(frames, 1))
                 times = page.evaluate(f"window.__bench.times.filter(t => t >= {d0[2]})")
                 out["gaps"] += [b - a for a, b in zip(times, times[1:])]
-                step0 = page.evaluate("window.__bench.step")
-                t0 = press(page, V_PAUSE)
+                # the counter on screen at the press, read in the same task (window.__bench.step lags a frame)
+                t0, step0 = page.evaluate(f"""() => {{ const b = document.querySelector({json.dumps(V_PAUSE)});
+                    const step = window.__benchStep(), t = performance.now();
+                    b.dispatchEvent(new PointerEvent('pointerdown', {{bubbles: true}})); b.click();
+                    return [t, step]; }}""")
                 settle(page)
                 last_t, last_step = page.evaluate("[window.__bench.times.at(-1), window.__bench.step]")
                 out["pause"].append(max(0.0, last_t - t0))

@@ -24,10 +24,11 @@ from .nets import build
 TRACKED = 0
 N_TRAIN, LR, BATCH = 500, 0.01, 32
 # The Variants page plays one iteration per frame, a frame every FRAME_SECONDS when the server keeps up. The
-# browser asks for the next frames while it draws (a pull): PULL_SECONDS of them, computed at once, so the
-# engine is never more than that ahead of the screen and Pause, which draws what was asked for, stops at once.
+# browser asks for the next frames while it draws (a pull): PULL_SECONDS of them, computed at once. A request
+# costs a Streamlit rerun besides its frames, so more frames per request share it; Pause takes the engine back
+# to the frame on screen (Pair.rewind), so frames computed ahead are never shown out of turn.
 FRAME_SECONDS = 0.05
-PULL_SECONDS = 0.2
+PULL_SECONDS = 0.3
 FRAMES_PER_PULL = round(PULL_SECONDS / FRAME_SECONDS)
 REWIND_REQUESTS = 3  # Pause can take the engine back to a frame of the latest requests (Pair.rewind)
 
