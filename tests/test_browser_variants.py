@@ -4,9 +4,10 @@ exactly one), and nothing errs. In CI (CI=true) a
 missing Chromium or Playwright fails this test; elsewhere it is skipped with the reason."""
 from __future__ import annotations
 
-import pytest
+from tests import test_browser
+from tests.test_browser import COUNTER, chromium, screenshot_path
 
-from tests.test_browser import COUNTER, _free_port, chromium, screenshot_path, start_app, stop_app
+server = test_browser.server  # the app on a free port, once for this module (a fixture)
 
 # the conv masks in the view's shadow root: which tiles carry a large cross (a whole channel dropped)
 WHOLE_DROPPED = """() => {
@@ -16,14 +17,6 @@ WHOLE_DROPPED = """() => {
   }
   return null;
 }"""
-
-
-@pytest.fixture(scope="module")
-def server():
-    port = _free_port()
-    proc = start_app(port)
-    yield f"http://127.0.0.1:{port}"
-    stop_app(proc)
 
 
 def step_shown(page) -> int:
