@@ -1,9 +1,12 @@
 """Variants page: layout and wiring only. Dropout in conv and recurrent nets, and DropConnect, on 8x8 digits.
 
 Data flows widgets -> Settings (dropviz/variants/settings.py, also the URL) -> Pair (a variant and its p = 0
-twin, dropviz/variants/run.py) -> VariantFrame -> figures (dropviz/figures/variants.py). Play sets a flag
-and the panels' fragment reruns on a timer, a few iterations per tick; Pause reruns the page with the
-flag off, so the fragment loses its timer at once. Paused, nothing runs.
+twin, dropviz/variants/run.py) -> VariantFrame -> payload (dropviz/variants/payload.py) -> the browser's view
+(dropviz/variants/view.js), which draws every frame. While playing, the browser asks for the next frames as
+it draws (dropviz/variants/playback.py); each request reruns only the "v_live" fragment, which holds the view
+alone. Pause stops the asking in the browser at the press and sends the iteration on screen; the engine goes
+back to it, so the frame on screen is the engine's. Paused, nothing runs; the panels are then also there as
+Plotly charts, to download.
 """
 from __future__ import annotations
 
@@ -17,11 +20,12 @@ from app_pages.guard import run_page  # noqa: E402
 from dropviz.config import FIELD, literal  # noqa: E402
 from dropviz.figures import variants as fv  # noqa: E402
 from dropviz.figures.download import plot_config  # noqa: E402
+from dropviz.variants.component import variants_view  # noqa: E402
 from dropviz.variants.nets import FAMILIES  # noqa: E402
-from dropviz.variants.run import TICK_STEPS, Pair, Spec  # noqa: E402
+from dropviz.variants.playback import Playback  # noqa: E402
+from dropviz.variants.run import Pair, Spec  # noqa: E402
 from dropviz.variants.settings import BLOCK_SIZES, Settings, from_query  # noqa: E402
 
-TICK_SECONDS = 0.4
 FAMILY_LABELS = {"conv": "Convolutional", "recurrent": "Recurrent (RNN)", "dense": "Dense: DropConnect"}
 TEACHING = {
     "conv": "Neighbouring positions of a feature map carry nearly the same signal, so dropping single positions "
@@ -70,76 +74,72 @@ def settings() -> Settings:
     return s
 
 
-def pair_for(s: Settings) -> Pair:
-    """This session's run for these settings: a new one (from iteration 0) when they change."""
+def playback_for(s: Settings) -> Playback:
+    """This session's playback of the run for these settings: a new run (from iteration 0) when they change."""
     spec = Spec(s.family, s.variant, s.p, s.mode, s.block)
-    pair = st.session_state.get("v_pair")
-    if pair is None or st.session_state.get("v_key") != (spec, s.seed):
-        pair = st.session_state["v_pair"] = Pair(spec, s.seed)
+    play = st.session_state.get("v_playback")
+    if play is None:
+        play = st.session_state["v_playback"] = Playback(Pair(spec, s.seed))
         st.session_state["v_key"] = (spec, s.seed)
-    return pair
+    elif st.session_state.get("v_key") != (spec, s.seed):
+        play.new_run(Pair(spec, s.seed))
+        st.session_state["v_key"] = (spec, s.seed)
+    return play
 
 
-def controls() -> None:
-    playing = st.session_state.get("v_playing", False)
-    play, step, reset = st.columns(3)
-    # Play and Pause are two buttons, each only drawn in the state it leaves: after a fragment-only rerun the
-    # browser can send a button's last trigger again with the next request, and a toggle would then flip back
-    # (callbacks run before the page: this run already draws the new state, and the fragment its timer or none)
-    label, key = ("❚❚ Pause", "v_pause") if playing else ("▶ Play", "v_play")
-    play.button(label, key=key, width="stretch", type="primary", on_click=_set_playing, args=(not playing,))
-    step.button("Step", key="v_step", width="stretch", disabled=playing, on_click=_step)
+def controls(play: Playback) -> None:
+    p, step, reset = st.columns(3)
+    # Play and Pause are two buttons, each only drawn in the state it leaves: the browser can send a button's
+    # last trigger again with the next request, and a toggle would then flip back. view.js stops asking for
+    # frames when Pause (or Step, Reset) is pressed: its key names the button there.
+    label, key = ("❚❚ Pause", "v_pause") if play.playing else ("▶ Play", "v_play")
+    p.button(label, key=key, width="stretch", type="primary", on_click=play.pause if play.playing else play.play)
+    step.button("Step", key="v_step", width="stretch", disabled=play.playing, on_click=play.step)
     reset.button("Reset", key="v_reset", width="stretch", on_click=_reset)
 
 
-def _set_playing(playing: bool) -> None:
-    st.session_state["v_playing"] = playing
-
-
-def _step() -> None:
-    pair = st.session_state.get("v_pair")
-    if pair is not None:
-        pair.step(1)
-
-
 def _reset() -> None:
-    st.session_state.pop("v_pair", None)
-    st.session_state["v_playing"] = False
+    play = st.session_state.get("v_playback")
+    if play is not None:
+        play.new_run(Pair(play.pair.spec, play.pair.run.seed))
+
+
+@st.fragment
+def live(play: Playback) -> None:
+    """The "v_live" fragment: the view alone, so a request for frames costs one light rerun."""
+    def on_pull():
+        value = st.session_state.get("v_view")
+        play.pull(value.get("pull") if value is not None else None)
+
+    def on_pause():  # the browser's Pause, with the iteration it shows: the engine goes back to it
+        value = st.session_state.get("v_view")
+        play.pause_at((value.get("pause") or {}).get("step") if value is not None else None)
+        st.rerun()  # the whole page: the Play button, and the panels of a paused page
+
+    variants_view(play.payload(), key="v_view", on_pull=on_pull, on_pause=on_pause)
 
 
 def panels(pair: Pair) -> None:
+    """Paused: the same panels as Plotly charts, with their download buttons."""
     frame, history = pair.snapshot()
-    spec = frame.spec
-    shown = f"{100 * frame.test_acc:.1f}%"
-    if frame.moment_acc is not None:
-        shown += f" (moment matching: {100 * frame.moment_acc:.1f}%)"
-    st.markdown(f"**Iteration {frame.step}** · {fv.variant_label(spec)} · test accuracy {shown} · "
-                f"no-dropout twin {100 * frame.twin_test_acc:.1f}%")
-    masks = {"conv": fv.conv_maps_figure, "recurrent": fv.rnn_mask_figure, "dense": fv.dense_figure}[spec.family]
-    st.plotly_chart(masks(frame), config=plot_config("variants-masks"), key="v_masks")
-    st.plotly_chart(fv.curves_figure(history, spec), config=plot_config("variants-curves"), key="v_curves")
-    left, right = st.columns(2)
-    left.plotly_chart(fv.rescale_figure(frame), config=plot_config("variants-rescale"), key="v_rescale")
-    right.markdown(RESCALING)
+    with st.expander("The panels as charts, to download"):
+        masks = {"conv": fv.conv_maps_figure, "recurrent": fv.rnn_mask_figure, "dense": fv.dense_figure}
+        st.plotly_chart(masks[frame.spec.family](frame), config=plot_config("variants-masks"), key="v_masks")
+        st.plotly_chart(fv.curves_figure(history, frame.spec), config=plot_config("variants-curves"), key="v_curves")
+        st.plotly_chart(fv.rescale_figure(frame), config=plot_config("variants-rescale"), key="v_rescale")
 
 
 def main() -> None:
     st.set_page_config(page_title="dropviz: variants", layout="wide")
     st.header("Dropout variants")
     s = settings()
-    pair = pair_for(s)
-    controls()
-    if st.session_state.get("v_playing", False):
-        @st.fragment(run_every=TICK_SECONDS)
-        def live():
-            if st.session_state.get("v_playing", False):
-                pair.step(TICK_STEPS)
-            panels(pair)
-
-        live()
-    else:
-        panels(pair)
+    play = playback_for(s)
+    controls(play)
+    live(play)
+    st.markdown(RESCALING)
     st.caption(TEACHING[s.family] + " p is the drop probability; the twin has the same initial weights and batches.")
+    if not play.playing:
+        panels(play.pair)
 
 
 run_page(main)

@@ -1,7 +1,14 @@
-"""Measure the live page in headless Chromium: frames/s, iterations/s, slider latency, first frame, and
-how immediate Pause, Step and a p change are.
+"""Measure the live page (or, with --page variants, the Variants page) in headless Chromium: frames/s,
+iterations/s, slider latency, first frame, and how immediate Pause, Step and a p change are.
 
     python bench/fps.py [--seconds 10] [--repeats 5] [--old REF] [--skip-old] [--baseline]
+    python bench/fps.py --page variants [--query "family=conv&variant=channel"] [--seconds 10] [--repeats 5]
+
+--page variants plays /Variants (the conv net by default) and prints, for this checkout and for REF: frames/s
+and iterations/s (medians over windows of --seconds), the gaps between frames, the server's CPU per displayed
+frame, Pause -> last change of the counter and the iterations shown after the press, and whether Step right
+after Pause shows the paused iteration + 1 (it does when the frame on screen was the engine's). The counter is
+read every animation frame wherever the page shows it (the new page's view, the old page's Markdown line).
 
 Starts `streamlit run app.py` on a free port, drives it at 1920x1080 and prints medians:
 
@@ -332,6 +339,116 @@ def export(ref: str) -> Path:
     return folder
 
 
+# --page variants: read the counter every animation frame, in the view's shadow root (new) or the page's
+# Markdown (old); the same window.__bench as WATCH, so settle() and press() serve both
+VARIANTS_WATCH = """() => {
+  const b = window.__bench = { draws: 0, step: null, times: [], p: null, pChanges: [] };
+  const counter = () => {
+    for (const host of document.querySelectorAll('[data-testid="stBidiComponentIsolated"]')) {
+      const t = host.shadowRoot && host.shadowRoot.querySelector('[data-testid="iteration-counter"]');
+      if (t) return t.textContent;
+    }
+    for (const s of document.querySelectorAll('[data-testid="stMarkdownContainer"] strong')) {
+      if (s.textContent.startsWith('Iteration ')) return s.textContent;
+    }
+    return null;
+  };
+  window.__benchStep = () => { const text = counter(); return text ? parseInt(text.split(' ')[1]) : null; };
+  const tick = () => {
+    const text = counter();
+    if (text) {
+      const step = parseInt(text.split(' ')[1]);
+      if (step !== b.step) { b.draws += 1; b.step = step; b.times.push(performance.now()); }
+    }
+    requestAnimationFrame(tick);
+  };
+  tick();
+}"""
+V_PLAY, V_PAUSE, V_STEP = ".st-key-v_play button", ".st-key-v_pause button", ".st-key-v_step button"
+
+
+def measure_variants(query: str, seconds: float, repeats: int, cwd: Path = ROOT) -> dict:
+    """The Variants page at /Variants?query, played in Chromium at 1920x1080 (see the module's docstring)."""
+    from playwright.sync_api import sync_playwright
+    port = _free_port()
+    proc = start_app(port, "app.py", cwd)
+    out = {"fps": [], "its": [], "gaps": [], "ms_per_frame": [], "pause": [], "after": [], "step_ok": 0,
+           "steps": 0, "step_ms": []}
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1920, "height": 1080})
+            page.goto(f"http://127.0.0.1:{port}/Variants?{query}")
+            page.locator(V_PLAY).wait_for(timeout=60_000)
+            page.evaluate(VARIANTS_WATCH)
+            page.wait_for_function("window.__bench.step !== null", timeout=60_000)
+            time.sleep(1)
+            state = "[window.__bench.draws, window.__bench.step, performance.now()]"
+            for _ in range(repeats):
+                press(page, V_PLAY)
+                page.locator(V_PAUSE).wait_for(timeout=20_000)
+                time.sleep(1.5)  # past the first request's round trip
+                d0, c0 = page.evaluate(state), cpu_seconds(proc.pid)
+                time.sleep(seconds)
+                d1, c1 = page.evaluate(state), cpu_seconds(proc.pid)
+                dt, frames = (d1[2] - d0[2]) / 1000, d1[0] - d0[0]
+                out["fps"].append(frames / dt)
+                out["its"].append((d1[1] - d0[1]) / dt)
+                out["ms_per_frame"].append(1000 * (c1 - c0) / max(frames, 1))
+                times = page.evaluate(f"window.__bench.times.filter(t => t >= {d0[2]})")
+                out["gaps"] += [b - a for a, b in zip(times, times[1:])]
+                # the counter on screen at the press, read in the same task (window.__bench.step lags a frame)
+                t0, step0 = page.evaluate(f"""() => {{ const b = document.querySelector({json.dumps(V_PAUSE)});
+                    const step = window.__benchStep(), t = performance.now();
+                    b.dispatchEvent(new PointerEvent('pointerdown', {{bubbles: true}})); b.click();
+                    return [t, step]; }}""")
+                settle(page)
+                last_t, last_step = page.evaluate("[window.__bench.times.at(-1), window.__bench.step]")
+                out["pause"].append(max(0.0, last_t - t0))
+                out["after"].append(last_step - step0)
+                page.locator(V_PLAY).wait_for(timeout=20_000)
+                time.sleep(0.5)
+                shown_step = page.evaluate("window.__bench.step")
+                page.locator(V_STEP).wait_for(timeout=20_000)
+                t0 = press(page, V_STEP)
+                out["steps"] += 1
+                if shown(page, f"window.__bench.step !== {shown_step}", "step after pause"):
+                    out["step_ms"].append(page.evaluate("window.__bench.times.at(-1)") - t0)
+                    settle(page, 0.5)
+                    out["step_ok"] += page.evaluate("window.__bench.step") == shown_step + 1
+            browser.close()
+    finally:
+        stop_app(proc)
+    return out
+
+
+def report_variants(name: str, r: dict) -> None:
+    gaps = sorted(r["gaps"])
+    print(f"{name}:")
+    print(f"  displayed frames/s (median of {len(r['fps'])})  {med(r['fps']):6.1f}   "
+          f"(windows: {', '.join(f'{v:.1f}' for v in r['fps'])})")
+    print(f"  training iterations/s (median)    {med(r['its']):6.1f}")
+    if gaps:
+        print(f"  frame gap median {med(gaps):.0f} ms, 95th percentile {gaps[int(0.95 * (len(gaps) - 1))]:.0f} ms")
+    print(f"  server CPU per displayed frame    {med(r['ms_per_frame']):6.1f} ms (median)")
+    print(f"  Pause -> counter stops (median)   {med(r['pause']):6.0f} ms, max {max(r['pause'], default=0):.0f} ms; "
+          f"iterations shown after the press: {r['after']}")
+    print(f"  Step after Pause shows paused + 1: {r['step_ok']} of {r['steps']}; Step -> next iteration "
+          f"{med(r['step_ms']):.0f} ms (median)")
+
+
+def main_variants(args) -> None:
+    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start; /Variants?{args.query}")
+    new = measure_variants(args.query, args.seconds, args.repeats)
+    report_variants("new (drawn in the browser, frames pulled)", new)
+    if not args.skip_old:
+        old = measure_variants(args.query, args.seconds, args.repeats, cwd=export(args.old))
+        report_variants(f"old ({args.old}: Plotly redrawn by a timer fragment)", old)
+        print(f"ratio new / old: frames/s x{med(new['fps']) / med(old['fps']):.2f}, "
+              f"iterations/s x{med(new['its']) / med(old['its']):.2f}")
+    print(f"load average {os.getloadavg()[0]:.1f} at end")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seconds", type=float, default=10, help="length of each frame-rate window")
@@ -339,7 +456,12 @@ def main() -> None:
     ap.add_argument("--old", default="main", help="git ref of the app to compare with (default: main)")
     ap.add_argument("--skip-old", action="store_true")
     ap.add_argument("--baseline", action="store_true", help="also run bench/baseline_page.py")
+    ap.add_argument("--page", choices=("live", "variants"), default="live")
+    ap.add_argument("--query", default="family=conv&variant=channel", help="--page variants: its URL parameters")
     args = ap.parse_args()
+    if args.page == "variants":
+        main_variants(args)
+        return
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start")
     app = measure("app.py", args.seconds, args.repeats, present=True)
     report("new (frames pulled one at a time)", app)

@@ -13,6 +13,7 @@ from ..config import RUN_FIELD
 from ..data import file_data
 from ..experiments import EXPERIMENTS, SUMMARIES, Cancelled
 from ..presets import PRESETS
+from ..variants.experiment import label as variants_label
 from .datafile import add_data_file_flag, table_from_args
 from .flags import (
     add_config_flags,
@@ -74,7 +75,8 @@ def run(args: argparse.Namespace) -> int:
         sys.stderr.write(f"dropviz: error: --csv={args.csv} could not be written: {err.strerror or err}\n")
         return 1
     seeds = args.seeds or int(df["seed"].nunique())
-    print(f"{experiment.name}: {len(df)} rows written to {args.csv} ({cfg.label()}, "
+    label = variants_label(cfg) if experiment.name == "variants" else cfg.label()  # variants: always digits
+    print(f"{experiment.name}: {len(df)} rows written to {args.csv} ({label}, "
           f"{seeds} seed{'s' if seeds != 1 else ''}, {steps} iterations, {bar.seconds:.1f} s)")
     if experiment.name in SUMMARIES:
         print(SUMMARIES[experiment.name](df))

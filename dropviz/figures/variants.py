@@ -50,6 +50,69 @@ def _factors_text(frame) -> str:
             f"everything {factor_text(frame.test_factor)} at test time")
 
 
+# The words of the mask panels, the rescaling and the curves: one place for the Plotly figures and the
+# browser's view (dropviz/variants/payload.py).
+CROSSED = "✕ = dropped this iteration"
+RNN_DROPPED = "red = dropped"
+
+
+def conv_layer_label(layer: int, channels: int) -> str:
+    return f"conv {layer + 1}: {channels} feature maps"
+
+
+def masks_title(spec) -> str:
+    """The mask panel's title: what this variant drops."""
+    if spec.family == "conv":
+        what = {"standard": "each position dropped on its own", "channel": "whole feature maps dropped",
+                "block": f"{spec.block_size} x {spec.block_size} squares dropped", "none": "nothing dropped"}
+        return f"Feature maps of the tracked digit: {what[spec.variant]}"
+    if spec.family == "recurrent":
+        how = {"naive": "a fresh mask every step (noise)", "variational": "one mask for all steps (stripes)",
+               "none": "nothing dropped"}
+        return f"RNN masks: {how[spec.variant]}"
+    return {"standard": "Standard dropout: units dropped, with all their edges",
+            "dropconnect": "DropConnect: single edges dropped, every unit stays",
+            "none": "No dropout: every unit and edge"}[spec.variant]
+
+
+def masks_subtitle(frame, shown: int = 6, units: int = 8) -> str:
+    """The mask panel's subtitle: the factors, and how to read the marks."""
+    spec = frame.spec
+    factors = "" if spec.variant == "none" else _factors_text(frame)
+    if spec.family == "conv":
+        return (factors + "; " if factors else "") + CROSSED
+    if spec.family == "recurrent":
+        return f"{RNN_DROPPED}; " + factors
+    return f"{shown} brightest pixels → first {units} of 64 hidden units" + ("; " + factors if factors else "")
+
+
+RNN_AXES = {"input": "input pixel", "state": "recurrent unit (state fed back)", "steps": "time step (image row)"}
+DENSE_COLUMNS = ("input pixels", "hidden units")
+DENSE_NAMES = {"kept": "kept edge", "dropped": "dropped edge", "unit": "dropped unit"}
+RESCALE_TITLE = "Rescaling"
+CURVES_TITLE = "Against the no-dropout twin"
+TWIN_NAME = "twin: no dropout"
+CURVES_AXES = ("test accuracy", "test loss", "iteration")
+
+
+def rescale_names(frame, sep: str = "<br>") -> list[str]:
+    return ["computed", "dropped", f"kept{sep}{factor_text(frame.train_factor)}",
+            f"test{sep}{factor_text(frame.test_factor)}"]
+
+
+def rescale_subtitle(spec) -> str:
+    what = {"conv": "conv 1 activation", "recurrent": "input pixel", "dense": "hidden unit"}[spec.family]
+    if spec.variant == "dropconnect":
+        what = "|pixel × weight| of an edge"
+    return f"mean {what}, tracked digit"
+
+
+def curves_subtitle(row) -> str:
+    """row: (step, test_acc, test_loss, twin_test_acc, twin_test_loss), the latest frame's."""
+    return (f"iteration {int(row[0])}: {100 * row[1]:.1f}% vs twin {100 * row[3]:.1f}%, "
+            f"loss {row[2]:.3f} vs {row[4]:.3f}")
+
+
 # ---------------------------------------------------------------------- conv: feature maps and their masks
 def conv_maps_figure(frame, height: int = 470, width: float = NARROW):
     """The tracked digit's feature maps of both conv layers, one tile each; every dropped position is crossed
@@ -60,7 +123,7 @@ def conv_maps_figure(frame, height: int = 470, width: float = NARROW):
     top_row = 0
     for layer, (maps, mask) in enumerate(zip(frame.seen, frame.masks)):
         top = maps.max() if maps.max() > 0 else 1.0
-        labels.append((top_row, f"conv {layer + 1}: {len(maps)} feature maps"))
+        labels.append((top_row, conv_layer_label(layer, len(maps))))
         top_row += LABEL
         for c, fmap in enumerate(maps):
             y0, x0 = top_row + (c // PER_ROW) * (TILE + GAP), (c % PER_ROW) * (TILE + GAP)
@@ -91,12 +154,7 @@ def conv_maps_figure(frame, height: int = 470, width: float = NARROW):
     annotations = [dict(text=text, x=-0.5, y=r + LABEL - 0.7, xref="x", yref="y", xanchor="left",
                         yanchor="bottom", showarrow=False, font=dict(size=SMALL, color=INK))
                    for r, text in labels]
-    spec = frame.spec
-    what = {"standard": "each position dropped on its own", "channel": "whole feature maps dropped",
-            "block": f"{spec.block_size} x {spec.block_size} squares dropped", "none": "nothing dropped"}[spec.variant]
-    layout = base_layout(f"Feature maps of the tracked digit: {what}", height, "conv-maps",
-                         subtitle=("" if spec.variant == "none" else _factors_text(frame) + "; ") +
-                         "✕ = dropped this iteration",
+    layout = base_layout(masks_title(frame.spec), height, "conv-maps", subtitle=masks_subtitle(frame),
                          xaxis=hidden_axis(range=[-1, PER_ROW * (TILE + GAP) - GAP]),
                          yaxis=hidden_axis(autorange="reversed", scaleanchor="x"),
                          annotations=annotations, margin=dict(l=10, r=10, t=90, b=10))
@@ -116,14 +174,11 @@ def rnn_mask_figure(frame, height: int = 420, width: float = NARROW):
                            xaxis=f"x{i + 1}" if i else "x", yaxis=f"y{i + 1}" if i else "y", zmin=0, zmax=1,
                            colorscale=[[0, DROPPED], [0.5, DROPPED], [0.5, INPUT_FILL], [1, INPUT_FILL]],
                            showscale=False, xgap=1, ygap=1, hoverinfo="skip"))
-    how = {"naive": "a fresh mask every step (noise)", "variational": "one mask for all steps (stripes)",
-           "none": "nothing dropped"}[spec.variant]
     layout = base_layout(
-        f"RNN masks: {how}", height, "rnn-masks",
-        subtitle="red = dropped; " + ("" if spec.variant == "none" else _factors_text(frame)),
-        xaxis=ink_axis("input pixel", domain=[0, 0.14], range=[0.5, 8.5], tickvals=[1, 8], showgrid=False),
-        yaxis=ink_axis("time step (image row)", autorange="reversed", tickvals=list(range(1, 9)), showgrid=False),
-        xaxis2=ink_axis("recurrent unit (state fed back)", domain=[0.2, 1], showgrid=False,
+        masks_title(spec), height, "rnn-masks", subtitle=masks_subtitle(frame),
+        xaxis=ink_axis(RNN_AXES["input"], domain=[0, 0.14], range=[0.5, 8.5], tickvals=[1, 8], showgrid=False),
+        yaxis=ink_axis(RNN_AXES["steps"], autorange="reversed", tickvals=list(range(1, 9)), showgrid=False),
+        xaxis2=ink_axis(RNN_AXES["state"], domain=[0.2, 1], showgrid=False,
                         tickvals=[1, 16, 32, 48, 64]),
         yaxis2=ink_axis("", anchor="x2", autorange="reversed", showticklabels=False, matches="y", showgrid=False),
         margin=dict(l=80, r=20, t=105, b=70))
@@ -132,12 +187,17 @@ def rnn_mask_figure(frame, height: int = 420, width: float = NARROW):
 
 
 # ---------------------------------------------------------------------- dense: dropped neurons vs dropped edges
+def dense_shown(frame, shown: int = 6) -> tuple[np.ndarray, np.ndarray]:
+    """The pixels and hidden units the dense panel draws: the tracked digit's `shown` brightest pixels (in
+    pixel order), and the first shown + 2 hidden units."""
+    return np.sort(np.argsort(-frame.x, kind="stable")[:shown]), np.arange(shown + 2)
+
+
 def dense_figure(frame, shown: int = 6, height: int = 470, width: float = NARROW):
     """Inputs to hidden units of the dense net, for the tracked digit's pixels that are most on: standard
     dropout crosses out hidden units (and so all their edges); DropConnect drops single edges, every unit stays."""
     spec, mask = frame.spec, frame.masks[0]
-    ins = np.sort(np.argsort(-frame.x, kind="stable")[:shown])
-    outs = np.arange(shown + 2)
+    ins, outs = dense_shown(frame, shown)
     yi, yo = np.linspace(0.9, 0.1, shown), np.linspace(1, 0, len(outs))
     kept_x, kept_y, drop_x, drop_y = [], [], [], []
     for a, i in enumerate(ins):
@@ -152,10 +212,10 @@ def dense_figure(frame, shown: int = 6, height: int = 470, width: float = NARROW
             xs += [0, 1, None]
             ys += [yi[a], yo[b], None]
     traces = [dict(type="scatter", x=kept_x, y=kept_y, mode="lines", line=dict(color=EDGE, width=2.5),
-                   hoverinfo="skip", name="kept edge")]
+                   hoverinfo="skip", name=DENSE_NAMES["kept"])]
     if drop_x and mask is not None and mask.ndim == 2:
-        traces.append(dict(type="scatter", x=drop_x, y=drop_y, mode="lines", hoverinfo="skip", name="dropped edge",
-                           line=dict(color=DROPPED, width=2, dash="4px,5px")))
+        traces.append(dict(type="scatter", x=drop_x, y=drop_y, mode="lines", hoverinfo="skip",
+                           name=DENSE_NAMES["dropped"], line=dict(color=DROPPED, width=2, dash="4px,5px")))
     unit_drop = mask is not None and mask.ndim == 1
     fill = [EMPTY if unit_drop and mask[o] == 0 else INPUT_FILL for o in outs]
     traces.append(dict(type="scatter", x=[0] * shown, y=yi, mode="markers", hoverinfo="skip", showlegend=False,
@@ -165,20 +225,15 @@ def dense_figure(frame, shown: int = 6, height: int = 470, width: float = NARROW
     if unit_drop:
         gone = [b for b, o in enumerate(outs) if mask[o] == 0]
         traces.append(dict(type="scatter", x=[1] * len(gone), y=yo[gone], mode="markers", hoverinfo="skip",
-                           name="dropped unit", marker=dict(symbol="x-thin", size=24, color=DROPPED,
+                           name=DENSE_NAMES["unit"], marker=dict(symbol="x-thin", size=24, color=DROPPED,
                                                             line=dict(width=4, color=DROPPED))))
-    title = {"standard": "Standard dropout: units dropped, with all their edges",
-             "dropconnect": "DropConnect: single edges dropped, every unit stays",
-             "none": "No dropout: every unit and edge"}[spec.variant]
-    subtitle = f"{shown} brightest pixels → first {len(outs)} of 64 hidden units"
-    if spec.variant != "none":
-        subtitle += "; " + _factors_text(frame)
-    layout = base_layout(title, height, "dense", subtitle=subtitle, showlegend=True,
+    layout = base_layout(masks_title(spec), height, "dense", subtitle=masks_subtitle(frame, shown, len(outs)),
+                         showlegend=True,
                          legend=dict(orientation="h", x=0, y=-0.02, yanchor="top", font=dict(size=SMALL)),
                          xaxis=hidden_axis(range=[-0.4, 1.4]), yaxis=hidden_axis(range=[-0.08, 1.16]),
                          annotations=[dict(text=t, x=x, y=1.1, xref="x", yref="y", showarrow=False,
                                            font=dict(size=FONT, color=INK))
-                                      for x, t in ((0, "input pixels"), (1, "hidden units"))],
+                                      for x, t in zip((0, 1), DENSE_COLUMNS)],
                          margin=dict(l=10, r=10, t=100, b=60))
     fit_title(layout, width)
     return figure(traces, layout)
@@ -189,21 +244,16 @@ def rescale_figure(frame, height: int = 380, width: float = NARROW / 2):
     """The mean signal the first dropout site passes on for the tracked digit: as computed, after dropping,
     after the survivors' factor, and at test time. On average over masks the training bar equals the test bar."""
     lv, spec = frame.levels, frame.spec
-    names = ["computed", "dropped", f"kept<br>{factor_text(frame.train_factor)}",
-             f"test<br>{factor_text(frame.test_factor)}"]
+    names = rescale_names(frame)
     values = [lv["computed"], lv["dropped"], lv["scaled"], lv["test"]]
     colors = [MUTED, DROPPED, TRAIN, TEST]
-    what = {"conv": "conv 1 activation", "recurrent": "input pixel", "dense": "hidden unit"}[spec.family]
-    if spec.variant == "dropconnect":
-        what = "|pixel × weight| of an edge"
     traces = [dict(type="bar", x=names, y=values, marker=dict(color=colors), hoverinfo="skip",
                    text=[f"{v:.3f}" for v in values], textposition="outside", textfont=dict(size=SMALL),
                    cliponaxis=False)]
     hi, lo = max(max(values), 0.0), min(min(values), 0.0)
     pad = 0.3 * (hi - lo) or 1.0
     top, bottom = (hi + pad if hi > 0 else 0.0), (lo - pad if lo < 0 else 0.0)
-    layout = base_layout("Rescaling", height, "rescale",
-                         subtitle=f"mean {what}, tracked digit",
+    layout = base_layout(RESCALE_TITLE, height, "rescale", subtitle=rescale_subtitle(spec),
                          xaxis=ink_axis("", tickangle=0), yaxis=ink_axis("mean", range=[bottom, top]),
                          showlegend=False, margin=dict(l=80, r=20, t=100, b=70))
     fit_title(layout, width)
@@ -221,20 +271,18 @@ def curves_figure(history: list[tuple], spec, height: int = 400, width: float = 
         axes = dict(xaxis="x" if i == 0 else "x2", yaxis="y" if i == 0 else "y2")
         traces.append(dict(type="scatter", x=step, y=h[:, mine], mode="lines", name=variant_label(spec),
                            showlegend=i == 0, line=RUN_STYLES["main"].plotly(TEST), hoverinfo="skip", **axes))
-        traces.append(dict(type="scatter", x=step, y=h[:, twin], mode="lines", name="twin: no dropout",
+        traces.append(dict(type="scatter", x=step, y=h[:, twin], mode="lines", name=TWIN_NAME,
                            showlegend=i == 0, line=RUN_STYLES["twin"].plotly(MUTED), hoverinfo="skip", **axes))
-    last = h[-1]
-    sub = (f"iteration {int(last[0])}: {100 * last[1]:.1f}% vs twin {100 * last[3]:.1f}%, "
-           f"loss {last[2]:.3f} vs {last[4]:.3f}")
+    sub = curves_subtitle(h[-1])
     x_range = [0, max(10.0, step[-1])]
     top_loss = float(np.nanmax(h[:, [2, 4]])) * 1.05 if len(h) else 1.0
     layout = base_layout(
-        "Against the no-dropout twin", height, "curves", subtitle=sub, showlegend=True,
+        CURVES_TITLE, height, "curves", subtitle=sub, showlegend=True,
         legend=dict(orientation="h", x=0, y=-0.4, yanchor="top", font=dict(size=SMALL)),
-        xaxis=ink_axis("iteration", domain=[0, 0.42], range=x_range),
-        yaxis=ink_axis("test accuracy", range=[0, 1.02]),
-        xaxis2=ink_axis("iteration", domain=[0.58, 1], range=x_range, anchor="y2"),
-        yaxis2=ink_axis("test loss", range=[0, top_loss], anchor="x2"),
+        xaxis=ink_axis(CURVES_AXES[2], domain=[0, 0.42], range=x_range),
+        yaxis=ink_axis(CURVES_AXES[0], range=[0, 1.02]),
+        xaxis2=ink_axis(CURVES_AXES[2], domain=[0.58, 1], range=x_range, anchor="y2"),
+        yaxis2=ink_axis(CURVES_AXES[1], range=[0, top_loss], anchor="x2"),
         margin=dict(l=80, r=20, t=100, b=125))
     fit_title(layout, width)
     return figure(traces, layout)

@@ -15,6 +15,20 @@ from .nets import FAMILIES
 from .run import N_TRAIN, Spec, VariantRun, digits
 
 
+def training_data(base):
+    """The digits the experiment trains on: the config's when its data set is digits, else the bundled 500."""
+    return digits(base.n_train, base.noise, base.data_seed) if base.dataset == "digits" else digits(N_TRAIN)
+
+
+def label(base) -> str:
+    """What the experiment ran, for the CLI's closing line: it trains on digits whatever the config's data set,
+    its own small nets, Adam at its own learning rate, and takes only p, mode and the seeds from the config."""
+    from ..experiments import dropout_p  # imported here: experiments registers this module
+    n = base.n_train if base.dataset == "digits" else N_TRAIN
+    noise = f" noise={base.noise:g}" if base.dataset == "digits" and base.noise else ""
+    return f"digits n={n}{noise}, dense/conv/RNN nets, p={dropout_p(base, None):g} {base.mode}, first seed={base.seed}"
+
+
 def variants(base, seeds: int = 3, steps: int = 300, p: float | None = None, block_size: int = 3,
              progress=None, cancel=None) -> pd.DataFrame:
     from ..config import RUN_FIELD
@@ -26,7 +40,7 @@ def variants(base, seeds: int = 3, steps: int = 300, p: float | None = None, blo
     if not lo <= block_size <= hi:
         raise ValueError(f"block_size={block_size!r} is out of range: expected an integer from {lo} to {hi}")
     progress = progress or _noop
-    data = digits(base.n_train, base.noise, base.data_seed) if base.dataset == "digits" else digits(N_TRAIN)
+    data = training_data(base)
     specs = [Spec(f, v, 0.0 if v == "none" else p, base.mode, block_size) for f, vs in FAMILIES.items() for v in vs]
     seed_list = _seeds(base, seeds)
     rows, total, done = [], len(specs) * len(seed_list), 0

@@ -8,7 +8,9 @@ drawn from the probe stream, so recording never changes training.
 """
 from __future__ import annotations
 
+import copy
 import threading
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,7 +23,14 @@ from .nets import build
 
 TRACKED = 0
 N_TRAIN, LR, BATCH = 500, 0.01, 32
-TICK_STEPS = 5  # iterations per tick of the Variants page while playing
+# The Variants page plays one iteration per frame, a frame every FRAME_SECONDS when the server keeps up. The
+# browser asks for the next frames while it draws (a pull): PULL_SECONDS of them, computed at once. A request
+# costs a Streamlit rerun besides its frames, so more frames per request share it; Pause takes the engine back
+# to the frame on screen (Pair.rewind), so frames computed ahead are never shown out of turn.
+FRAME_SECONDS = 0.05
+PULL_SECONDS = 0.3
+FRAMES_PER_PULL = round(PULL_SECONDS / FRAME_SECONDS)
+REWIND_REQUESTS = 3  # Pause can take the engine back to a frame of the latest requests (Pair.rewind)
 
 
 def digits(n_train: int = N_TRAIN, noise: float = 0.0, data_seed: int = 0) -> Dataset:
@@ -67,6 +76,23 @@ class VariantRun:
             self.train_loss = loss.item()
             self.step_count += 1
 
+    def state(self) -> dict:
+        """Everything that decides the run's next iterations: weights, Adam's moments, the batch order, the
+        mask stream and the counter. `restore(state)` goes back to it, bit for bit."""
+        # Adam's per-parameter tensors cloned, not the whole state_dict deep-copied: 20 times cheaper (measured)
+        moments = {p: {name: v.clone() for name, v in st.items()} for p, st in self.opt.state.items()}
+        return {"net": {k: v.clone() for k, v in self.net.state_dict().items()}, "opt": moments,
+                "order": copy.deepcopy(self.order), "rng": copy.deepcopy(self.rng.bit_generator.state),
+                "step": self.step_count, "loss": self.train_loss}
+
+    def restore(self, state: dict) -> None:
+        self.net.load_state_dict(state["net"])
+        self.opt.state.clear()
+        self.opt.state.update({p: {name: v.clone() for name, v in st.items()} for p, st in state["opt"].items()})
+        self.order = copy.deepcopy(state["order"])
+        self.rng.bit_generator.state = copy.deepcopy(state["rng"])
+        self.step_count, self.train_loss = state["step"], state["loss"]
+
     @torch.no_grad()
     def evaluate(self) -> dict:
         """Test-time loss and accuracy on the test set (nothing dropped)."""
@@ -107,6 +133,7 @@ class VariantFrame:
     test_factor: float         # every unit's factor at test time (1 or 1-p)
     levels: dict               # the first site's mean signal: computed, dropped, scaled (training), test
     moment_acc: float | None = None  # DropConnect: test accuracy with the paper's moment matching
+    evaluated_at: int | None = None  # the iteration of the test numbers (None: this one's)
 
 
 class Pair:
@@ -120,6 +147,7 @@ class Pair:
         self.history: list[tuple] = []
         # a page's runs can overlap (a click's rerun starts while the last tick is still stepping): one at a time
         self._lock = threading.RLock()
+        self._saved: dict[int, tuple] = {}  # step -> both runs' states, for the frames of the latest request
         self.frame = self._record()
 
     def step(self, n: int = 1) -> VariantFrame:
@@ -127,15 +155,57 @@ class Pair:
             self.run.step(n)
             self.twin.step(n)
             self.frame = self._record()
+            self._saved = {}  # from here on, only forward
             return self.frame
+
+    def pull(self, frames: int = FRAMES_PER_PULL, seconds: float = PULL_SECONDS) -> list[VariantFrame]:
+        """`frames` frames of one iteration each, oldest first; fewer once `seconds` have passed (at least one),
+        so a slow variant on a loaded machine is never far ahead of the screen. The test metrics, a pass over
+        the whole test set for the variant and its twin (most of a conv frame's cost, measured), are computed
+        for the last frame only; the frames before it show the latest ones, with the iteration they are from."""
+        out, start = [], time.perf_counter()
+        with self._lock:
+            for i in range(frames):
+                last = i == frames - 1 or time.perf_counter() - start >= seconds
+                self.run.step(1)
+                self.twin.step(1)
+                self.frame = self._record(evaluate=last)
+                self._saved[self.frame.step] = (self.run.state(), self.twin.state(), self.frame)
+                out.append(self.frame)
+                if last:
+                    break
+            # the browser may still be drawing the two requests before this one (see view.js): keep theirs too
+            oldest = self.frame.step - REWIND_REQUESTS * frames
+            self._saved = {step: saved for step, saved in self._saved.items() if step >= oldest}
+        return out
+
+    def rewind(self, step: int) -> bool:
+        """Back to the frame of iteration `step`, one of the latest requests' (the browser was showing it when
+        Pause was pressed, and had not drawn the later ones): as if the later iterations were never run. The
+        frame gets its own test numbers. False (nothing changes) for any other step."""
+        with self._lock:
+            if step == self.frame.step:
+                return True
+            if step not in self._saved:
+                return False
+            run, twin, frame = self._saved[step]
+            self.run.restore(run)
+            self.twin.restore(twin)
+            self.history = [row for row in self.history if row[0] <= step]
+            self._saved = {}
+            if frame.evaluated_at is None:
+                self.frame = frame
+            else:  # the same masks (the probe stream is seeded by the step), now with this iteration's numbers
+                self.frame = self._record(evaluate=True)
+            return True
 
     def snapshot(self) -> tuple[VariantFrame, list[tuple]]:
         """The latest frame and the history up to it, after any step in progress."""
         with self._lock:
             return self.frame, list(self.history)
 
-    def _record(self) -> VariantFrame:
-        ev, tw = self.run.evaluate(), self.twin.evaluate()
+    def _record(self, evaluate: bool = True) -> VariantFrame:
+        """This iteration's frame; without `evaluate`, with the test numbers of the last frame that has them."""
         seen, masks = self.run.probe()
         squeeze = [s[0] if self.spec.family != "recurrent" else s[:, 0] for s in seen]
         if self.spec.family == "recurrent":
@@ -146,14 +216,23 @@ class Pair:
             masks = [None if m is None else m[0] for m in masks]
         f = self.run.net.sites[0].factors
         levels = self._levels(seen[0], masks[0], f)
-        self.history.append((self.run.step_count, ev["test_acc"], ev["test_loss"], tw["test_acc"], tw["test_loss"]))
+        if evaluate:
+            ev, tw = self.run.evaluate(), self.twin.evaluate()
+            moment = self.run.evaluate_moments()["test_acc"] if self.spec.variant == "dropconnect" else None
+            self.history.append((self.run.step_count, ev["test_acc"], ev["test_loss"], tw["test_acc"],
+                                 tw["test_loss"]))
+            numbers = dict(test_loss=ev["test_loss"], test_acc=ev["test_acc"], twin_test_loss=tw["test_loss"],
+                           twin_test_acc=tw["test_acc"], moment_acc=moment)
+        else:
+            old = self.frame
+            numbers = dict(test_loss=old.test_loss, test_acc=old.test_acc, twin_test_loss=old.twin_test_loss,
+                           twin_test_acc=old.twin_test_acc, moment_acc=old.moment_acc,
+                           evaluated_at=old.step if old.evaluated_at is None else old.evaluated_at)
         return VariantFrame(
             step=self.run.step_count, spec=self.spec, train_loss=self.run.train_loss,
-            test_loss=ev["test_loss"], test_acc=ev["test_acc"], twin_test_loss=tw["test_loss"],
-            twin_test_acc=tw["test_acc"], x=self.run.x[TRACKED].numpy().copy(),
+            x=self.run.x[TRACKED].numpy().copy(),
             seen=[np.asarray(s) for s in seen], masks=[None if m is None else np.asarray(m) for m in masks],
-            train_factor=f.train, test_factor=f.test, levels=levels,
-            moment_acc=self.run.evaluate_moments()["test_acc"] if self.spec.variant == "dropconnect" else None)
+            train_factor=f.train, test_factor=f.test, levels=levels, **numbers)
 
     def _levels(self, seen, mask, f) -> dict:
         """The mean of what the first site passes on for the tracked digit: everything (as computed), after
