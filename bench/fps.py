@@ -44,6 +44,8 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout  # noqa: E402
 from test_browser import CHROMIUM, CHROMIUM_ARGS, COUNTER, _free_port, start_app, stop_app  # noqa: E402
 
 BASELINE = "bench/baseline_page.py"
+# the p slider by its widget key: its label ("p: drop probability") is also the start of input p's
+P_SLIDER = '.st-key-w_p [role="slider"]'
 # Injected into the page: watches the live view inside its shadow root (attached again whenever
 # Streamlit mounts a new one) and records in window.__bench when the counter's text changes (a frame)
 # and when the p on screen changes: "p = X from the next iteration" in the status line while paused,
@@ -169,7 +171,7 @@ def step_latency(page, how: str, repeats: int) -> list[float]:
 def p_latency(page, how: str, repeats: int) -> list[float]:
     """While playing: the p slider (how="slider") or ↑/↓ keys moved -> the new p in the diagram."""
     out = []
-    slider = page.get_by_role("slider", name="p: drop probability")
+    slider = page.locator(P_SLIDER)
     for i in range(repeats):
         before = page.evaluate("window.__bench.p")
         if how == "slider":
@@ -207,8 +209,7 @@ def immediacy(browser, port: int, query: str, keys: bool, repeats: int) -> dict:
         out["step_key"] = step_latency(page, "ArrowRight", repeats)
     press(page, PLAY)
     time.sleep(1.5)
-    out["p_slider"] = p_latency(page, "slider", repeats) if page.get_by_role(
-        "slider", name="p: drop probability").count() else []
+    out["p_slider"] = p_latency(page, "slider", repeats) if page.locator(P_SLIDER).count() else []
     if keys:
         out["p_key"] = p_latency(page, "key", repeats)
     press(page, PLAY)
@@ -265,7 +266,7 @@ def measure(script: str, seconds: float, repeats: int, cwd: Path = ROOT, present
             page.get_by_role("button", name="▶ Play").click()
             time.sleep(2)
             latencies = {"playing": [], "paused": []}
-            slider = page.get_by_role("slider", name="p: drop probability")
+            slider = page.locator(P_SLIDER)
             for state in ("playing", "paused"):
                 if state == "paused":
                     page.get_by_role("button", name="❚❚ Pause").click()
