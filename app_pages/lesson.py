@@ -207,6 +207,9 @@ def step_card(state: Lesson) -> None:
                 st.success(s.answer)
             else:
                 st.button("Show the answer", key="answer", on_click=on_answer)
+        if state.broadcast is not None:  # students follow with ?follow=<code>; the stage beside has no room for it
+            with st.container(key="lesson_code"):
+                st.caption(f"**Class code: {state.broadcast.code}**")
 
 
 def main() -> None:

@@ -18,7 +18,9 @@ Contract (kept stable for app_pages/lesson.py):
   PageDown and PageUp), as a widget callback (before the rerun it triggers; no st.rerun needed). Without
   it those keys keep their browser meaning.
 - share: the part of the page's width the stage is drawn in (the Lesson page's: 3/4, beside the step), so the
-  detail panel's titles wrap to the width it gets and a narrow stage gives the loss curves more height.
+  detail panel's titles wrap to the width it gets and a narrow stage gives the loss curves more height. The
+  class code (state.broadcast) is in the key help under the panel only at full width: beside the step it would
+  wrap off a 1280x720 screen, so the caller shows it.
 
 Widgets it makes, by key: play, step, reset, w_p, w_input_p, w_mode, w_speed, w_test_time, w_panel,
 w_layer_<depth>, stage_keys (the keyboard) and live_view; fragments: "controls" (the top bar), "stage_live",
@@ -122,6 +124,11 @@ body:has(.st-key-stage_bar) .stMain [data-testid="stVerticalBlock"] { gap: 0.25r
 .st-key-stage_bar .stButton button { padding: 0.25rem 0.6rem; }
 .st-key-stage_help p { font-size: 0.85rem; margin: 0; line-height: 1.2; }
 .st-key-stage_help strong { font-size: 1.35rem; color: #1b1b1b; }
+/* a caption is faded (opacity); the class code must read from the back row: the caption's text is greyed by colour
+   instead, and the code stays black */
+.st-key-stage_help [data-testid="stCaptionContainer"], .st-key-lesson_code [data-testid="stCaptionContainer"] {
+  opacity: 1 !important; color: #4a4a4a !important; }
+.st-key-lesson_code strong { font-size: 1.35rem; color: #1b1b1b; }
 </style>"""
 
 
@@ -624,7 +631,7 @@ def stage(state: LivePage, panel: str, *, hidden: frozenset[str] = frozenset(),
         fragment(state, PANEL_FRAGMENT, _panel, state, shown, test_time, every=PANELS_EVERY if following else None)
         with st.container(key="stage_help"):
             help_line = key_help(actions).replace("*", "\\*") if actions else ""
-            if state.broadcast is not None:
+            if state.broadcast is not None and share >= 1.0:  # a narrower stage's page shows it (the Lesson's card)
                 help_line = f"**Class code: {state.broadcast.code}**" + (f" · {help_line}" if help_line else "")
             if help_line:
                 st.caption(help_line)
