@@ -174,3 +174,23 @@ def test_pagedown_and_pageup_move_through_the_steps_the_url_follows_and_each_ste
     page.keyboard.press("PageUp")
     wait_for_step(page, 3)
     page.wait_for_url(re.compile(r"/Lesson\?step=3$"), timeout=10_000)
+
+
+DIAGRAM_TEXTS = """() => {
+  for (const host of document.querySelectorAll('[data-testid="stBidiComponentIsolated"]')) {
+    const svg = host.shadowRoot && host.shadowRoot.querySelector('.diagram svg');
+    if (svg) return Array.from(svg.querySelectorAll('text')).map(t => t.textContent).filter(t => t);
+  }
+  return [];
+}"""
+
+
+def test_head_lines_too_wide_for_their_columns_are_said_once(browser_page):
+    """Step 5 (classic dropout at test time) beside the step card: the hidden layers' "all active", "×0.80 = 1−p"
+    are wider than their columns, 70 px apart, and ran into each other; they are said once, between them."""
+    page, base = browser_page
+    page.goto(f"{base}/Lesson?step=5")
+    wait_for_step(page, 5)
+    texts = page.evaluate(DIAGRAM_TEXTS)
+    assert texts.count("×0.80 = 1−p") == 1 and texts.count("all active") == 1, texts
+    assert texts.count("layer 1") == 1 and texts.count("layer 2") == 1

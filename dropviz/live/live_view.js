@@ -162,6 +162,10 @@ function build(root, d, look, w, h, present) {
   s.shared = el("text", { x: mid, y: headTop + lh, "font-size": normal, fill: C.ink, "text-anchor": "middle" }, svg, "");
   s.sharedNote = el("text", { x: mid, y: BOTTOM + r + lh + 4 * U, "font-size": small, fill: C.muted,
                               "text-anchor": "middle" }, svg, "");
+  // the hidden layers' two head lines, said once between them when they are the same and too wide for a column
+  // (a narrow stage at test time: "all active", "×0.80 = 1−p" over columns 70 px apart ran into each other)
+  s.sharedHead = [headTop + lh, headTop + 2 * lh].map(y => el("text", { x: mid, y, "font-size": normal, fill: C.ink,
+                                                                        "text-anchor": "middle" }, svg, ""));
   const edgeG = el("g", { "stroke-width": 1.4 }, svg);
   const nodeG = el("g", {}, svg);
   // head texts must fit between columns: a title too wide for its column alternates rows with its neighbours
@@ -258,10 +262,15 @@ function draw(s, d, look) {
                    ...(s.present ? [] : wrap(s.svg, d.tracked, s.legendSize, s.w - 2 * s.pad))];
     setLines(s.legend, lines, s.pad, s.lh);
   }
+  const hidden = d.columns.slice(1, -1);
+  const merge = !d.compact && hidden.length > 1 && hidden.every(h => h.lines.join("|") === hidden[0].lines.join("|"))
+    && hidden[0].lines.some(t => t && measure(s.svg, t, 18 * s.U) > s.colWidth);
+  s.sharedHead.forEach((t, k) => setText(t, merge ? hidden[0].lines[k] : ""));
   d.columns.forEach((data, c) => {
     const col = s.cols[c];
     setText(col.title, data.title);
-    col.lines.forEach((t, k) => setText(t, data.lines[k]));
+    const merged = merge && c > 0 && c < d.columns.length - 1;
+    col.lines.forEach((t, k) => setText(t, merged ? "" : data.lines[k]));
     const key = data.notes.join("|");
     if (col.notesKey !== key) {  // wrapped to the column's width, at most as many lines as there is room for
       col.notesKey = key;
