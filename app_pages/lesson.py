@@ -9,7 +9,7 @@ Layout for a 1280x720 projector: on the left the step (number, title, Back/Next,
 question and its answer); on the right the stage (app_pages/stage.py): a top bar of controls, the live
 view and the step's one detail panel. Stage also handles the keys and passes PageDown/PageUp back here.
 
-The lesson is a class (dropviz/live/classroom.py): the stage's help line shows its code, and students who open
+The lesson is a class (dropviz/live/classroom.py): the step card shows its code, and students who open
 /?follow=CODE see the step's heading and follow its run as the teacher moves Next and Back. One class for the
 whole browser session: its code stays the same on every step.
 """
