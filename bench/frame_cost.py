@@ -50,7 +50,7 @@ def main() -> None:
     n = SPEED_BY_NAME[args.speed].per_tick
     cfg = Config()
     live = LiveSession(cfg, speed=args.speed)
-    main_alone, twin_alone = Trainer(cfg), None
+    main_alone = Trainer(cfg)
     twin_alone = Trainer(twin_config(cfg), data=main_alone.data)
 
     def separate():

@@ -105,8 +105,9 @@ class Twin:
         return self._trainer.runs.module(self.RUN)
 
     def keep(self, scores: Scores) -> None:
+        """A finite frame (a twin that blows up only marks its last one: Trainer._twin_diverges)."""
         self.frame = scores
-        self.history.append(Row.of(scores), pin=scores.diverged)
+        self.history.append(Row.of(scores))
 
 
 class Trainer:
