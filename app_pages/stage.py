@@ -58,7 +58,7 @@ from dropviz.figures.download import plot_config
 from dropviz.figures.style import fit_title
 from dropviz.live import LivePage, classroom, live_payload, own_data
 from dropviz.live.component import live_view
-from dropviz.live.keys import P_STEP, key_help, keyboard
+from dropviz.live.keys import P_STEP, key_help, keyboard, shown_step
 from dropviz.live.page_state import CONTROLS, DEFAULT_PANEL
 from dropviz.live.payload import LOOK
 from dropviz.live.session import SPEED_NAMES
@@ -286,6 +286,10 @@ def on_key(state: LivePage, action: str, extra_keys: Callable[[str], None] | Non
     only fragments rerun (Streamlit 1.67, seen in Chromium), and sends it back with the next rerun.
     """
     live = state.live
+    shown = shown_step(st.session_state.get(KEYS_KEY, {}).get("action"))  # the frame the live view stopped on
+    if action in ("play_pause", "step") and live.playing and shown is not None:
+        live.pause_at(shown)
+        times -= action == "play_pause"
     if action == "play_pause":
         if times % 2:
             live.toggle()
@@ -310,12 +314,16 @@ def on_key(state: LivePage, action: str, extra_keys: Callable[[str], None] | Non
     after_action(state)
 
 
-def on_hidden(state: LivePage) -> None:
-    """The browser tab was hidden while playing (Page Visibility): pause, as if Pause were pressed."""
-    if state.live.playing:
-        state.live.pause()
-        after_action(state)
-    rerun(state, LIVE_FRAGMENT)
+def on_pause(state: LivePage) -> None:
+    """The live view paused at the frame on screen (Pause or Step pressed while playing, or the tab hidden): the
+    run goes back to that frame; then, for a Step, one iteration."""
+    value = st.session_state.get("live_view")
+    pause = value.get("pause") if value is not None else None
+    pause = pause if isinstance(pause, dict) else {}
+    state.live.pause_at(pause.get("step"))
+    if pause.get("then") == "step":
+        state.live.step_once()
+    after_action(state)
 
 
 def on_pull(state: LivePage) -> None:
@@ -441,7 +449,7 @@ def live_fragment(state: LivePage, test_time: bool, present: bool = True) -> Non
         payload["layout"] = layout()
     if state.broadcast is not None:
         state.broadcast.publish(payload, live.playing)
-    live_view(payload, key="live_view", on_pull=lambda: on_pull(state), on_pause=lambda: on_hidden(state))
+    live_view(payload, key="live_view", on_pull=lambda: on_pull(state), on_pause=lambda: on_pause(state))
 
 
 # A follower of a lesson sees the step's heading above the stage, as plain text; the stage is that much shorter

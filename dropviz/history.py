@@ -87,6 +87,16 @@ class History(Sequence):
         if len(self._recent) > self.recent:
             self._retire(self._count - len(self._recent), self._recent.popleft())
 
+    def drop_after(self, step: int) -> None:
+        """Forget the rows recorded after iteration `step` (a run gone back to it: dropviz/live/session.py rewinds
+        one to the frame its browser showed). Only recent rows can go; older ones raise ValueError."""
+        while self._recent and self._recent[-1]["step"] > step:
+            self._recent.pop()
+            self._count -= 1
+            self._pinned.discard(self._count)
+        if self._older and self._older[-1]["step"] > step and not self._recent:
+            raise ValueError(f"rows after iteration {step} are no longer recent: a History forgets only recent rows")
+
     def _retire(self, number: int, row: Row) -> None:
         """A row leaves the recent window: it stays, thinned, or goes."""
         pinned = number in self._pinned

@@ -107,6 +107,15 @@ class BatchOrder:
             self._queues[i] = self._queues[i][b:]
         return np.stack(rows)
 
+    def state(self) -> tuple:
+        return [r.bit_generator.state for r in self._rngs], [q.copy() for q in self._queues]
+
+    def restore(self, state: tuple) -> None:
+        rngs, queues = state
+        for r, s in zip(self._rngs, rngs):
+            r.bit_generator.state = s
+        self._queues = [q.copy() for q in queues]
+
 
 class MaskStream:
     """The dropout of M runs: per run and layer (input, hidden 1..depth) its drop probability and
@@ -135,6 +144,14 @@ class MaskStream:
         self._minus_p_big = [-col(l, "p") * _BIG for l in range(depth + 1)]  # exact: a power of two
         self.drops = tuple(bool(np.any(self.ps[:, l] > 0)) for l in range(depth + 1))
         self._buffers: dict[int, tuple] = {}
+
+    def state(self) -> list:
+        """Where each run's training mask stream is (probe and Monte-Carlo streams are seeded per use)."""
+        return [r.bit_generator.state for r in self._rngs]
+
+    def restore(self, state: list) -> None:
+        for r, s in zip(self._rngs, state):
+            r.bit_generator.state = s
 
     def test(self, models: Sequence[int] | None = None) -> list[torch.Tensor | None]:
         """Test-time multipliers per layer, of every run or only of `models`: (M', 1, 1) or None."""
@@ -323,6 +340,24 @@ class Runs:
         rngs = {run: np.random.default_rng([self.probe_seeds[run], seed]) for run in models}
         return torch.stack([self.forward(x, self.masks.sample(rngs, len(x), models), models=models)[0]
                             for _ in range(passes)])
+
+    def state(self) -> dict:
+        """Everything that decides the next iterations: the weights, the optimizer's moments, each run's batch
+        order and mask stream. restore(state) goes back to it, bit for bit (the settings are configure()'s)."""
+        with torch.no_grad():
+            moments = {i: {k: v.clone() if torch.is_tensor(v) else v for k, v in self.opt.state[t].items()}
+                       for i, t in enumerate(self.params) if t in self.opt.state}
+            return {"params": [t.clone() for t in self.params], "opt": moments, "order": self.order.state(),
+                    "masks": self.masks.state()}
+
+    def restore(self, state: dict) -> None:
+        with torch.no_grad():
+            torch._foreach_copy_(self.params, state["params"])  # in place: the transposed views stay views
+        self.opt.state.clear()
+        for i, moments in state["opt"].items():
+            self.opt.state[self.params[i]] = {k: v.clone() if torch.is_tensor(v) else v for k, v in moments.items()}
+        self.order.restore(state["order"])
+        self.masks.restore(state["masks"])
 
     def probe_multipliers(self, run: int, step: int) -> list:
         """Training multipliers of one example of `run` outside any batch, per layer (width,) or None:

@@ -81,6 +81,18 @@ class Scores:
     diverged: bool = False
 
 
+@dataclass(frozen=True)
+class Checkpoint:
+    """A Trainer's state after one iteration, to go back to (Trainer.rewind)."""
+    step: int
+    cfg: Config
+    runs: dict
+    frame: Frame
+    verified: list
+    verified_step: int
+    twin: tuple | None  # the twin's (frame, diverged)
+
+
 class Twin:
     """The p = 0 twin a Trainer trains alongside its run (Trainer(twin=True)), read like a Trainer of its own."""
     RUN = 1  # its index in the Trainer's stacked runs
@@ -242,6 +254,39 @@ class Trainer:
             frame = self._record(diverged=True, message=message(
                 f"The weights of iteration {self._verified_step}, the last with finite losses, are kept"))
         self._keep(frame)
+
+    # ----------------------------------------------------------------- going back
+    def checkpoint(self) -> Checkpoint:
+        """The state now, for `rewind` to go back to (a copy of the weights and the optimizer's moments)."""
+        with self._lock:
+            twin = None if self.twin is None else (self.twin.frame, self.twin.diverged)
+            return Checkpoint(self.step_count, self.cfg, self.runs.state(), self._frame,
+                              [p.clone() for p in self._verified], self._verified_step, twin)
+
+    def rewind(self, checkpoint: Checkpoint, step: int) -> Frame:
+        """Back to iteration `step` (from the checkpoint's iteration to the current one), as if the later
+        iterations had never run: the checkpoint's state, then its iterations up to `step` again, which give the
+        same weights, frame and history rows bit for bit (training is reproducible and recording only reads). The
+        settings are the checkpoint's (a live change since then is the caller's to apply again)."""
+        with self._lock:
+            if not checkpoint.step <= step <= self.step_count:
+                raise ValueError(f"step={step} is out of range: expected {checkpoint.step} to {self.step_count}")
+            if checkpoint.cfg != self.cfg:
+                self.update(**{name: getattr(checkpoint.cfg, name) for name in FIELD if FIELD[name].live})
+            self.runs.restore(checkpoint.runs)
+            with torch.no_grad():
+                torch._foreach_copy_(self._verified, checkpoint.verified)
+            self.step_count, self._frame = checkpoint.step, checkpoint.frame
+            self._verified_step = checkpoint.verified_step
+            self.diverged = checkpoint.frame.diverged
+            kept = step if step == checkpoint.step else step - 1  # the row of `step` itself is recorded again
+            self.history.drop_after(kept)
+            if self.twin is not None:
+                self.twin.frame, self.twin.diverged = checkpoint.twin
+                self.twin.history.drop_after(kept)
+            if step > checkpoint.step:
+                self.step(step - checkpoint.step)
+            return self._frame
 
     # ----------------------------------------------------------------- recording
     def _batch_detail(self) -> TrackedDetail:

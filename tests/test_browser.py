@@ -310,6 +310,46 @@ def test_live_page_keys_and_buttons_while_playing(server, browser):
     page.close()
 
 
+PRESS_AND_WATCH = """(how) => {
+  const counter = () => parseInt(((%s)() || '').split(' ')[1]);
+  const shown = counter();
+  window.__seen = new Set([shown]);  // every counter value on screen from the press on
+  const watch = () => { window.__seen.add(counter()); requestAnimationFrame(watch); };
+  watch();
+  if (how === 'key') document.dispatchEvent(new KeyboardEvent('keydown', {key: ' ', bubbles: true}));
+  return shown;
+}""" % COUNTER
+
+
+@pytest.mark.parametrize("how", ["key", "mouse"])
+def test_pause_stops_on_the_frame_on_screen_and_the_run_goes_back_to_it(server, browser, how):
+    """The browser plays about a second of frames per request, computed ahead: at Pause the counter does not move
+    again, not even by the frames already computed, and the run itself is at the frame on screen (the panels, drawn
+    by Python, show that iteration), which Step continues from."""
+    page = browser.new_page(viewport={"width": 1280, "height": 720})
+    page.goto(f"{server}/")
+    page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
+    page.get_by_role("button", name="▶ Play").click()
+    page.wait_for_function(f"{STEP} >= 100", timeout=60_000)  # past the first request's frames
+    shown = page.evaluate(PRESS_AND_WATCH, how)
+    if how == "mouse":
+        page.get_by_role("button", name="❚❚ Pause").click(timeout=10_000)
+    page.get_by_role("button", name="▶ Play").wait_for(timeout=20_000)
+    page.wait_for_timeout(1500)
+    seen = page.evaluate("() => [...window.__seen]")
+    if how == "key":
+        assert seen == [shown]  # nothing drawn after the press
+    else:  # the click comes a moment after `shown` was read: a frame or two later at most, then nothing
+        assert len(seen) <= 3 and seen == sorted(seen) and page.evaluate(STEP) == seen[-1]
+        shown = seen[-1]
+    page.get_by_text(f"Test-time prediction, iteration {shown}").wait_for(timeout=20_000)
+    page.get_by_role("button", name="Step +1").click()
+    page.wait_for_function(f"{STEP} === {shown + 1}", timeout=20_000)
+    page.get_by_text(f"Test-time prediction, iteration {shown + 1}").wait_for(timeout=20_000)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    page.close()
+
+
 def test_a_student_follows_the_teachers_class(server, browser):
     """The presenter view shows a class code; /?follow=CODE shows the teacher's run as it plays, read-only."""
     import re

@@ -39,6 +39,18 @@ def test_followers_get_each_published_frame_once_in_order():
     assert len(frames) == classroom.KEEP and frames[-1]["step"] == 3 + 2 * classroom.KEEP  # bounded, newest kept
 
 
+def test_a_teacher_who_pauses_on_an_earlier_frame_withdraws_the_later_ones():
+    """The teacher's page computed frames 1-6 ahead; Pause went back to 3, the frame on the teacher's screen: a
+    follower that fetched up to 2 gets 3 next, never 4-6, which the class never saw."""
+    b = classroom.open_class(LiveSession())
+    b.publish({"frames": [{"step": s} for s in range(1, 7)], "curves": {}, "interval_ms": 40}, playing=True)
+    _, seen = b.since(0)
+    early = seen - 4  # fetched 1 and 2 only
+    b.publish({"frames": [{"step": 3, "paused": True}], "curves": {}, "interval_ms": 40}, playing=False)
+    frames, _ = b.since(early)
+    assert frames == [{"step": 3, "paused": True}]
+
+
 @given(st.text(max_size=40))
 def test_anything_but_a_code_gets_one_sentence_naming_follow(raw):
     problem = classroom.code_problem(raw)

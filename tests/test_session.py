@@ -249,40 +249,43 @@ def test_a_figure_that_fails_leaves_nothing_cached():
     assert "curves" not in page.figures and page.figure("curves", lambda: "ok") == "ok"
 
 
-def test_pull_computes_a_few_frames_only_while_playing_and_hands_over_each():
+def test_pull_computes_a_seconds_frames_only_while_playing_and_hands_over_each(monkeypatch):
+    monkeypatch.setattr(session_module, "PULL_COMPUTE", 60.0)  # however busy the machine running the tests
     live = LiveSession(SMALL, speed="3 iterations per frame")
     assert live.pull() == [] and live.step_count == 0  # paused: nothing
     live.play()
     k = live.frames_per_pull
-    assert k == 5  # 0.2 s of frames at 25 frames/s
+    assert k == 25  # 1 s of frames at 25 frames/s
     pairs = live.pull()
-    assert [f.step for f, _ in pairs] == [3, 6, 9, 12, 15] and [t.step for _, t in pairs] == [3, 6, 9, 12, 15]
-    assert pairs[-1][0] is live.frame and live.step_count == 15 and live.twin.step_count == 15
+    steps = list(range(3, 76, 3))
+    assert [f.step for f, _ in pairs] == steps and [t.step for _, t in pairs] == steps
+    assert pairs[-1][0] is live.frame and live.step_count == 75 and live.twin.step_count == 75
     live.pause()
-    assert live.pull() == [] and live.step_count == 15  # nothing computed ahead, nothing after Pause
+    assert live.pull() == [] and live.step_count == 75  # nothing computed after Pause
     live.step_once()
-    assert live.step_count == 16
+    assert live.step_count == 76
     live.set_speed("slow motion: 1 iteration/s")
     assert live.frames_per_pull == 1
 
 
-def test_the_live_view_always_ends_on_the_engines_frame():
+def test_the_live_view_always_ends_on_the_engines_frame(monkeypatch):
     """Pulled frames go out in order, the engine's frame last; frames a pull in an overlapping rerun added
     after a newer state went out (here: after Pause and Step) are dropped, never sent in the Step's place."""
+    monkeypatch.setattr(session_module, "PULL_COMPUTE", 60.0)
     page = LivePage(LiveSession(SMALL, speed="3 iterations per frame"))
     live = page.live
     live.play()
     page.pulled_frames += live.pull()
-    assert [f.step for f, _ in page.frames_to_send()] == [3, 6, 9, 12, 15]
+    assert [f.step for f, _ in page.frames_to_send()] == list(range(3, 76, 3))
     assert page.pulled_frames == []
     late = live.pull()  # an overlapping rerun's pull ...
     live.pause()
-    assert [f.step for f, _ in page.frames_to_send()] == [30]  # ... whose frames the pause's run sent
+    assert [f.step for f, _ in page.frames_to_send()] == [150]  # ... whose frames the pause's run sent
     page.pulled_frames += late  # ... and which adds them only now
     live.step_once()
     sent = page.frames_to_send()
-    assert [f.step for f, _ in sent] == [31] and sent[-1] == live.current_pair()
-    assert [f.step for f, _ in page.frames_to_send()] == [31]  # nothing pulled: the engine's frame
+    assert [f.step for f, _ in sent] == [151] and sent[-1] == live.current_pair()
+    assert [f.step for f, _ in page.frames_to_send()] == [151]  # nothing pulled: the engine's frame
 
 
 def test_play_id_counts_presses_of_play():

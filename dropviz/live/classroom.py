@@ -71,11 +71,15 @@ class Broadcast:
             return True
 
     def publish(self, payload: dict, playing: bool) -> None:
-        """What the teacher's live view was just sent: its frames (in order), loss curves and speed."""
+        """What the teacher's live view was just sent: its frames (in order), loss curves and speed. A frame that
+        goes back (the teacher paused on a frame before the last computed: the run went back to it) withdraws the
+        frames after it that followers have not fetched yet: the teacher's screen never showed them."""
         with self._lock:
             for frame in payload["frames"]:
                 if self.frames and self.frames[-1][1] == frame:
                     continue  # the same frame sent again (a rerun while paused): followers have it
+                while self.frames and self.frames[-1][1]["step"] >= frame["step"]:
+                    self.frames.pop()
                 self.published += 1
                 self.frames.append((self.published, frame))
             self.curves = payload["curves"]

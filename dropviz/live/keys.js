@@ -1,6 +1,6 @@
 // dropviz keyboard: presentation keys, whenever focus is not in a text field.
 // Each key press becomes one action: a DOM event "dropviz-key" (so the live view can react at once,
-// before any round trip to Python) and a trigger value "action" for the page's callback.
+// before any round trip to Python) and a trigger value "action#mount#count[@shown]" for the page's callback.
 // The key map comes from Python (data.keys); this file holds no key names of its own.
 const TEXT_FIELDS = ["INPUT", "TEXTAREA", "SELECT"];
 
@@ -37,11 +37,14 @@ export default function (component) {
   state.counts = {};
   state.mount = Math.random().toString(36).slice(2, 10);  // this element's presses, told from a new one's
   const press = (action) => {
-    document.dispatchEvent(new CustomEvent("dropviz-key", { detail: { action } }));
+    const detail = { action };
+    document.dispatchEvent(new CustomEvent("dropviz-key", { detail }));  // a live view that stops puts in `shown`
     state.counts[action] = (state.counts[action] || 0) + 1;
     // each action's own press count: two presses are two distinct triggers, and when Streamlit merges
-    // presses that came during one rerun, Python still sees how many there were
-    state.send("action", `${action}#${state.mount}#${state.counts[action]}`);
+    // presses that came during one rerun, Python still sees how many there were; and, when the press paused a
+    // live view, the iteration it shows, for Python to take the run back to
+    const shown = Number.isInteger(detail.shown) ? `@${detail.shown}` : "";
+    state.send("action", `${action}#${state.mount}#${state.counts[action]}${shown}`);
   };
   state.listener = (event) => {
     if (event.ctrlKey || event.metaKey || event.altKey || event.repeat && event.key === " ") return;

@@ -64,12 +64,13 @@ def keyboard(on_action: Callable[[str, int], None], key: str = "keys", actions: 
 
 
 def presses(value: str, seen: dict[str, int]) -> tuple[str, int]:
-    """The action of a trigger "action#mount#count" and how many presses it stands for: its count less the
+    """The action of a trigger "action#mount#count[@shown]" and how many presses it stands for: its count less the
     last one acted on (`seen`, per mount of the element and action, updated here). 0 for a trigger already
     acted on: a trigger of an element that a fragment-only rerun did not draw again fires again with the
     next request, and must not step twice."""
     action, _, rest = value.partition("#")
     mount, _, count = rest.rpartition("#")
+    count = count.partition("@")[0]
     key = f"{mount}#{action}"
     last = seen.get(key, 0)
     try:
@@ -78,6 +79,13 @@ def presses(value: str, seen: dict[str, int]) -> tuple[str, int]:
         return action, 0
     seen[key] = max(last, count)
     return action, min(MAX_TIMES, count - last) if count > last else 0
+
+
+def shown_step(value) -> int | None:
+    """The iteration a live view showed when the key press of trigger `value` paused it (the "@shown" that keys.js
+    adds), or None."""
+    _, at, shown = str(value or "").rpartition("@")
+    return int(shown) if at and shown.isdigit() else None
 
 
 def key_help(actions: tuple[str, ...] | None = None) -> str:

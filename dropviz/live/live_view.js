@@ -511,24 +511,43 @@ function show(st, frame) {
 }
 
 // ------------------------------------------------------------------ playback
-// Pulled (data.pull): while playing, the browser asks Python for the next few frames ("pull" trigger), one
-// request every interval at most, with at most data.pull_depth requests unanswered. It asks while it still
-// has as many frames to draw as one round trip through Streamlit takes (measured, smoothed; at most
-// MAX_AHEAD), so the round trip hides behind frames being drawn. Nothing is computed ahead of a request, so
-// Pause (the Play/Pause button or Space, seen here before Python hears of it) stops the asking at once; the
-// frames already asked for are drawn as soon as they come (the last one at once: the ones before it would
-// be on screen for a few ms), and the last one is the engine's state.
+// Pulled (data.pull): while playing, the browser asks Python for the next frames ("pull" trigger): about a
+// second of them per request (a request is a Streamlit rerun, which costs the server more than a frame), with at
+// most data.pull_depth requests unanswered, asked while it still has a round trip's worth to draw (measured,
+// smoothed; at most MAX_AHEAD), so the round trip hides behind frames being drawn. Pause (the Play/Pause button,
+// Space, Step, or the tab hidden) is seen here at the press, before Python hears of it: the asking stops, the
+// frame on screen stays, and its iteration goes to Python (the "pause" trigger, or with a key the key's own
+// trigger), which takes the run back to it. Frames that arrive before Python is told are not drawn. So nothing
+// moves after the press, and the frame on screen is the engine's state, which Step continues from.
 // Otherwise Python sends several frames at once, shown one every interval_ms; a new epoch drops those
-// not yet shown.
+// not yet shown, and a paused payload's frame (the teacher's, to a follower) drops those after it.
 const STOP_KEYS = ["play_pause", "step"];
-const MAX_AHEAD = 5;  // frames left to draw when the next request goes out, at most (each one a frame of lag at Pause)
-const STOP_BUTTONS = [".st-key-play button", ".st-key-step button", ".st-key-reset button"];
+const MAX_AHEAD = 5;  // frames left to draw when the next request goes out, at most
+const PAUSE_BUTTONS = { ".st-key-play button": "", ".st-key-step button": "step" };  // -> what follows the pause
+const RESET_BUTTON = ".st-key-reset button";
 
+function halt(st) {
+  if (st.timer) { clearTimeout(st.timer); st.timer = null; }
+  if (st.pumpTimer) { clearTimeout(st.pumpTimer); st.pumpTimer = null; }
+  st.queue = [];
+}
+
+// stop asking and drawing; the iteration on screen (null if nothing is, or this view was not playing)
 function stopPulling(st) {
-  if (!st.want) return;
+  if (!st.want) return null;
   st.want = false;
   st.stopped = st.playId;
-  if (st.timer) { clearTimeout(st.timer); st.timer = null; }
+  halt(st);
+  return st.frame ? st.frame.step : null;
+}
+
+// pause at the frame on screen; then: "step" for a Step (one iteration from it), "" for a Pause
+function pauseHere(st, then) {
+  const step = stopPulling(st);
+  if (step === null) return false;
+  st.pauses = (st.pauses || 0) + 1;
+  st.send("pause", { step, n: st.pauses, then });
+  return true;
 }
 
 function ask(st) {
@@ -550,23 +569,31 @@ function schedule(st) {
 function listen(st) {
   if (st.listening) return;
   st.listening = true;
+  // a key's trigger carries the iteration on screen (keys.js reads it from the event), so it needs no other request
   document.addEventListener("dropviz-key", (event) => {
-    const action = event.detail && event.detail.action;
-    if (STOP_KEYS.includes(action)) stopPulling(st);
+    const detail = event.detail || {};
+    if (STOP_KEYS.includes(detail.action)) {
+      const step = stopPulling(st);
+      if (step !== null) detail.shown = step;
+    }
   });
+  // Pause or Step pressed while playing: the view pauses at the frame on screen ("pause" trigger) and the button's
+  // own click is swallowed: two requests at once (the trigger's and the click's) lose the click now and then (seen
+  // on the Variants page), and the trigger's callback does what the click would have done
   const onPress = (event) => {
     const target = event.target && event.target.closest ? event.target : null;
-    if (target && STOP_BUTTONS.some(sel => target.closest(sel))) stopPulling(st);
+    if (!target) return;
+    if (target.closest(RESET_BUTTON)) { stopPulling(st); return; }
+    const button = Object.keys(PAUSE_BUTTONS).find(sel => target.closest(sel));
+    if (!button) return;
+    if (event.type === "click" && st.swallow) { st.swallow = false; event.preventDefault(); event.stopPropagation(); return; }
+    if (!pauseHere(st, PAUSE_BUTTONS[button])) return;
+    if (event.type === "click") { event.preventDefault(); event.stopPropagation(); } else st.swallow = true;
   };
   document.addEventListener("pointerdown", onPress, true);  // a real click: as soon as the button is pressed
   document.addEventListener("click", onPress, true);
-  // the tab hidden while playing: pause (Python pauses the run too), as if Pause were pressed
-  document.addEventListener("visibilitychange", () => {
-    if (!document.hidden || !st.want) return;
-    stopPulling(st);
-    st.hidden = (st.hidden || 0) + 1;
-    st.send("pause", st.hidden);
-  });
+  // the tab hidden while playing: pause, as if Pause were pressed
+  document.addEventListener("visibilitychange", () => { if (document.hidden) pauseHere(st, ""); });
   // Streamlit shows its connection status only while it cannot reach the server: say so in the status line
   setInterval(() => {
     const lost = !!document.querySelector('[data-testid="stConnectionStatus"]');
@@ -587,8 +614,6 @@ function listen(st) {
 function pump(st) {
   st.pumpTimer = null;
   if (!st.queue.length) { if (st.pulling) schedule(st); return; }
-  // after Pause the frames already here go at once, so the counter stops on the engine's state
-  if (st.pulling && !st.want) st.queue.splice(0, st.queue.length - 1);
   show(st, st.queue.shift());
   if (st.pulling) schedule(st);
   if (!st.queue.length) return;
@@ -646,24 +671,34 @@ export default function (component) {
     if (st.answered > st.asked) st.asked = st.answered;  // a new element for an old session
     st.playId = data.play_id;
     st.want = !!data.playing && data.play_id !== st.stopped;
-    if (!st.want && st.timer) { clearTimeout(st.timer); st.timer = null; }
-    if (!st.want && st.pumpTimer) { clearTimeout(st.pumpTimer); st.pumpTimer = null; }  // paused: draw now
     st.pulling = true;
-    // every frame Python computed is drawn, in order (a frame already drawn is not drawn again)
-    const last = st.queue.length ? st.queue[st.queue.length - 1].step : (st.frame ? st.frame.step : -1);
-    const fresh = data.frames.filter(f => f.step > last || !data.playing);
-    st.queue.push(...(fresh.length ? fresh : [data.frames[data.frames.length - 1]]));
-    // a setting changed while playing: the frames computed before it go at once, and the engine's frame,
-    // which says the new value applies from the next iteration, shows now
-    if (data.rush) { st.queue.splice(0, st.queue.length - 1); if (st.pumpTimer) { clearTimeout(st.pumpTimer); st.pumpTimer = null; } }
-    if (!st.pumpTimer) { st.due = performance.now(); pump(st); }
-    schedule(st);
+    const engine = data.frames[data.frames.length - 1];
+    if (!data.playing) {  // paused: the engine's frame, now (after a Pause here, the one on screen: Python went back)
+      halt(st);
+      show(st, engine);
+    } else if (!st.want) {  // paused here, Python not told yet: frames answered meanwhile are not drawn
+      if (!st.frame) show(st, engine);
+    } else {
+      // every frame Python computed is drawn, in order (a frame already drawn is not drawn again)
+      const last = st.queue.length ? st.queue[st.queue.length - 1].step : (st.frame ? st.frame.step : -1);
+      const fresh = data.frames.filter(f => f.step > last);
+      st.queue.push(...(fresh.length ? fresh : [engine]));
+      // a setting changed while playing: the frames computed before it go at once, and the engine's frame,
+      // which says the new value applies from the next iteration, shows now
+      if (data.rush) { st.queue.splice(0, st.queue.length - 1); if (st.pumpTimer) { clearTimeout(st.pumpTimer); st.pumpTimer = null; } }
+      if (!st.pumpTimer) { st.due = performance.now(); pump(st); }
+      schedule(st);
+    }
   } else {
     st.pulling = false;
     if (st.epoch !== data.epoch) {
       st.epoch = data.epoch;
       st.queue = [];
       if (st.pumpTimer) { clearTimeout(st.pumpTimer); st.pumpTimer = null; }
+    }
+    if (!data.playing) {  // the teacher paused here: the frames after it were never shown in the class
+      const at = data.frames[data.frames.length - 1].step;
+      st.queue = st.queue.filter(f => f.step < at);
     }
     st.queue.push(...data.frames);
     // never fall more than two reruns behind the engine

@@ -28,10 +28,11 @@ RECENT_FRAMES = 100
 FRAME_INTERVAL = 0.04  # seconds between displayed frames at full speed (25 frames/s)
 RERUN_SECONDS = 0.4    # while playing, one Streamlit rerun computes this many seconds of frames, which
                        # the browser plays back: one rerun per 0.4 s, not one per frame
-PULL_SECONDS = 0.2     # frames computed per browser request (pull): few enough that Pause, which lets the
-                       # browser draw what it already asked for, stops within ~150 ms; enough that one rerun's
-                       # cost (~25 ms of server CPU, measured) is shared by a few frames. Also the most training
-                       # time one request may take: heavy settings get fewer frames, never a long wait
+PULL_SECONDS = 1.0     # frames of play computed per browser request (pull): a request is a Streamlit rerun, which
+                       # costs the server ~30 ms of CPU (measured), so a second's frames share one. Pause stays
+                       # immediate: the browser stops at the frame on screen and the run goes back to it (pause_at)
+PULL_COMPUTE = 0.25    # training time one request may take at most (at least one frame): heavy settings get fewer
+                       # frames, never a long wait, and Pause and Step never queue behind a long request
 FRAME_SECONDS = 0.1    # training time one displayed frame may take; a frame whose iterations would take longer
                        # gets fewer (said in the status line), so heavy settings still show ~10 frames/s
 ACTIVE_SECONDS = 3.0   # a playing run whose browser asked for frames this recently is using the server
@@ -122,6 +123,9 @@ class LiveSession:
         self.twin = self.trainer.twin
         self.p_changes: list[tuple[int, float]] = []
         self.recent: deque[Frame] = deque([self.trainer.frame], maxlen=RECENT_FRAMES)
+        # the state at the start of the latest requests (the browser shows a frame of the last two at most) and
+        # right after a live change among them, oldest first
+        self._checkpoints: deque = deque(maxlen=4)
         self.message = ""
         self.run_id += 1
         self.seconds_per_iteration, self._ticks = 0.0, 0  # a new run: its speed is measured anew
@@ -172,7 +176,26 @@ class LiveSession:
             if "p" in changes:
                 self.p_changes.append((self.trainer.step_count, cfg.p))
             self.cfg = cfg
+            if self._checkpoints:  # a rewind to a frame after the change replays it with the new settings
+                self._checkpoints.append(self.trainer.checkpoint())
             return "live"
+
+    def _changes_from(self, step: int) -> None:
+        """After going back to `step`: the live changes made after it apply from it, as one change."""
+        later = {}
+        for _, changes in [c for c in self.live_changes if c[0] > step]:
+            later.update(changes)
+        if not later:
+            return
+        self.live_changes = [c for c in self.live_changes if c[0] <= step]
+        self.p_changes = [c for c in self.p_changes if c[0] <= step]
+        changes = {name: getattr(self.cfg, name) for name in later
+                   if getattr(self.cfg, name) != getattr(self.trainer.cfg, name)}
+        self.trainer.update(**changes)
+        if changes:
+            self.live_changes.append((step, changes))
+        if "p" in changes:
+            self.p_changes.append((step, self.cfg.p))
 
     # ------------------------------------------------------------------ training
     @property
@@ -258,6 +281,36 @@ class LiveSession:
         self.playing = False
         self.busy = ""
 
+    def pause_at(self, step) -> bool:
+        """Pause, back at iteration `step`: the frame the browser shows, of the latest requests' frames (it had not
+        drawn the later ones). True if the run is now there; else (any other step, or not a number) it pauses where
+        it is, and the browser is sent that frame."""
+        with self._lock:
+            self.pause()
+            return self.rewind(step)
+
+    def rewind(self, step) -> bool:
+        """Back to iteration `step` of the latest requests' frames, as if the later ones had never been computed.
+        Settings changed after it (the browser was showing `step` when they were changed) apply from it."""
+        try:
+            step = int(step)
+        except (TypeError, ValueError, OverflowError):
+            return False
+        with self._lock:
+            if step == self.step_count:
+                return True
+            earlier = [c for c in self._checkpoints if c.step <= step]
+            if not earlier or step > self.step_count:
+                return False
+            frame = self.trainer.rewind(earlier[-1], step)
+            self._checkpoints = deque(earlier, maxlen=self._checkpoints.maxlen)
+            self._changes_from(step)
+            while self.recent and self.recent[-1].step >= step:
+                self.recent.pop()
+            self.recent.append(frame)
+            self.message = ""  # a divergence after `step` never happened
+            return True
+
     def toggle(self) -> None:
         """The Play/Pause button."""
         self.pause() if self.playing else self.play()
@@ -272,13 +325,16 @@ class LiveSession:
         """The browser asks for the next frames while playing: `frames_per_pull` ticks, computed now (none
         when paused), each with its twin's frame.
 
-        The browser draws every frame it is sent, in order, so nothing is computed and thrown away: the last
-        frame drawn is the engine's state, which Pause, Step and every panel continue from. A few frames per
-        request, not one, because a request is a Streamlit rerun, which costs more than a frame.
+        The browser draws the frames it is sent in order, one every interval. At Pause it stops at the frame on
+        screen and says which one it is (pause_at): the run goes back to it from the checkpoint taken here, so the
+        frame on screen is the engine's state, which Step and every panel continue from. About a second of
+        frames per request, not one frame, because a request is a Streamlit rerun, which costs more than a frame.
         """
         with self._lock:
             self.last_pull = self.pulled_at = time.monotonic()
-            return self.play_frames(self.frames_per_pull, PULL_SECONDS)
+            if self.playing and not self.trainer.diverged:
+                self._checkpoints.append(self.trainer.checkpoint())
+            return self.play_frames(self.frames_per_pull, PULL_COMPUTE)
 
     @property
     def frames_per_pull(self) -> int:
