@@ -311,14 +311,14 @@ def test_live_page_keys_and_buttons_while_playing(server, browser):
 
 
 PRESS_AND_WATCH = """(how) => {
-  const counter = () => parseInt(((%s)() || '').split(' ')[1]);
+  const counter = () => parseInt(((COUNTER)() || '').split(' ')[1]);
   const shown = counter();
   window.__seen = new Set([shown]);  // every counter value on screen from the press on
   const watch = () => { window.__seen.add(counter()); requestAnimationFrame(watch); };
   watch();
   if (how === 'key') document.dispatchEvent(new KeyboardEvent('keydown', {key: ' ', bubbles: true}));
   return shown;
-}""" % COUNTER
+}""".replace("COUNTER", COUNTER)
 
 
 @pytest.mark.parametrize("how", ["key", "mouse"])
