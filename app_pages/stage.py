@@ -317,13 +317,28 @@ def on_key(state: LivePage, action: str, extra_keys: Callable[[str], None] | Non
 def on_pause(state: LivePage) -> None:
     """The live view paused at the frame on screen (Pause or Step pressed while playing, or the tab hidden): the
     run goes back to that frame; then, for a Step, one iteration."""
-    value = st.session_state.get("live_view")
-    pause = value.get("pause") if value is not None else None
-    pause = pause if isinstance(pause, dict) else {}
+    pause = _view_trigger("pause")
     state.live.pause_at(pause.get("step"))
     if pause.get("then") == "step":
         state.live.step_once()
     after_action(state)
+
+
+def on_hold(state: LivePage) -> None:
+    """A setting changed while playing, and the browser showed an earlier frame than the run's: the run goes back
+    to the frame on screen, and the change applies from it (LiveSession.rewind); the browser draws nothing more
+    until this is answered."""
+    hold = _view_trigger("hold")
+    state.live.rewind(hold.get("step"))
+    if isinstance(hold.get("n"), int):
+        state.held = max(state.held, hold["n"])
+
+
+def _view_trigger(name: str) -> dict:
+    """The live view's trigger `name` ({step, n, ...}), or {} for anything else."""
+    value = st.session_state.get("live_view")
+    trigger = value.get(name) if value is not None else None
+    return trigger if isinstance(trigger, dict) else {}
 
 
 def on_pull(state: LivePage) -> None:
@@ -343,7 +358,8 @@ def on_pull(state: LivePage) -> None:
     if live.playing and (live.interval >= SLOW_MOTION or state.follow_frames or now - state.panels_at >= PANELS_EVERY):
         state.panels_at = now  # slow motion: the panel follows every iteration; else every PANELS_EVERY s
         rerun(state, LIVE_FRAGMENT, PANEL_FRAGMENT)
-    rerun(state, LIVE_FRAGMENT)
+    # else the trigger's own run is the live fragment's: an st.rerun here queued a second run, and the first one
+    # ended early for it (bench/wire.py counted 2 script runs per request, one of them cut short)
 
 
 # ---------------------------------------------------------------------------- drawing
@@ -443,13 +459,14 @@ def live_fragment(state: LivePage, test_time: bool, present: bool = True) -> Non
     payload = live_payload(live, pairs, test_time, state.epoch, notation=state.notation,
                            **({"max_neurons": MAX_NEURONS} if present else {}))
     payload.update(pull=True, pull_depth=PULL_DEPTH, present=present, playing=live.playing, play_id=live.play_id,
-                   pulled=state.pulled, boot=BOOT, session=session_token(), rush=state.rush)
+                   pulled=state.pulled, boot=BOOT, session=session_token(), rush=state.rush, held=state.held)
     state.rush = False
     if present:
         payload["layout"] = layout()
     if state.broadcast is not None:
         state.broadcast.publish(payload, live.playing)
-    live_view(payload, key="live_view", on_pull=lambda: on_pull(state), on_pause=lambda: on_pause(state))
+    live_view(payload, key="live_view", on_pull=lambda: on_pull(state), on_pause=lambda: on_pause(state),
+              on_hold=lambda: on_hold(state))
 
 
 # A follower of a lesson sees the step's heading above the stage, as plain text; the stage is that much shorter

@@ -310,13 +310,13 @@ def test_live_page_keys_and_buttons_while_playing(server, browser):
     page.close()
 
 
-PRESS_AND_WATCH = """(how) => {
+PRESS_AND_WATCH = """(key) => {
   const counter = () => parseInt(((COUNTER)() || '').split(' ')[1]);
   const shown = counter();
   window.__seen = new Set([shown]);  // every counter value on screen from the press on
   const watch = () => { window.__seen.add(counter()); requestAnimationFrame(watch); };
   watch();
-  if (how === 'key') document.dispatchEvent(new KeyboardEvent('keydown', {key: ' ', bubbles: true}));
+  if (key) document.dispatchEvent(new KeyboardEvent('keydown', {key, bubbles: true}));
   return shown;
 }""".replace("COUNTER", COUNTER)
 
@@ -331,7 +331,7 @@ def test_pause_stops_on_the_frame_on_screen_and_the_run_goes_back_to_it(server, 
     page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
     page.get_by_role("button", name="▶ Play").click()
     page.wait_for_function(f"{STEP} >= 100", timeout=60_000)  # past the first request's frames
-    shown = page.evaluate(PRESS_AND_WATCH, how)
+    shown = page.evaluate(PRESS_AND_WATCH, " " if how == "key" else None)
     if how == "mouse":
         page.get_by_role("button", name="❚❚ Pause").click(timeout=10_000)
     page.get_by_role("button", name="▶ Play").wait_for(timeout=20_000)
@@ -347,6 +347,23 @@ def test_pause_stops_on_the_frame_on_screen_and_the_run_goes_back_to_it(server, 
     page.wait_for_function(f"{STEP} === {shown + 1}", timeout=20_000)
     page.get_by_text(f"Test-time prediction, iteration {shown + 1}").wait_for(timeout=20_000)
     assert page.locator('[data-testid="stException"]').count() == 0
+    page.close()
+
+
+def test_p_raised_while_playing_applies_from_the_frame_on_screen(server, browser):
+    """↑ while playing: the counter neither jumps ahead over the frames computed with the old p nor goes back; it
+    goes on from the frame on screen, 3 iterations a frame, now with p = 0.55."""
+    page = browser.new_page(viewport={"width": 1280, "height": 720})
+    page.goto(f"{server}/?present=1")
+    page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
+    page.keyboard.press(" ")
+    page.wait_for_function(f"{STEP} >= 100", timeout=60_000)
+    shown = page.evaluate(PRESS_AND_WATCH, "ArrowUp")
+    page.wait_for_function(f"({P_SHOWN})() === 'p = 0.55'", timeout=20_000)
+    page.wait_for_function(f"{STEP} >= {shown + 30}", timeout=20_000)
+    seen = page.evaluate("() => [...window.__seen]")
+    assert all(b - a == 3 for a, b in zip(seen, seen[1:])), seen  # one frame after another, none skipped
+    page.keyboard.press(" ")
     page.close()
 
 

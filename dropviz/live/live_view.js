@@ -560,7 +560,7 @@ function ask(st) {
 
 function schedule(st) {
   // ask for the next frames while a round trip's worth of these is still to be drawn
-  if (!st.want || st.asked - st.answered >= st.depth || st.timer || st.queue.length > (st.ahead || 1)) return;
+  if (!st.want || st.holding || st.asked - st.answered >= st.depth || st.timer || st.queue.length > (st.ahead || 1)) return;
   const now = performance.now();
   const due = Math.max(now, (st.askedAt || 0) + st.interval);
   st.timer = setTimeout(() => ask(st), due - now);
@@ -602,6 +602,7 @@ function listen(st) {
   // a frame asked for and never answered (the request was folded into another rerun): ask again
   setInterval(() => {
     if (st.asked > st.answered && performance.now() - st.askedAt > 2000) { st.answered = st.asked; schedule(st); }
+    if (st.holding && performance.now() - st.heldAt > 2000) { st.holding = 0; schedule(st); }  // a hold never answered
   }, 500);
   // a new pane size: lay out again
   let resizeTimer = null;
@@ -678,14 +679,22 @@ export default function (component) {
       show(st, engine);
     } else if (!st.want) {  // paused here, Python not told yet: frames answered meanwhile are not drawn
       if (!st.frame) show(st, engine);
+    } else if (data.rush && st.frame && engine.step > st.frame.step) {
+      // a setting changed while an earlier frame than the run's was on screen: nothing more is drawn, and Python
+      // takes the run back to the frame on screen, the change applying from it ("hold"); then playing goes on
+      halt(st);
+      st.holds = (st.holds || 0) + 1;
+      st.holding = st.holds;
+      st.heldAt = performance.now();
+      st.send("hold", { step: st.frame.step, n: st.holds });
+    } else if (st.holding && (data.held || 0) < st.holding && performance.now() - st.heldAt < 2000) {
+      // frames answered before the hold was: computed with the old setting, not drawn
     } else {
+      st.holding = 0;
       // every frame Python computed is drawn, in order (a frame already drawn is not drawn again)
       const last = st.queue.length ? st.queue[st.queue.length - 1].step : (st.frame ? st.frame.step : -1);
       const fresh = data.frames.filter(f => f.step > last);
       st.queue.push(...(fresh.length ? fresh : [engine]));
-      // a setting changed while playing: the frames computed before it go at once, and the engine's frame,
-      // which says the new value applies from the next iteration, shows now
-      if (data.rush) { st.queue.splice(0, st.queue.length - 1); if (st.pumpTimer) { clearTimeout(st.pumpTimer); st.pumpTimer = null; } }
       if (!st.pumpTimer) { st.due = performance.now(); pump(st); }
       schedule(st);
     }

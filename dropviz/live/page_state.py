@@ -110,7 +110,9 @@ class LivePage:
     panels_at: float = 0.0               # when the detail panels were last redrawn while playing (monotonic s)
     broadcast: Any = None                # the teacher's class (classroom.Broadcast) this page publishes to
     follow: str = ""                     # the class code this page follows (read-only: it trains nothing)
-    rush: bool = False                   # a setting changed while playing: the browser draws its queue at once
+    rush: bool = False                   # a setting changed while playing: the browser goes back to its frame on
+                                         # screen ("hold"), and the run with it
+    held: int = 0                        # the browser's last "hold" answered
     follow_seen: int = 0                 # the last of the class's frames this page was sent
     follow_epoch: int = 0                # the epoch (full run) in which it was sent
     data_problem: str = ""                # why the last uploaded data file was refused, until the next upload
