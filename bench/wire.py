@@ -25,6 +25,7 @@ import asyncio
 import json
 import re
 import threading
+import time
 from pathlib import Path
 
 from streamlit.proto.BackMsg_pb2 import BackMsg
@@ -322,3 +323,44 @@ async def pause(tab: WireTab) -> None:
     tab.live.stop_pulling()  # the browser stops asking on the button's pointerdown, before Python hears of it
     tab.press("play")
     await wait_for(lambda: tab.labels["play"] == "▶ Play", what="Pause")
+
+
+async def open_teacher(port: int) -> WireTab:
+    """The presenter view, which opens a class: once its live view, Play and class code are there."""
+    tab = await WireTab(port, "present=1").open()
+    await wait_for(lambda: "live_view" in tab.views and "play" in tab.labels and tab.code, what="the class code")
+    return tab
+
+
+async def open_follower(port: int, code: str) -> WireTab:
+    """A student following the class, once its live view has shown a frame."""
+    tab = await WireTab(port, f"follow={code}").open()
+    await wait_for(lambda: "live_view" in tab.views and tab.views["live_view"].drawn, what="a follower's first frame")
+    return tab
+
+
+async def play_all(tabs: list[WireTab]) -> None:
+    await asyncio.gather(*(play(tab) for tab in tabs))
+
+
+async def pause_all(tabs: list[WireTab]) -> None:
+    await asyncio.gather(*(pause(tab) for tab in tabs))
+
+
+async def close_all(tabs: list[WireTab]) -> None:
+    await asyncio.gather(*(tab.close() for tab in tabs))
+
+
+async def counts(tabs: list[WireTab]) -> list[tuple[int, float]]:
+    """Each tab's frames shown so far and its clock in ms, as bench/fps.py's WATCH gives a page's."""
+    return [(tab.views["live_view"].drawn, tab.views["live_view"].now()) for tab in tabs]
+
+
+async def given_up(tabs: list[WireTab]) -> int:
+    """Frame requests the tabs gave up waiting for (never answered within ASK_AGAIN_MS)."""
+    return sum(tab.views["live_view"].given_up for tab in tabs)
+
+
+async def thread_cpu() -> float:
+    """CPU seconds of the clients' own thread (every WireTab of a Room runs in it)."""
+    return time.thread_time()
