@@ -44,6 +44,7 @@ import sys
 import threading
 import time
 import urllib.request
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -254,7 +255,7 @@ class Wire:
     def __init__(self, port: int):
         import wire
         self.wire, self.port, self.room = wire, port, wire.Room()
-        self.given_up = 0  # frame requests never answered (the clients asked again after 2 s)
+        self.seen = Counter()  # what the closed clients saw of the server (wire.tally)
 
     def session(self):
         return self.room.call(self.wire.open_tab(self.port))
@@ -282,7 +283,7 @@ class Wire:
         return self.room.call(self.wire.thread_cpu())
 
     def close(self, tabs) -> None:
-        self.given_up += self.room.call(self.wire.given_up(tabs))
+        self.seen += self.room.call(self.wire.tally(tabs))
         self.room.call(self.wire.close_all(tabs))
 
 
@@ -482,6 +483,16 @@ def follower_table(own: float, rows: list[dict]) -> None:
               f"{r['ms_per_follower_frame']:27.2f} {r['rss']:7.0f}{cell}")
 
 
+def wire_tally(seen: Counter) -> None:
+    """The playing wire clients' view of the server over the whole run (warm-ups included; not the followers)."""
+    early = seen["FINISHED_EARLY_FOR_RERUN"]
+    runs = early + seen["FINISHED_FRAGMENT_RUN_SUCCESSFULLY"] + seen["FINISHED_SUCCESSFULLY"]
+    print(f"wire clients, whole run: {seen['requests']} frame requests, {seen['given_up']} never answered (asked "
+          f"again after 2 s, as the browser does); {runs} script runs, {early} of them ended early for another; "
+          f"{seen['frames'] / max(1, seen['requests']):.1f} frames shown and "
+          f"{seen['bytes'] / 1024 / max(1, seen['requests']):.0f} kB received per request")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--clients", choices=("chromium", "wire"), default="chromium",
@@ -532,15 +543,15 @@ def main() -> None:
                 print(f"  {n} sessions measured", flush=True)
             ks = [int(k) for k in args.followers.split(",") if k.strip()] if counts else []
             follow = measure_followers(clients, proc, port, ks, args.seconds, args.warmup) if ks else None
-            given_up = getattr(clients, "given_up", 0)
+            seen = getattr(clients, "seen", None)
     finally:
         stop_app(proc)
     if rows:
         table(rows)
     if follow:
         follower_table(*follow)
-    if given_up:
-        print(f"{given_up} frame requests were never answered (the clients asked again after 2 s, as the browser does)")
+    if seen:
+        wire_tally(seen)
     print((WIRE_NOTE if args.clients == "wire" else CAVEAT).format(cores=os.cpu_count()))
     print(f"load average {os.getloadavg()[0]:.1f} at end")
 

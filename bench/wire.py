@@ -26,6 +26,7 @@ import json
 import re
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 from streamlit.proto.BackMsg_pb2 import BackMsg
@@ -184,7 +185,8 @@ class WireTab:
         self.views: dict[str, Playback] = {}            # Components v2 element key -> its playback
         self.reruns: dict[str, tuple[float, asyncio.TimerHandle]] = {}  # fragment id -> (interval, timer)
         self.code = ""                                  # a class code the page shows
-        self.sent = 0
+        self.sent = self.received = 0                   # BackMsgs sent; bytes received
+        self.finished: Counter[str] = Counter()         # script runs, by how they finished
         self.reader = None
 
     async def open(self) -> WireTab:
@@ -227,12 +229,15 @@ class WireTab:
         async for raw in self.ws:
             msg = ForwardMsg()
             msg.ParseFromString(raw)
+            self.received += len(raw)
             self.page_hash = msg.metadata.active_script_hash or self.page_hash
             kind = msg.WhichOneof("type")
             if kind == "new_session" and not msg.metadata.run.fragment_ids:
                 for _, timer in self.reruns.values():  # cleanupAutoReruns: a full run starts
                     timer.cancel()
                 self.reruns.clear()
+            elif kind == "script_finished":
+                self.finished[ForwardMsg.ScriptFinishedStatus.Name(msg.script_finished)] += 1
             elif kind == "auto_rerun":
                 self.auto_rerun(msg.auto_rerun.fragment_id, msg.auto_rerun.interval)
             elif kind == "delta" and msg.delta.HasField("new_element"):
@@ -292,6 +297,10 @@ class Room:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
 
     def close(self) -> None:
+        async def stop():
+            for task in asyncio.all_tasks() - {asyncio.current_task()}:
+                task.cancel()
+        self.call(stop())
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(5)
 
@@ -356,9 +365,16 @@ async def counts(tabs: list[WireTab]) -> list[tuple[int, float]]:
     return [(tab.views["live_view"].drawn, tab.views["live_view"].now()) for tab in tabs]
 
 
-async def given_up(tabs: list[WireTab]) -> int:
-    """Frame requests the tabs gave up waiting for (never answered within ASK_AGAIN_MS)."""
-    return sum(tab.views["live_view"].given_up for tab in tabs)
+async def tally(tabs: list[WireTab]) -> Counter:
+    """What the tabs that asked for frames saw of the server: frame requests, those given up (unanswered after
+    ASK_AGAIN_MS), frames shown, bytes received, script runs by how they finished. Followers ask for none."""
+    out = Counter()
+    for tab in tabs:
+        live = tab.views["live_view"]
+        if live.asked:
+            out.update(tab.finished)
+            out.update(requests=live.asked, given_up=live.given_up, frames=live.drawn, bytes=tab.received)
+    return out
 
 
 async def thread_cpu() -> float:
