@@ -40,6 +40,11 @@ EVENTS = "$$STREAMLIT_INTERNAL_KEY_{id}__events"  # a Components v2 element's tr
 CODE = re.compile(r"Class code: ([A-Z0-9]+)")
 
 
+def widget_key(wid: str) -> str:
+    """The key of a widget, from its id ("$$ID-<hash>-<key>")."""
+    return wid.split("-", 2)[-1]
+
+
 class Playback:
     """live_view.js's `st` and the functions that run it; `send(name, value)` is setTriggerValue."""
 
@@ -258,10 +263,10 @@ class WireTab:
     def element(self, el, fragment: str) -> None:
         kind = el.WhichOneof("type")
         if kind == "button":
-            key = el.button.id.rsplit("-", 1)[-1]
+            key = widget_key(el.button.id)
             self.widgets[key], self.labels[key] = (el.button.id, fragment), el.button.label
         elif kind == "bidi_component":
-            key = el.bidi_component.id.rsplit("-", 1)[-1]
+            key = widget_key(el.bidi_component.id)
             self.widgets[key] = (el.bidi_component.id, fragment)
             if el.bidi_component.component_name == "dropviz.live_view":
                 if key not in self.views:
@@ -272,9 +277,9 @@ class WireTab:
             self.code = found.group(1) if found else ""
 
     @property
-    def live(self) -> Playback | None:
-        """The page's live view: "live_view" (the stage), else the first view (before the panels come)."""
-        return self.views.get("live_view") or self.views.get("first_view")
+    def live(self) -> Playback:
+        """The page's live view (the first view, which the live page shows before its panels, is another)."""
+        return self.views["live_view"]
 
     async def close(self) -> None:
         for view in self.views.values():
@@ -344,7 +349,7 @@ async def open_teacher(port: int) -> WireTab:
 async def open_follower(port: int, code: str) -> WireTab:
     """A student following the class, once its live view has shown a frame."""
     tab = await WireTab(port, f"follow={code}").open()
-    await wait_for(lambda: "live_view" in tab.views and tab.views["live_view"].drawn, what="a follower's first frame")
+    await wait_for(lambda: "live_view" in tab.views and tab.live.drawn, what="a follower's first frame")
     return tab
 
 
@@ -362,7 +367,7 @@ async def close_all(tabs: list[WireTab]) -> None:
 
 async def counts(tabs: list[WireTab]) -> list[tuple[int, float]]:
     """Each tab's frames shown so far and its clock in ms, as bench/fps.py's WATCH gives a page's."""
-    return [(tab.views["live_view"].drawn, tab.views["live_view"].now()) for tab in tabs]
+    return [(tab.live.drawn, tab.live.now()) for tab in tabs]
 
 
 async def tally(tabs: list[WireTab]) -> Counter:
@@ -370,7 +375,7 @@ async def tally(tabs: list[WireTab]) -> Counter:
     ASK_AGAIN_MS), frames shown, bytes received, script runs by how they finished. Followers ask for none."""
     out = Counter()
     for tab in tabs:
-        live = tab.views["live_view"]
+        live = tab.live
         if live.asked:
             out.update(tab.finished)
             out.update(requests=live.asked, given_up=live.given_up, frames=live.drawn, bytes=tab.received)
