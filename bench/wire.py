@@ -12,6 +12,10 @@ on the server without N Chromiums taking the CPU it needs. Each WireTab:
   schedule, ask, answered and the 2 s "ask again" watchdog of listen(), in the same units (ms) and with the
   same constants; a frame is counted as displayed when pump shows it.
 
+The wire format (a trigger's widget id and JSON, the fragment each rerun names) is what Chromium sends on the
+same page with Streamlit 1.67, logged once with Playwright's page.on("websocket") and decoded with
+streamlit.proto's BackMsg and ForwardMsg.
+
 What it does not do, so what it measures is the server's side only: it draws nothing and lays nothing out;
 it sends a rerun's triggers alone, where a browser sends every widget's value with each (~2 kB; values the
 server already holds, so nothing reruns differently); it reports no window size (the presenter view then
@@ -46,7 +50,10 @@ def widget_key(wid: str) -> str:
 
 
 class Playback:
-    """live_view.js's `st` and the functions that run it; `send(name, value)` is setTriggerValue."""
+    """live_view.js's `st` and the functions that run it, line for line: ask, schedule, pump and answered are the
+    JS functions of those names, render is its default export, stop_pulling is stopPulling and watchdog is
+    listen()'s "ask again" setInterval; show() only counts. `send(name, value)` is setTriggerValue, setTimeout is
+    loop.call_later, performance.now() is the loop's clock in ms."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop, send):
         self.loop, self.send = loop, send
