@@ -1,6 +1,6 @@
 """A classroom on one server: N visitors playing at once, and what the server spends on them.
 
-    python bench/classroom.py [--sessions 1,4,8] [--seconds 15] [--warmup 3]
+    python bench/classroom.py [--clients chromium|wire] [--sessions 1,4,8] [--seconds 15] [--warmup 3]
 
 Starts `streamlit run app.py` on a free port and one headless Chromium. For each N it opens N pages
 (each its own browser context: its own Streamlit session, as N students would be), presses "▶ Play"
@@ -27,16 +27,24 @@ measure without that dependence:
     --paused-followers K  a paused teacher with 0 and then K followers: one follower's server CPU per second
     --in-process          a follower's live view and panel timed in real script runs (AppTest), per frame
     --loop-lag 0,2,4,8    the event loop's lag (what the health check waits for) while N runs train in threads
+
+--clients wire plays every visitor with bench/wire.py instead of Chromium: a websocket client per session that
+presses Play and asks for frames on live_view.js's clock, drawing nothing, all in one thread of this process.
+Frames/s is then what the server sustains and ms per frame its own cost, with the clients' CPU in a last column
+(the server's capacity: issue 9's "at most 4 ms of server CPU per displayed frame with 4 sessions playing").
+Frame requests never answered are counted and said under the tables.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import statistics
 import sys
 import threading
 import time
 import urllib.request
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,6 +56,9 @@ from test_browser import CHROMIUM, CHROMIUM_ARGS, COUNTER, STEP, _free_port, sta
 CAVEAT = ("On this {cores}-core machine the browsers share the CPU with the server, so frames/s is lower "
           "than on students' own laptops. The server's ms per frame is the figure that carries over to a "
           "lecturer's laptop: cores needed = ms per frame x frames/s x sessions / 1000.")
+WIRE_NOTE = ("The wire clients draw nothing (client cores: their own CPU, all of them), so frames/s is what the "
+             "server sustains on this {cores}-core machine and ms per frame is the server's own: cores needed "
+             "= ms per frame x frames/s x sessions / 1000.")
 
 
 def rss_mb(pid: int) -> float:
@@ -101,36 +112,38 @@ def open_session(browser, port: int, viewport: tuple[int, int] = (1920, 1080)):
     return page
 
 
-def measure(browser, proc, port: int, n: int, seconds: float, warmup: float, viewport) -> dict:
-    pages = [open_session(browser, port, viewport) for _ in range(n)]
-    try:
-        for page in pages:
-            page.get_by_role("button", name="▶ Play").click()
-        for page in pages:
-            page.get_by_role("button", name="❚❚ Pause").wait_for(timeout=60_000)
-        time.sleep(warmup)
-        state = "[window.__bench.draws, performance.now()]"
-        sampler = Sampler(port, proc.pid)
-        before = [page.evaluate(state) for page in pages]
-        c0, t0 = cpu_seconds(proc.pid), time.perf_counter()
-        sampler.start()
-        time.sleep(seconds)
-        c1, t1 = cpu_seconds(proc.pid), time.perf_counter()
-        sampler.done.set()
-        after = [page.evaluate(state) for page in pages]
-        sampler.join()
-        fps = [(a[0] - b[0]) / ((a[1] - b[1]) / 1000) for a, b in zip(after, before)]
-        frames = sum(a[0] - b[0] for a, b in zip(after, before))
-        cpu = c1 - c0
-        for page in pages:
-            page.get_by_role("button", name="❚❚ Pause").click()
-    finally:
-        for page in pages:
-            page.close()
-    return dict(n=n, fps_min=min(fps), fps_median=statistics.median(fps), cores=cpu / (t1 - t0),
-                ms_per_frame=1000 * cpu / frames if frames else float("inf"),
+def window(clients, proc, port: int, sessions: list, seconds: float) -> dict:
+    """Measure `seconds` of the sessions playing: each one's frames and frames/s, the server's CPU, memory and
+    health latency, and the clients' own CPU (cores; None for browsers, which run in their own processes)."""
+    sampler = Sampler(port, proc.pid)
+    before, k0 = clients.counts(sessions), clients.cpu()
+    c0, t0 = cpu_seconds(proc.pid), time.perf_counter()
+    sampler.start()
+    time.sleep(seconds)
+    c1, t1 = cpu_seconds(proc.pid), time.perf_counter()
+    sampler.done.set()
+    after, k1 = clients.counts(sessions), clients.cpu()
+    sampler.join()
+    frames = [a[0] - b[0] for a, b in zip(after, before)]
+    fps = [(a[0] - b[0]) / ((a[1] - b[1]) / 1000) for a, b in zip(after, before)]
+    cpu = c1 - c0
+    return dict(frames=frames, fps=fps, cpu=cpu, fps_min=min(fps), fps_median=statistics.median(fps),
+                cores=cpu / (t1 - t0), ms_per_frame=1000 * cpu / sum(frames) if sum(frames) else float("inf"),
                 rss=sampler.rss[-1], rss_max=max(sampler.rss), health_max=max(sampler.health),
-                health_median=statistics.median(sampler.health))
+                health_median=statistics.median(sampler.health),
+                client_cores=None if k0 is None else (k1 - k0) / (t1 - t0))
+
+
+def measure(clients, proc, port: int, n: int, seconds: float, warmup: float) -> dict:
+    sessions = [clients.session() for _ in range(n)]
+    try:
+        clients.play(sessions)
+        time.sleep(warmup)
+        row = window(clients, proc, port, sessions, seconds)
+        clients.pause(sessions)
+    finally:
+        clients.close(sessions)
+    return dict(n=n, **row)
 
 
 def open_teacher(browser, port: int, viewport):
@@ -168,38 +181,129 @@ def play(page) -> None:
     page.wait_for_function(f"{STEP} >= {start + 5}", timeout=60_000)
 
 
-def measure_followers(browser, proc, port: int, counts: list[int], seconds: float, warmup: float, viewport) -> list:
+def measure_followers(clients, proc, port: int, counts: list[int], seconds: float, warmup: float) -> list:
     """A teacher playing with K followers, for each K; the teacher alone first (the baseline)."""
-    teacher, code = open_teacher(browser, port, viewport)
-    play(teacher)
-    time.sleep(warmup)
-    state = "[window.__bench.draws, performance.now()]"
-
-    def window(pages):
-        before = [p.evaluate(state) for p in pages]
-        c0 = cpu_seconds(proc.pid)
-        time.sleep(seconds)
-        cpu = cpu_seconds(proc.pid) - c0
-        after = [p.evaluate(state) for p in pages]
-        return cpu, [a[0] - b[0] for a, b in zip(after, before)], [(a[0] - b[0]) / ((a[1] - b[1]) / 1000)
-                                                                  for a, b in zip(after, before)]
-    cpu, frames, _ = window([teacher])
-    own = cpu / max(1, frames[0])  # the teacher's server CPU per frame, alone
-    rows, followers = [], []
+    teacher, code = clients.teacher()
+    followers = []
     try:
+        clients.play_teacher(teacher)
+        time.sleep(warmup)
+        alone = window(clients, proc, port, [teacher], seconds)
+        own = alone["cpu"] / max(1, alone["frames"][0])  # the teacher's server CPU per frame, alone
+        rows = []
         for k in counts:
             while len(followers) < k:
-                followers.append(open_follower(browser, port, code, viewport))
+                followers.append(clients.follower(code))
             time.sleep(warmup)
-            cpu, frames, fps = window([teacher, *followers])
-            extra = cpu - own * frames[0]
-            rows.append(dict(k=k, teacher_fps=fps[0], fps_min=min(fps[1:]), fps_median=statistics.median(fps[1:]),
-                             ms_per_follower_frame=1000 * extra / max(1, sum(frames[1:])), rss=rss_mb(proc.pid)))
+            w = window(clients, proc, port, [teacher, *followers], seconds)
+            extra = w["cpu"] - own * w["frames"][0]
+            rows.append(dict(k=k, teacher_fps=w["fps"][0], fps_min=min(w["fps"][1:]),
+                             fps_median=statistics.median(w["fps"][1:]), rss=rss_mb(proc.pid),
+                             ms_per_follower_frame=1000 * extra / max(1, sum(w["frames"][1:])),
+                             client_cores=w["client_cores"]))
             print(f"  teacher with {k} followers measured", flush=True)
     finally:
-        for page in [teacher, *followers]:
-            page.close()
+        clients.close([teacher, *followers])
     return [1000 * own, rows]
+
+
+class Chromium:
+    """The visitors as pages of one headless Chromium, each its own browser context (its own session)."""
+
+    STATE = "[window.__bench.draws, performance.now()]"  # frames drawn (bench/fps.py's WATCH), the page's clock
+
+    def __init__(self, browser, port: int, viewport: tuple[int, int]):
+        self.browser, self.port, self.viewport = browser, port, viewport
+
+    def session(self):
+        return open_session(self.browser, self.port, self.viewport)
+
+    def teacher(self):
+        return open_teacher(self.browser, self.port, self.viewport)
+
+    def follower(self, code: str):
+        return open_follower(self.browser, self.port, code, self.viewport)
+
+    def play(self, pages) -> None:
+        for page in pages:
+            page.get_by_role("button", name="▶ Play").click()
+        for page in pages:
+            page.get_by_role("button", name="❚❚ Pause").wait_for(timeout=60_000)
+
+    def play_teacher(self, page) -> None:
+        play(page)
+
+    def pause(self, pages) -> None:
+        for page in pages:
+            page.get_by_role("button", name="❚❚ Pause").click()
+
+    def counts(self, pages) -> list:
+        return [page.evaluate(self.STATE) for page in pages]
+
+    def cpu(self) -> None:  # the browsers' own processes: not counted
+        return None
+
+    def close(self, pages) -> None:
+        for page in pages:
+            page.close()
+
+
+class Wire:
+    """The visitors as bench/wire.py's websocket clients, all in one thread of this process: the server's side
+    of N sessions, with the clients' own CPU measured (the thread's)."""
+
+    def __init__(self, port: int):
+        import wire
+        self.wire, self.port, self.room = wire, port, wire.Room()
+        self.seen = Counter()  # what the closed clients saw of the server (wire.tally)
+
+    def session(self):
+        return self.room.call(self.wire.open_tab(self.port))
+
+    def teacher(self):
+        tab = self.room.call(self.wire.open_teacher(self.port))
+        return tab, tab.code
+
+    def follower(self, code: str):
+        return self.room.call(self.wire.open_follower(self.port, code))
+
+    def play(self, tabs) -> None:
+        self.room.call(self.wire.play_all(tabs))
+
+    def play_teacher(self, tab) -> None:
+        self.play([tab])
+
+    def pause(self, tabs) -> None:
+        self.room.call(self.wire.pause_all(tabs))
+
+    def counts(self, tabs) -> list:
+        return self.room.call(self.wire.counts(tabs))
+
+    def cpu(self) -> float:
+        return self.room.call(self.wire.thread_cpu())
+
+    def close(self, tabs) -> None:
+        self.seen += self.room.call(self.wire.tally(tabs))
+        self.room.call(self.wire.close_all(tabs))
+
+
+@contextlib.contextmanager
+def visitors(kind: str, port: int, viewport: tuple[int, int]):
+    """The clients of --clients: Chromium pages or wire clients, closed after."""
+    if kind == "wire":
+        clients = Wire(port)
+        try:
+            yield clients
+        finally:
+            clients.room.close()
+        return
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield Chromium(browser, port, viewport)
+        finally:
+            browser.close()
 
 
 def follower_script(frames_per_rerun: int, figure_panels: bool) -> None:
@@ -320,13 +424,13 @@ def loop_lag(runs: list[int], seconds: float, switch: float | None) -> None:
         print(f"{n:5d} {1000 * statistics.median(lags):13.1f} {1000 * max(lags):12.1f} {fps:16.1f} {cores:13.2f}")
 
 
-def measure_paused_class(browser, proc, port: int, k: int, seconds: float, viewport) -> None:
+def measure_paused_class(clients, proc, k: int, seconds: float) -> None:
     """A follower's fixed cost on the real server, whatever the browsers' frame rate: a paused teacher with 0
     and then k followers. Each follower still reruns its live view every FOLLOW_SECONDS (sending the frame on
     screen again) and its panel every PANELS_EVERY, so (CPU with k - CPU with 0) / k is one follower's
     server time per second, its Streamlit overhead included; the browsers, with nothing to animate, hardly
     load the machine. Measured twice, alternating, and the medians printed."""
-    teacher, code = open_teacher(browser, port, viewport)
+    teacher, code = clients.teacher()
     followers = []
 
     def cores() -> float:
@@ -338,33 +442,62 @@ def measure_paused_class(browser, proc, port: int, k: int, seconds: float, viewp
         for _ in range(2):
             alone.append(cores())
             while len(followers) < k:
-                followers.append(open_follower(browser, port, code, viewport))
+                followers.append(clients.follower(code))
             time.sleep(3)
             with_k.append(cores())
-            for page in followers:
-                page.close()
+            clients.close(followers)
             followers = []
             time.sleep(3)
     finally:
-        for page in [teacher, *followers]:
-            page.close()
+        clients.close([teacher, *followers])
     a, w = statistics.median(alone), statistics.median(with_k)
     listed = [", ".join(f"{c:.3f}" for c in cs) for cs in (alone, with_k)]
     print(f"paused class: server {a:.3f} cores alone, {w:.3f} with {k} followers (medians of {listed[0]} and "
           f"{listed[1]}): {1000 * (w - a) / k:.2f} ms of server CPU per follower per second")
 
 
+def client_column(rows: list[dict]) -> tuple[str, list[str]]:
+    """The clients' own CPU (cores) as a last column, when they were measured (wire clients)."""
+    if rows[0].get("client_cores") is None:
+        return "", ["" for _ in rows]
+    return f" {'client cores':>12}", [f" {r['client_cores']:12.3f}" for r in rows]
+
+
 def table(rows: list[dict]) -> None:
     base = rows[0]["ms_per_frame"]
+    head, cells = client_column(rows)
     print(f"{'sessions':>8} {'frames/s min':>12} {'median':>7} {'server cores':>12} {'ms/frame':>9} "
-          f"{'RSS MB':>7} {'(max)':>6} {'health worst s':>14} {'ms/frame vs N=' + str(rows[0]['n']):>17}")
-    for r in rows:
+          f"{'RSS MB':>7} {'(max)':>6} {'health worst s':>14} {'ms/frame vs N=' + str(rows[0]['n']):>17}{head}")
+    for r, cell in zip(rows, cells):
         print(f"{r['n']:8d} {r['fps_min']:12.1f} {r['fps_median']:7.1f} {r['cores']:12.2f} {r['ms_per_frame']:9.1f} "
-              f"{r['rss']:7.0f} {r['rss_max']:6.0f} {r['health_max']:14.2f} {r['ms_per_frame'] / base:16.2f}x")
+              f"{r['rss']:7.0f} {r['rss_max']:6.0f} {r['health_max']:14.2f} {r['ms_per_frame'] / base:16.2f}x{cell}")
+
+
+def follower_table(own: float, rows: list[dict]) -> None:
+    head, cells = client_column(rows)
+    print(f"\nteacher alone: {own:.1f} ms of server CPU per frame (baseline)")
+    print(f"{'followers':>9} {'teacher frames/s':>16} {'follower frames/s min':>21} {'median':>7} "
+          f"{'added ms per follower frame':>27} {'RSS MB':>7}{head}")
+    for r, cell in zip(rows, cells):
+        print(f"{r['k']:9d} {r['teacher_fps']:16.1f} {r['fps_min']:21.1f} {r['fps_median']:7.1f} "
+              f"{r['ms_per_follower_frame']:27.2f} {r['rss']:7.0f}{cell}")
+
+
+def wire_tally(seen: Counter) -> None:
+    """The playing wire clients' view of the server over the whole run (warm-ups included; not the followers)."""
+    early = seen["FINISHED_EARLY_FOR_RERUN"]
+    runs = early + seen["FINISHED_FRAGMENT_RUN_SUCCESSFULLY"] + seen["FINISHED_SUCCESSFULLY"]
+    print(f"wire clients, whole run: {seen['requests']} frame requests, {seen['given_up']} never answered (asked "
+          f"again after 2 s, as the browser does); {runs} script runs, {early} of them ended early for another; "
+          f"{seen['frames'] / max(1, seen['requests']):.1f} frames shown and "
+          f"{seen['bytes'] / 1024 / max(1, seen['requests']):.0f} kB received per request")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--clients", choices=("chromium", "wire"), default="chromium",
+                    help="who plays the visitors: headless Chromium pages, or websocket clients that draw nothing "
+                         "(bench/wire.py: the server's capacity, without browsers taking its CPU)")
     ap.add_argument("--sessions", default="1,4,8", help="comma list of how many sessions play at once")
     ap.add_argument("--seconds", type=float, default=15, help="length of each measuring window")
     ap.add_argument("--warmup", type=float, default=3, help="seconds of play before each window")
@@ -392,39 +525,34 @@ def main() -> None:
         return
     counts = [int(s) for s in args.sessions.split(",")]
     viewport = tuple(int(v) for v in args.viewport.split("x"))
-    from playwright.sync_api import sync_playwright
+    shown = f"pages of {args.viewport}" if args.clients == "chromium" else "wire clients (bench/wire.py)"
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start; "
-          f"pages of {args.viewport}, {args.warmup:g} s of play, then {args.seconds:g} s measured", flush=True)
+          f"{shown}, {args.warmup:g} s of play, then {args.seconds:g} s measured", flush=True)
     port = _free_port()
     proc = start_app(port)
-    rows = []
+    rows, follow = [], None
     try:
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            open_session(browser, port).close()  # the first visitor pays the imports
+        with visitors(args.clients, port, viewport) as clients:
+            clients.close([clients.session()])  # the first visitor pays the imports
             print(f"server resident memory after the first visit: {rss_mb(proc.pid):.0f} MB", flush=True)
             if args.paused_followers:
-                measure_paused_class(browser, proc, port, args.paused_followers, args.seconds, viewport)
+                measure_paused_class(clients, proc, args.paused_followers, args.seconds)
                 counts = []
             for n in counts:
-                rows.append(measure(browser, proc, port, n, args.seconds, args.warmup, viewport))
+                rows.append(measure(clients, proc, port, n, args.seconds, args.warmup))
                 print(f"  {n} sessions measured", flush=True)
             ks = [int(k) for k in args.followers.split(",") if k.strip()] if counts else []
-            follow = measure_followers(browser, proc, port, ks, args.seconds, args.warmup, viewport) if ks else None
-            browser.close()
+            follow = measure_followers(clients, proc, port, ks, args.seconds, args.warmup) if ks else None
+            seen = getattr(clients, "seen", None)
     finally:
         stop_app(proc)
     if rows:
         table(rows)
     if follow:
-        own, frows = follow
-        print(f"\nteacher alone: {own:.1f} ms of server CPU per frame (baseline)")
-        print(f"{'followers':>9} {'teacher frames/s':>16} {'follower frames/s min':>21} {'median':>7} "
-              f"{'added ms per follower frame':>27} {'RSS MB':>7}")
-        for r in frows:
-            print(f"{r['k']:9d} {r['teacher_fps']:16.1f} {r['fps_min']:21.1f} {r['fps_median']:7.1f} "
-                  f"{r['ms_per_follower_frame']:27.2f} {r['rss']:7.0f}")
-    print(CAVEAT.format(cores=os.cpu_count()))
+        follower_table(*follow)
+    if seen:
+        wire_tally(seen)
+    print((WIRE_NOTE if args.clients == "wire" else CAVEAT).format(cores=os.cpu_count()))
     print(f"load average {os.getloadavg()[0]:.1f} at end")
 
 
