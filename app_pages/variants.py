@@ -6,7 +6,8 @@ twin, dropviz/variants/run.py) -> VariantFrame -> payload (dropviz/variants/payl
 it draws (dropviz/variants/playback.py); each request reruns only the "v_live" fragment, which holds the view
 alone. Pause stops the asking in the browser at the press and sends the iteration on screen; the engine goes
 back to it, so the frame on screen is the engine's. Paused, nothing runs; the panels are then also there as
-Plotly charts, to download.
+Plotly charts, to download. The presentation keys are the live stage's (dropviz/live/keys.py): Space presses
+Play or Pause in the browser (view.js), → and "." step; a hidden tab presses Pause.
 """
 from __future__ import annotations
 
@@ -20,9 +21,10 @@ from app_pages.guard import run_page  # noqa: E402
 from dropviz.config import FIELD, literal  # noqa: E402
 from dropviz.figures import variants as fv  # noqa: E402
 from dropviz.figures.download import plot_config  # noqa: E402
+from dropviz.live.keys import key_help, keyboard  # noqa: E402
 from dropviz.variants.component import variants_view  # noqa: E402
 from dropviz.variants.nets import FAMILIES  # noqa: E402
-from dropviz.variants.playback import Playback  # noqa: E402
+from dropviz.variants.playback import KEY_ACTIONS, Playback  # noqa: E402
 from dropviz.variants.run import Pair, Spec  # noqa: E402
 from dropviz.variants.settings import BLOCK_SIZES, Settings, from_query  # noqa: E402
 
@@ -96,6 +98,7 @@ def controls(play: Playback) -> None:
     p.button(label, key=key, width="stretch", type="primary", on_click=play.pause if play.playing else play.play)
     step.button("Step", key="v_step", width="stretch", disabled=play.playing, on_click=play.step)
     reset.button("Reset", key="v_reset", width="stretch", on_click=_reset)
+    st.caption(key_help(KEY_ACTIONS))
 
 
 def _reset() -> None:
@@ -134,6 +137,8 @@ def main() -> None:
     st.header("Dropout variants")
     s = settings()
     play = playback_for(s)
+    with st.sidebar:  # before the view, so a key pressed once the view is drawn is heard; its empty element's
+        keyboard(play.key, key="v_keys", actions=KEY_ACTIONS)  # gap goes at the foot of the sidebar
     controls(play)
     live(play)
     st.markdown(RESCALING)

@@ -10,8 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dropviz.figures import variants as fv
+from dropviz.live.keys import KEYS, MAX_TIMES, key_help
 from dropviz.variants.payload import MAX_POINTS, curves_payload, frame_payload, view_payload
-from dropviz.variants.playback import Playback
+from dropviz.variants.playback import KEY_ACTIONS, Playback
 from dropviz.variants.run import FRAMES_PER_PULL, Pair, Spec
 
 
@@ -165,29 +166,78 @@ def test_within_a_request_only_the_last_frame_is_evaluated_and_the_others_say_fr
     assert last["metrics"].count(f"{100 * pair.history[-1][1]:.1f}%") == 1
 
 
+def _played_past(play: Playback, step: int) -> None:
+    """Play, and answer the browser's requests until the engine is past iteration `step` (a request computes
+    fewer frames on a loaded machine, Pair.pull, and at least one): `step` is among the latest requests'."""
+    play.play()
+    for request in range(1, step + 2):
+        play.pull(request)
+        if play.pair.frame.step > step:
+            break
+    assert play.pair.frame.step > step
+
+
+def _weights_equal(a: Pair, b: Pair) -> bool:
+    return all(torch.equal(x, y) for r, s in ((a.run, b.run), (a.twin, b.twin))
+               for x, y in zip(r.net.parameters(), s.net.parameters()))
+
+
 @pytest.mark.parametrize("family, variant", [("conv", "block"), ("recurrent", "variational"), ("dense", "dropconnect")])
 def test_pause_takes_the_engine_back_to_the_frame_on_screen_bit_for_bit(family, variant):
     paused, straight = Playback(Pair(Spec(family, variant, 0.3))), Pair(Spec(family, variant, 0.3))
-    paused.play()
-    paused.pull(1)
-    paused.pull(2)  # the browser still shows iteration 3 when Pause is pressed: 4 more were computed
-    assert paused.pair.frame.step == 2 * FRAMES_PER_PULL
-    paused.pause_at(3)
+    _played_past(paused, 3)
+    paused.pause_at(3)  # the browser still shows iteration 3 when Pause is pressed: later ones were computed
     d = paused.payload()
     assert not d["playing"] and [f["step"] for f in d["frames"]] == [3] and d["curves"]["step"][-1] == 3
     for _ in range(4):  # from there on, as if the later iterations had never run
         straight.step(1)
     paused.pair.step(1)
     assert paused.pair.frame.step == straight.frame.step == 4
-    for a, b in ((paused.pair.run, straight.run), (paused.pair.twin, straight.twin)):
-        assert all(torch.equal(x, y) for x, y in zip(a.net.parameters(), b.net.parameters()))
-    assert paused.pair.history[-1] == straight.history[-1]
+    assert _weights_equal(paused.pair, straight) and paused.pair.history[-1] == straight.history[-1]
 
 
 def test_pause_at_a_step_it_cannot_go_back_to_pauses_where_the_engine_is():
     play = Playback(Pair(Spec("dense", "standard", 0.3)))
     play.play()
     play.pull(1)
+    ahead = play.pair.frame.step  # FRAMES_PER_PULL, fewer on a loaded machine
     for bad in (None, "x", -1, 10**6, float("inf")):
         play.pause_at(bad)
-        assert not play.playing and play.pair.frame.step == FRAMES_PER_PULL
+        assert not play.playing and play.pair.frame.step == ahead
+
+
+# ---------------------------------------------------------------------- the presentation keys
+@settings(max_examples=6, deadline=None)
+@given(st.integers(0, MAX_TIMES))
+def test_the_step_key_pressed_n_times_steps_n_iterations_from_the_frame_on_screen(times):
+    keyed, straight = Playback(Pair(Spec("dense", "standard", 0.3))), Pair(Spec("dense", "standard", 0.3))
+    _played_past(keyed, 2)
+    keyed.pause_at(2)  # Pause with iteration 2 on screen: the keys go on from there
+    keyed.key("step", times)
+    straight.step(2)
+    for _ in range(times):
+        straight.step(1)
+    assert keyed.pair.frame.step == straight.frame.step == 2 + times
+    assert _weights_equal(keyed.pair, straight) and keyed.pair.history[-1] == straight.history[-1]
+
+
+def test_keys_while_playing_leave_the_run_to_the_browser():
+    """→ while playing does nothing (the Step button is disabled then); Space's Play and Pause are the buttons
+    the browser presses (view.js), never a toggle here: the key's trigger may come after the Pause that kept
+    the frame on screen, and a toggle would start the run again."""
+    play = Playback(Pair(Spec("conv", "channel", 0.3)))
+    _played_past(play, 2)
+    ahead = play.pair.frame.step
+    play.key("step", 3)
+    play.key("play_pause", 1)
+    assert play.playing and play.pair.frame.step == ahead
+    play.pause_at(2)
+    play.key("play_pause", 1)
+    play.key("p_up", 1)  # a key this page does not take
+    assert not play.playing and play.pair.frame.step == 2
+
+
+def test_the_page_takes_space_and_the_step_keys_of_the_one_key_table():
+    assert {KEYS[" "], KEYS["ArrowRight"], KEYS["."]} == set(KEY_ACTIONS)
+    shown = key_help(KEY_ACTIONS)  # the page's key help names these, and no key it does not take
+    assert "Space: Play / Pause" in shown and "→: Step +1" in shown and "↑" not in shown and "PageDown" not in shown

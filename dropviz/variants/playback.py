@@ -6,6 +6,9 @@ PULL_SECONDS of play) and keeps them until the next payload sends them, oldest f
 last. Nothing is computed ahead of a request. At Pause the browser stops asking, keeps the frame on screen
 and says which iteration it is (`pause_at`): the engine goes back to it (Pair.rewind), so the frame on
 screen is the engine's state, which Step continues from, and nothing moves after the press.
+
+The presentation keys (dropviz/live/keys.py) are KEY_ACTIONS. Space is the browser's: view.js presses the
+Play or Pause button shown, so a key's Pause is the button's. A hidden tab (Page Visibility) presses Pause too.
 """
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ from .payload import view_payload
 from .run import FRAME_SECONDS, Pair
 
 PULL_DEPTH = 1  # requests the browser may have unanswered
+KEY_ACTIONS = ("play_pause", "step")  # the presentation keys the page takes: Space, and → or "."
 
 
 @dataclass
@@ -53,6 +57,15 @@ class Playback:
         """One iteration, paused only (a Step pressed while playing does nothing)."""
         if not self.playing:
             self.pair.step(1)
+
+    def key(self, action: str, times: int = 1) -> None:
+        """A presentation key pressed `times` times: Step that many iterations (paused only, as the Step button).
+
+        Play/Pause is left to the browser, which knows what the press meant: the key's trigger may reach Python
+        before or after the Pause that view.js sends with the frame on screen, and toggling here would undo it."""
+        if action == "step":
+            for _ in range(times):
+                self.step()
 
     def pull(self, request) -> int:
         """The browser's request number `request` (anything: a bad one is ignored); frames computed."""

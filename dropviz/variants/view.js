@@ -9,9 +9,12 @@
 // frame on screen stays, and its iteration goes to Python ("pause" trigger), which takes the engine back to
 // it; frames that arrive later are not drawn. So nothing moves after the press, and the frame on screen is
 // the engine's state (a paused payload's frame is always drawn: if the engine could not go back, it shows).
+// Space (dropviz/live/keys.js) and a hidden tab (Page Visibility) press the page's button, so they pause the
+// same way (pressButtons).
 const NS = "http://www.w3.org/2000/svg";
 const MAX_AHEAD = 5;
 const PAUSE_BUTTON = ".st-key-v_pause button";
+const PLAY_BUTTON = ".st-key-v_play button";
 const STOP_BUTTONS = [PAUSE_BUTTON, ".st-key-v_step button", ".st-key-v_reset button"];
 
 // text scale: 1 up to a 1280x720 window, then with the window (1.5 at 1920x1080)
@@ -550,6 +553,19 @@ function listen(st) {
   });
 }
 
+// Space and a hidden tab click the page's button: Space the Play or Pause shown, a hidden tab Pause (listen's
+// onPress catches Pause's while the view plays); shown again, the tab stays paused, Play on the page. Once per
+// page load: they act on the page, not on one view, and a view mounted again must not click twice.
+function pressButtons() {
+  if (window.__dropvizVariantsKeys) return;
+  window.__dropvizVariantsKeys = true;
+  const press = (selector) => { const b = document.querySelector(selector); if (b && !b.disabled) b.click(); };
+  document.addEventListener("dropviz-key", (event) => {
+    if (event.detail && event.detail.action === "play_pause") press(`${PAUSE_BUTTON}, ${PLAY_BUTTON}`);
+  });
+  document.addEventListener("visibilitychange", () => { if (document.hidden) press(PAUSE_BUTTON); });
+}
+
 export default function (component) {
   const { data, parentElement } = component;
   if (!data || !data.frames || !data.frames.length) return;
@@ -561,6 +577,7 @@ export default function (component) {
   st.depth = data.pull_depth || 1;
   st.send = component.setTriggerValue;
   listen(st);
+  pressButtons();
   if (st.epoch !== data.epoch) {  // a new run: nothing of the old one is drawn
     st.epoch = data.epoch;
     st.queue = [];
