@@ -47,6 +47,9 @@ export default function (component) {
     state.send("action", `${action}#${state.mount}#${state.counts[action]}${shown}`);
   };
   state.listener = (event) => {
+    // the element is gone (another page of the app is shown in this tab): its listener goes too, or every press
+    // would count twice on the next page that mounts its own
+    if (!parentElement.isConnected) { document.removeEventListener("keydown", state.listener, true); return; }
     if (event.ctrlKey || event.metaKey || event.altKey || event.repeat && event.key === " ") return;
     if (typing(event)) return;
     // a focused slider (an input of type range, or a role="slider" element) keeps its arrow keys

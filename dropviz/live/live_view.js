@@ -525,6 +525,8 @@ const STOP_KEYS = ["play_pause", "step"];
 const MAX_AHEAD = 5;  // frames left to draw when the next request goes out, at most
 const PAUSE_BUTTONS = { ".st-key-play button": "", ".st-key-step button": "step" };  // -> what follows the pause
 const RESET_BUTTON = ".st-key-reset button";
+// a hold not answered within this long is given up (its request was lost): a page run under load took over 2 s
+const HOLD_MS = 6000;
 
 function halt(st) {
   if (st.timer) { clearTimeout(st.timer); st.timer = null; }
@@ -570,7 +572,9 @@ function listen(st) {
   if (st.listening) return;
   st.listening = true;
   // a key's trigger carries the iteration on screen (keys.js reads it from the event), so it needs no other request
+  const here = () => st.row && st.row.isConnected;  // this view is still on the page (not another page's)
   document.addEventListener("dropviz-key", (event) => {
+    if (!here()) return;
     const detail = event.detail || {};
     if (STOP_KEYS.includes(detail.action)) {
       const step = stopPulling(st);
@@ -582,7 +586,7 @@ function listen(st) {
   // on the Variants page), and the trigger's callback does what the click would have done
   const onPress = (event) => {
     const target = event.target && event.target.closest ? event.target : null;
-    if (!target) return;
+    if (!target || !here()) return;
     if (target.closest(RESET_BUTTON)) { stopPulling(st); return; }
     const button = Object.keys(PAUSE_BUTTONS).find(sel => target.closest(sel));
     if (!button) return;
@@ -593,7 +597,7 @@ function listen(st) {
   document.addEventListener("pointerdown", onPress, true);  // a real click: as soon as the button is pressed
   document.addEventListener("click", onPress, true);
   // the tab hidden while playing: pause, as if Pause were pressed
-  document.addEventListener("visibilitychange", () => { if (document.hidden) pauseHere(st, ""); });
+  document.addEventListener("visibilitychange", () => { if (document.hidden && here()) pauseHere(st, ""); });
   // Streamlit shows its connection status only while it cannot reach the server: say so in the status line
   setInterval(() => {
     const lost = !!document.querySelector('[data-testid="stConnectionStatus"]');
@@ -602,7 +606,7 @@ function listen(st) {
   // a frame asked for and never answered (the request was folded into another rerun): ask again
   setInterval(() => {
     if (st.asked > st.answered && performance.now() - st.askedAt > 2000) { st.answered = st.asked; schedule(st); }
-    if (st.holding && performance.now() - st.heldAt > 2000) { st.holding = 0; schedule(st); }  // a hold never answered
+    if (st.holding && performance.now() - st.heldAt > HOLD_MS) { st.holding = 0; schedule(st); }  // never answered
   }, 500);
   // a new pane size: lay out again
   let resizeTimer = null;
@@ -687,7 +691,7 @@ export default function (component) {
       st.holding = st.holds;
       st.heldAt = performance.now();
       st.send("hold", { step: st.frame.step, n: st.holds });
-    } else if (st.holding && (data.held || 0) < st.holding && performance.now() - st.heldAt < 2000) {
+    } else if (st.holding && (data.held || 0) < st.holding && performance.now() - st.heldAt < HOLD_MS) {
       // frames answered before the hold was: computed with the old setting, not drawn
     } else {
       st.holding = 0;
