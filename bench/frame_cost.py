@@ -4,8 +4,9 @@
 
 At default settings it times, in CPU seconds of this process (time.process_time, one PyTorch thread):
 
-- engine: one displayed frame of the run and its p = 0 twin, as LiveSession.pull computes it
-  (the speed's iterations, the last one recorded);
+- engine: one displayed frame of the run and its p = 0 twin (the speed's iterations, the last one recorded):
+  with the test set scored on every frame, and as LiveSession.pull computes them, scored every
+  SCORE_SECONDS of play (every 5th frame at full speed);
 - payload: the live view's payload of one request's frames (live_payload: the frames, and the loss curves
   once), and its JSON, divided by the frames in it.
 
@@ -28,7 +29,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from dropviz import Config, Trainer
 from dropviz.live import live_payload
-from dropviz.live.session import DEFAULT_SPEED, SPEED_BY_NAME, LiveSession
+from dropviz.live.session import DEFAULT_SPEED, SCORE_SECONDS, SPEED_BY_NAME, LiveSession
 from dropviz.trainer import twin_config
 
 
@@ -60,6 +61,12 @@ def main() -> None:
     def stacked():
         live.step(n)
 
+    every = max(1, round(SCORE_SECONDS / SPEED_BY_NAME[args.speed].interval))
+    count = iter(range(10**9))
+
+    def playing():  # as LiveSession.tick plays: the test set scored on every `every`-th frame
+        live.step(n, score=next(count) % every == 0)
+
     live.play()
     pull = live.frames_per_pull
     pairs = [live.play_frames(1)[0] for _ in range(pull)]  # one request's frames, as the browser gets them
@@ -72,6 +79,7 @@ def main() -> None:
         json.dumps(live_payload(live, pairs, False, 0))
 
     cases = {"two trainers (baseline)": (separate, 1), "stacked run + twin": (stacked, 1),
+             "stacked, scored 5/s": (playing, 1),
              "payload": (payload, pull), "payload + JSON": (payload_json, pull)}
     for run, _ in cases.values():
         run()  # warm up
@@ -84,8 +92,10 @@ def main() -> None:
           f"{args.speed}; CPU ms per displayed frame, median of {args.repeats} x {args.frames} frames")
     for name, ms in med.items():
         print(f"  {name:<26} {ms:6.2f} ms")
-    base, new = med["two trainers (baseline)"], med["stacked run + twin"]
-    print(f"  engine: stacked / baseline {new / base:.2f}x ({base - new:+.2f} ms a frame saved)")
+    base, stacked, new = med["two trainers (baseline)"], med["stacked run + twin"], med["stacked, scored 5/s"]
+    print(f"  engine: stacked / baseline {stacked / base:.2f}x ({base - stacked:+.2f} ms a frame saved)")
+    print(f"  engine: stacked and scored 5 times a second (as the live view plays) / baseline {new / base:.2f}x "
+          f"({base - new:+.2f} ms a frame saved)")
     print(f"  engine + payload + JSON: {new + med['payload + JSON']:.2f} ms a frame "
           f"(baseline {base + med['payload + JSON']:.2f} ms)")
 

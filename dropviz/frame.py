@@ -47,3 +47,6 @@ class Frame:
     input_mask: np.ndarray | None = None  # bool (n_inputs,) when input_p > 0
     input_scale: float = 1.0
     message: str = ""        # why the run stopped, when diverged
+    scored_at: int | None = None  # None: the test-time numbers (test loss and accuracy, clean training loss and
+                                  # accuracy) are this iteration's; else the iteration they are from (a frame
+                                  # recorded with Trainer.step(score=False), as the live view plays)

@@ -16,7 +16,11 @@ in the batch, of a probe pass with masks from the probe stream); the test-time m
 after the update. Step 0, the untrained network, is recorded when the Trainer is made.
 
 Recording is cheap: the detail of the tracked example and the test-time metrics are computed
-only for the last iteration of each `step(n)` call.
+only for the last iteration of each `step(n)` call; with step(n, score=False) the test-time metrics are the
+last scored frame's (the live view scores five frames a second), and `score()` scores the latest frame.
+
+A Trainer can go back: `checkpoint()` keeps its state, and `rewind(checkpoint, step)` restores it and replays
+the iterations up to `step`, bit for bit (the live view goes back to the frame on screen at Pause).
 
 `history` holds the scalar metrics of every recorded frame in bounded memory (dropviz/history.py): the
 most recent rows in full (history.RECENT), older ones thinned; the first row, the rows around each change of p and a
@@ -144,6 +148,8 @@ class Trainer:
         self.diverged = False
         self.history = History()  # scalar metrics of the recorded frames: recent ones in full, older ones thinned
         self._twin_scores: Scores | None = None  # the twin's, recorded with the latest frame
+        self._train_losses: np.ndarray | None = None  # each run's batch loss in the latest iteration
+        self._frame: Frame | None = None
         self._frame = self._record()
         self._keep(self._frame)
 
@@ -187,19 +193,42 @@ class Trainer:
         """The latest frame (at step 0, the untrained network)."""
         return self._frame
 
-    def step(self, n: int = 1) -> Frame:
-        """Run n training iterations and return the Frame of the last one."""
+    def step(self, n: int = 1, score: bool = True) -> Frame:
+        """Run n training iterations and return the Frame of the last one.
+
+        score=False: the frame's test-time numbers are the last scored frame's (its `scored_at` says which), and it
+        adds no history row: the pass over the training and test sets is most of a frame's cost, and a live view
+        playing 25 frames a second needs it a few times a second (score() scores the latest frame later)."""
         if n < 1:
             raise ValueError(f"n={n} is out of range: expected an integer of at least 1")
         with self._lock, flush_denormals():
             for i in range(n):
                 if self.diverged:
                     break
-                self._iterate(record=(i == n - 1))
+                self._iterate(record=(i == n - 1), score=score)
             return self._frame
 
-    def _iterate(self, record: bool):
+    def score(self) -> Frame:
+        """The latest frame, with test-time numbers of its own iteration (a frame recorded with score=False has
+        the last scored frame's): its history row and its twin's are kept now."""
+        with self._lock, flush_denormals():
+            frame = self._frame
+            if frame.scored_at is None:
+                return frame
+            own, _, _ = self._test_pass(self._train_losses)
+            scored = replace(frame, clean_train_loss=own[0], test_loss=own[1], train_acc=own[2], test_acc=own[3],
+                             scored_at=None)
+            problem = _non_finite(scored)
+            if problem:
+                self.step_count -= 1
+                self._diverge(f"after its update {problem}")
+            else:
+                self._keep(scored)
+            return self._frame
+
+    def _iterate(self, record: bool, score: bool = True):
         losses = self.runs.train_forward(tap=(0, TRACKED) if record else None)
+        self._train_losses = losses
         loss = float(losses[0])
         if blown_up(loss):
             self._diverge(f"its training loss {_size(loss)}")
@@ -214,7 +243,7 @@ class Trainer:
         self.runs.train_backward(dead=self._dead)
         self.step_count += 1
         if record:
-            frame = self._record(detail=probe or self._batch_detail(), train_losses=losses)
+            frame = self._record(detail=probe or self._batch_detail(), train_losses=losses, score=score)
             problem = _non_finite(frame)
             if problem:  # the update itself broke the weights; without this the chart would get a NaN
                 self.step_count -= 1  # the weights go back to the iteration before: so does the counter
@@ -307,26 +336,28 @@ class Trainer:
                              grad=[g[0, 0] for g in grads], logits=logits[0, 0].detach())
 
     def _record(self, *, detail: TrackedDetail | None = None, train_losses: np.ndarray | None = None,
-                diverged: bool = False, message: str = "") -> Frame:
+                diverged: bool = False, message: str = "", score: bool = True) -> Frame:
         """The frame of the current weights (and the twin's Scores, kept with it). detail: the tracked
         example's, else a probe pass's; train_losses: each run's batch loss, else (no iteration yet, or
-        diverged) the clean training loss."""
+        diverged) the clean training loss. score=False: the test-time numbers are the last scored frame's, and
+        the test-time pass is the tracked example's alone."""
         cfg = self.cfg
         factors = layer_multipliers(cfg.input_p, cfg.p, cfg.depth, cfg.mode)  # input, hidden...
         if detail is None:
             detail = self._probe_detail()
-        twin = self.twin if self.twin is not None and not self.twin.diverged and not diverged else None
-        with torch.inference_mode():  # one test-time pass over training and test sets together, every run
-            models = None if twin else self._run
-            eval_logits, eval_pres = self.runs.forward(self._x_eval, self.runs.masks.test(models), keep=True,
-                                                       models=models)
-            clean_train_loss, test_loss, train_acc, test_acc = self._scores(eval_logits[0])
-            test_output = torch.softmax(eval_logits[0, TRACKED], 0).numpy()
-            test_pre = torch.stack([h[0, TRACKED] for h in eval_pres]).numpy()
-            if twin is not None:
-                scores = self._scores(eval_logits[Twin.RUN])
-                loss = scores[0] if train_losses is None else float(train_losses[Twin.RUN])
-                self._twin_scores = Scores(self.step_count, 0.0, loss, *scores)
+        last, scored_at = self._frame, None
+        if score or last is None or diverged:
+            (clean_train_loss, test_loss, train_acc, test_acc), test_output, test_pre = self._test_pass(
+                train_losses, diverged)
+        else:
+            with torch.inference_mode():
+                logits, pres = self.runs.forward(self._x[TRACKED:TRACKED + 1], self.runs.masks.test(self._run),
+                                                 keep=True, models=self._run)
+                test_output = torch.softmax(logits[0, 0], 0).numpy()
+                test_pre = torch.stack([h[0, 0] for h in pres]).numpy()
+            clean_train_loss, test_loss, train_acc, test_acc = (
+                last.clean_train_loss, last.test_loss, last.train_acc, last.test_acc)
+            scored_at = last.step if last.scored_at is None else last.scored_at
         train_loss = clean_train_loss if train_losses is None else float(train_losses[0])
         with torch.no_grad():  # every layer at once: (depth, width) arrays, one conversion each
             pre = torch.stack(detail.pre).numpy()
@@ -347,7 +378,25 @@ class Trainer:
             x=detail.x.numpy().copy(), y=int(self._y[TRACKED]),
             output=torch.softmax(detail.logits, 0).numpy(), test_output=test_output,
             input_mask=None if detail.mults[0] is None else (detail.mults[0] != 0).numpy(),
-            input_scale=factors[0].train, message=message)
+            input_scale=factors[0].train, message=message, scored_at=scored_at)
+
+    def _test_pass(self, train_losses: np.ndarray | None, diverged: bool = False):
+        """One test-time pass over the training and test sets together, of every run: the run's clean training
+        loss, test loss, training and test accuracy, and its tracked example's test-time output and activations;
+        the twin's Scores are kept for _keep."""
+        twin = self.twin if self.twin is not None and not self.twin.diverged and not diverged else None
+        with torch.inference_mode():
+            models = None if twin else self._run
+            eval_logits, eval_pres = self.runs.forward(self._x_eval, self.runs.masks.test(models), keep=True,
+                                                       models=models)
+            own = self._scores(eval_logits[0])
+            test_output = torch.softmax(eval_logits[0, TRACKED], 0).numpy()
+            test_pre = torch.stack([h[0, TRACKED] for h in eval_pres]).numpy()
+            if twin is not None:
+                scores = self._scores(eval_logits[Twin.RUN])
+                loss = scores[0] if train_losses is None else float(train_losses[Twin.RUN])
+                self._twin_scores = Scores(self.step_count, 0.0, loss, *scores)
+        return own, test_output, test_pre
 
     def _scores(self, logits: torch.Tensor) -> list[float]:
         """One run's clean training loss, test loss, training and test accuracy from its test-time logits over
@@ -363,6 +412,8 @@ class Trainer:
             with torch.no_grad():
                 torch._foreach_copy_(self._verified, self.params)
             self._verified_step = frame.step
+        if frame.scored_at is not None:
+            return  # its test-time numbers are an earlier frame's: no row, and the twin's Scores stay
         self.history.append(Row.of(frame), pin=frame.diverged)  # the divergence stays on the chart
         twin = self.twin
         if twin is not None and not twin.diverged and not frame.diverged:

@@ -181,12 +181,16 @@ def test_a_long_play_keeps_memory_bounded_and_both_charts_capped(small_history, 
         if len(shown) >= 12 and live.cfg.p != 0.2:
             live.apply(live.cfg.replace(p=0.2))
         shown += [frame for frame, _ in live.pull()]
-    for trainer in (live.trainer, live.twin):
-        assert trainer.history.recorded == len(shown) + 1 and len(trainer.history) <= 6 + 4 + 2
-        assert [r["step"] for r in trainer.history][-6:] == [f.step for f in shown[-6:]]
+    live.pause()  # a paused frame is scored: the curves end on it
+    # a row per scored frame (5 a second of play), one for the frame the change was made on, one for the pause
     (step, _), = live.p_changes
-    steps = [r["step"] for r in live.trainer.history]
-    assert step in steps and steps[steps.index(step) + 1] == step + 25  # the change is drawn where it happened
+    scored = sorted({0, step, live.step_count, *(f.step for f in shown if f.scored_at is None)})
+    for trainer in (live.trainer, live.twin):
+        assert trainer.history.recorded == len(scored) and len(trainer.history) <= 6 + 4 + 2
+        assert [r["step"] for r in trainer.history][-6:] == scored[-6:]
+    rows = list(live.trainer.history)
+    at = [r["step"] for r in rows].index(step)  # the change is drawn where it happened
+    assert (rows[at]["p"], rows[at + 1]["p"]) == (0.5, 0.2)
     sent = curves_payload(live)
     assert all(len(s["x"]) <= LIVE_POINTS and s["x"][-1] == live.step_count for s in sent["series"])
     fig = curves_figure(live.runs())

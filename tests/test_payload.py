@@ -250,7 +250,7 @@ TECHNICAL = {"anchor", "aria", "circle", "counter", "curves", "dasharray", "data
              "rgb", "round", "size", "start", "stroke", "svg", "testid", "text", "transform", "translate",
              "visibility", "visible", "weight", "width", "www",
              # the pulled playback: its trigger, the key events and buttons that stop it, resizing
-             "pull", "present", "tspan", "dy", "key", "play", "pause", "step", "reset", "st", "button",
+             "pull", "present", "tspan", "dy", "key", "play", "pause", "step", "reset", "st", "button", "hold",
              "pointerdown", "click", "resize",
              # honest faults: the tab's visibility, Streamlit's connection status, the notices' keys (their
              # words come in the payload), the tab's memory of its last iteration

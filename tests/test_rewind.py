@@ -96,25 +96,26 @@ def test_history_forgets_only_the_rows_after_a_step():
 def test_pause_at_the_frame_on_screen_undoes_the_frames_computed_after_it():
     live = LiveSession(Config(n_train=40, width=16))
     live.play()
-    first = [f.step for f, _ in live.pull()]
-    second = [f.step for f, _ in live.pull()]
-    shown = second[len(second) // 2]  # the browser drew up to here when Pause was pressed
+    first = [f for f, _ in live.pull()]
+    second = [f for f, _ in live.pull()]
+    shown = second[len(second) // 2].step  # the browser drew up to here when Pause was pressed
     assert live.pause_at(shown)
-    assert not live.playing and live.step_count == shown
+    assert not live.playing and live.step_count == shown and live.frame.scored_at is None
     same_run(live.trainer, _replayed(Config(n_train=40, width=16), [*first, *second], shown))
     assert live.recent[-1].step == shown and all(f.step <= shown for f in live.recent)
     live.step_once()  # Step goes on from the frame on screen
     assert live.step_count == shown + 1
 
 
-def _replayed(cfg: Config, steps: list[int], until: int) -> Trainer:
-    """A trainer stepped frame by frame like a session's pulls, stopping at `until`."""
+def _replayed(cfg: Config, frames: list, until: int) -> Trainer:
+    """A trainer stepped frame by frame like a session's pulls (scoring the frames they scored), stopping at
+    `until`, which is scored (a paused frame is)."""
     trainer, last = Trainer(cfg, twin=True), 0
-    for step in steps:
-        if step > until:
+    for frame in frames:
+        if frame.step > until:
             break
-        trainer.step(step - last)
-        last = step
+        trainer.step(frame.step - last, score=frame.scored_at is None or frame.step == until)
+        last = frame.step
     return trainer
 
 
@@ -146,14 +147,14 @@ def test_a_change_made_while_an_earlier_frame_was_on_screen_applies_from_that_fr
     assert live.live_changes == [(shown, {"p": 0.2, "lr": 0.05})]
     assert (live.trainer.cfg.p, live.trainer.cfg.lr) == (0.2, 0.05)
     live.step(5)
-    alone = _replayed(cfg, steps_before(live, shown), shown)
+    alone = _replayed(cfg, frames_before(live, shown), shown)
     alone.update(p=0.2, lr=0.05)
     alone.step(5)
     same_run(live.trainer, alone)
 
 
-def steps_before(live: LiveSession, shown: int) -> list[int]:
-    return [f.step for f in live.recent if 0 < f.step <= shown]
+def frames_before(live: LiveSession, shown: int) -> list:
+    return [f for f in live.recent if 0 < f.step <= shown]
 
 
 def test_going_back_to_a_frame_after_a_change_replays_it_with_the_new_settings():

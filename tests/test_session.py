@@ -74,13 +74,21 @@ def test_a_twin_that_blows_up_ends_its_curve_and_the_run_goes_on():
     assert live.step_count == 9 and live.twin.step_count == 3
 
 
-def test_play_frames_returns_each_frame_with_its_twin_frame():
+def test_play_frames_returns_each_frame_with_its_twin_frame_scored_five_times_a_second():
+    """At full speed (25 frames/s) the test set is scored on every 5th frame; the frames between show the last
+    scored numbers, with the twin's of the same iteration, and add no point to the curves."""
     live = LiveSession(SMALL, speed="2 iterations per frame")
     live.play()
-    pairs = live.play_frames(3)
-    assert [f.step for f, _ in pairs] == [2, 4, 6]
-    assert [t.step for _, t in pairs] == [2, 4, 6]
-    assert live.step_count == 6
+    pairs = live.play_frames(12)
+    assert [f.step for f, _ in pairs] == list(range(2, 25, 2))
+    scored = [f.step for f, _ in pairs if f.scored_at is None]
+    assert scored == [10, 20]
+    for frame, twin in pairs:
+        assert twin.step == (frame.step if frame.scored_at is None else frame.scored_at)
+        assert frame.scored_at in (None, max([0, *[s for s in scored if s < frame.step]]))
+    assert [r["step"] for r in live.trainer.history] == [0, 10, 20] == [r["step"] for r in live.twin.history]
+    live.pause()  # a paused frame has its own numbers
+    assert live.frame.scored_at is None and live.twin.frame.step == 24 and live.trainer.history[-1]["step"] == 24
 
 
 def test_play_frames_does_nothing_when_paused():
@@ -258,7 +266,7 @@ def test_pull_computes_a_seconds_frames_only_while_playing_and_hands_over_each(m
     assert k == 25  # 1 s of frames at 25 frames/s
     pairs = live.pull()
     steps = list(range(3, 76, 3))
-    assert [f.step for f, _ in pairs] == steps and [t.step for _, t in pairs] == steps
+    assert [f.step for f, _ in pairs] == steps and sorted({t.step for _, t in pairs}) == [0, *steps[4::5]]
     assert pairs[-1][0] is live.frame and live.step_count == 75 and live.twin.step_count == 75
     live.pause()
     assert live.pull() == [] and live.step_count == 75  # nothing computed after Pause

@@ -35,6 +35,9 @@ PULL_COMPUTE = 0.25    # training time one request may take at most (at least on
                        # frames, never a long wait, and Pause and Step never queue behind a long request
 FRAME_SECONDS = 0.1    # training time one displayed frame may take; a frame whose iterations would take longer
                        # gets fewer (said in the status line), so heavy settings still show ~10 frames/s
+SCORE_SECONDS = 0.2    # while playing, the test set is scored on a frame this often (5 times a second at full speed:
+                       # the curves get a point every 15 iterations at the default speed); that pass is most of a
+                       # frame's cost, and no one reads a number 25 times a second. A paused frame is always scored
 ACTIVE_SECONDS = 3.0   # a playing run whose browser asked for frames this recently is using the server
 
 # The server's training time, shared by every playing run in this process: at most CORES train at once
@@ -129,6 +132,7 @@ class LiveSession:
         self.message = ""
         self.run_id += 1
         self.seconds_per_iteration, self._ticks = 0.0, 0  # a new run: its speed is measured anew
+        self._unscored = 0  # frames played since the last one scored
 
     def _retire(self) -> None:
         """The current run becomes a ghost, if it trained at all."""
@@ -171,6 +175,7 @@ class LiveSession:
                 return "new run"
             changes = {name: getattr(cfg, name) for name in LIVE_FIELDS
                        if getattr(cfg, name) != getattr(self.cfg, name)}
+            self.trainer.score()  # the curves have a point where the change is: they bend at its marker
             self.trainer.update(**changes)  # the twin's too: its learning rate
             self.live_changes.append((self.trainer.step_count, changes))
             if "p" in changes:
@@ -222,13 +227,14 @@ class LiveSession:
     def diverged(self) -> bool:
         return self.trainer.diverged
 
-    def step(self, n: int = 1) -> Frame:
-        """n iterations of the main run and of its twin, in lockstep. A divergence pauses."""
+    def step(self, n: int = 1, score: bool = True) -> Frame:
+        """n iterations of the main run and of its twin, in lockstep. A divergence pauses. score=False: the
+        frame's test-time numbers are the last scored frame's (Trainer.step)."""
         with self._lock:
             if self.trainer.diverged:
                 self.playing = False
                 return self.trainer.frame
-            frame = self.trainer.step(n)
+            frame = self.trainer.step(n, score=score)
             self.recent.append(frame)
             if frame.diverged:
                 self.playing = False
@@ -237,12 +243,15 @@ class LiveSession:
 
     def tick(self) -> Frame:
         """One displayed frame while playing: as many iterations as the speed asks for, or fewer when they
-        would take more than this run's share of FRAME_SECONDS (heavy settings, or a busy server)."""
+        would take more than this run's share of FRAME_SECONDS (heavy settings, or a busy server). The test set
+        is scored every SCORE_SECONDS of play."""
         n = self.iterations_per_frame()
+        score = self._unscored + 1 >= max(1, round(SCORE_SECONDS / self.interval))
         with _SLOTS:
             start = time.perf_counter()
-            frame = self.step(n)
+            frame = self.step(n, score=score)
             spent = (time.perf_counter() - start) / n
+        self._unscored = 0 if score else self._unscored + 1
         self._ticks += 1
         if self._ticks > 1:  # the first frame of a run pays for warming up: not a measure of its speed
             self.seconds_per_iteration = spent if not self.seconds_per_iteration else (
@@ -278,16 +287,20 @@ class LiveSession:
             self.playing = not self.trainer.diverged
 
     def pause(self) -> None:
-        self.playing = False
-        self.busy = ""
+        with self._lock:
+            self.playing = False
+            self.busy = ""
+            self.trainer.score()  # the paused frame's own test-time numbers
 
     def pause_at(self, step) -> bool:
         """Pause, back at iteration `step`: the frame the browser shows, of the latest requests' frames (it had not
         drawn the later ones). True if the run is now there; else (any other step, or not a number) it pauses where
         it is, and the browser is sent that frame."""
         with self._lock:
+            self.playing = False
+            back = self.rewind(step)
             self.pause()
-            return self.rewind(step)
+            return back
 
     def rewind(self, step) -> bool:
         """Back to iteration `step` of the latest requests' frames, as if the later ones had never been computed.
