@@ -45,7 +45,7 @@ from test_browser import CHROMIUM, CHROMIUM_ARGS, COUNTER, _free_port, start_app
 
 BASELINE = "bench/baseline_page.py"
 # the p slider by its widget key: its label ("p: drop probability") is also the start of input p's
-P_SLIDER = '.st-key-w_p [role="slider"]'
+P_SLIDER = '.st-key-w_p input'  # Streamlit 1.67 draws the slider as an input of type range
 # Injected into the page: watches the live view inside its shadow root (attached again whenever
 # Streamlit mounts a new one) and records in window.__bench when the counter's text changes (a frame)
 # and when the p on screen changes: "p = X from the next iteration" in the status line while paused,
