@@ -103,15 +103,18 @@ def open_page(browser, port):
     return page, first
 
 
-def press(page, what: str) -> float:
-    """Press a button (a CSS selector: clicked) or a key (a KeyboardEvent key) inside the page; its time."""
+def press(page, what: str, with_step: bool = False):
+    """Press a button (a CSS selector: clicked) or a key (a KeyboardEvent key) inside the page; its time (and,
+    with_step, the iteration on screen at that moment, read in the same task: read before, in another call,
+    it missed the frames drawn in between)."""
+    at = "[t, window.__bench.step]" if with_step else "t"
     if what.startswith("."):
         return page.evaluate(f"""() => {{ const b = document.querySelector({json.dumps(what)});
             const t = performance.now(); b.dispatchEvent(new PointerEvent('pointerdown', {{bubbles: true}})); b.click();
-            return t; }}""")
+            return {at}; }}""")
     return page.evaluate(f"""() => {{ const t = performance.now();
         document.dispatchEvent(new KeyboardEvent('keydown', {{key: {json.dumps(what)}, bubbles: true}}));
-        return t; }}""")
+        return {at}; }}""")
 
 
 def settle(page, quiet: float = 1.0, limit: float = 8.0) -> None:
@@ -132,8 +135,7 @@ def pause_latency(page, how: str, play: str, repeats: int) -> tuple[list[float],
         press(page, play)
         page.locator(play).first.filter(has_text="Pause").wait_for(timeout=20_000)
         time.sleep(1.2)
-        step0 = page.evaluate("window.__bench.step")
-        t0 = press(page, how)
+        t0, step0 = press(page, how, with_step=True)
         settle(page)
         last_t, last_step = page.evaluate("[window.__bench.times.at(-1), window.__bench.step]")
         latencies.append(max(0.0, last_t - t0))
