@@ -3,6 +3,10 @@
 A LiveSession holds the main Trainer and its p = 0 twin (same seed, so identical initial weights
 and batches), steps them in lockstep, keeps the last few finished runs as ghosts, remembers where
 p was changed, keeps recent frames for the rescaling panel, and knows whether it is playing.
+
+While playing, the browser asks for about a second of frames at a time (pull), which are computed ahead of
+what it shows; a checkpoint at the start of each request lets the run go back to the frame on screen
+(pause_at at Pause, rewind when a setting changed while an earlier frame was shown), bit for bit.
 """
 from __future__ import annotations
 
