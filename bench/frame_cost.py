@@ -29,7 +29,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from dropviz import Config, Trainer
 from dropviz.live import live_payload
-from dropviz.live.session import DEFAULT_SPEED, SCORE_SECONDS, SPEED_BY_NAME, LiveSession
+from dropviz.live.session import DEFAULT_SPEED, SPEED_BY_NAME, LiveSession
 from dropviz.trainer import twin_config
 
 
@@ -61,7 +61,7 @@ def main() -> None:
     def stacked():
         live.step(n)
 
-    every = max(1, round(SCORE_SECONDS / SPEED_BY_NAME[args.speed].interval))
+    every = live.frames_per_score
     count = iter(range(10**9))
 
     def playing():  # as LiveSession.tick plays: the test set scored on every `every`-th frame

@@ -345,8 +345,7 @@ class Runs:
         """Everything that decides the next iterations: the weights, the optimizer's moments, each run's batch
         order and mask stream. restore(state) goes back to it, bit for bit (the settings are configure()'s)."""
         with torch.no_grad():
-            moments = {i: {k: v.clone() if torch.is_tensor(v) else v for k, v in self.opt.state[t].items()}
-                       for i, t in enumerate(self.params) if t in self.opt.state}
+            moments = {i: _copied(self.opt.state[t]) for i, t in enumerate(self.params) if t in self.opt.state}
             return {"params": [t.clone() for t in self.params], "opt": moments, "order": self.order.state(),
                     "masks": self.masks.state()}
 
@@ -355,7 +354,7 @@ class Runs:
             torch._foreach_copy_(self.params, state["params"])  # in place: the transposed views stay views
         self.opt.state.clear()
         for i, moments in state["opt"].items():
-            self.opt.state[self.params[i]] = {k: v.clone() if torch.is_tensor(v) else v for k, v in moments.items()}
+            self.opt.state[self.params[i]] = _copied(moments)
         self.order.restore(state["order"])
         self.masks.restore(state["masks"])
 
@@ -503,6 +502,11 @@ class Runs:
 
 
 _DENORMAL = torch.tensor([1], dtype=torch.int32).view(torch.float32)  # 2^-149, made from its bits
+
+
+def _copied(moments: dict) -> dict:
+    """An optimizer's state of one parameter, its tensors cloned (a checkpoint must not share them)."""
+    return {k: v.clone() if torch.is_tensor(v) else v for k, v in moments.items()}
 
 
 @contextmanager

@@ -218,12 +218,7 @@ class Trainer:
             own, _, _ = self._test_pass(self._train_losses)
             scored = replace(frame, clean_train_loss=own[0], test_loss=own[1], train_acc=own[2], test_acc=own[3],
                              scored_at=None)
-            problem = _non_finite(scored)
-            if problem:
-                self.step_count -= 1
-                self._diverge(f"after its update {problem}")
-            else:
-                self._keep(scored)
+            self._keep_finite(scored)
             return self._frame
 
     def _iterate(self, record: bool, score: bool = True):
@@ -243,13 +238,16 @@ class Trainer:
         self.runs.train_backward(dead=self._dead)
         self.step_count += 1
         if record:
-            frame = self._record(detail=probe or self._batch_detail(), train_losses=losses, score=score)
-            problem = _non_finite(frame)
-            if problem:  # the update itself broke the weights; without this the chart would get a NaN
-                self.step_count -= 1  # the weights go back to the iteration before: so does the counter
-                self._diverge(f"after its update {problem}")
-            else:
-                self._keep(frame)
+            self._keep_finite(self._record(detail=probe or self._batch_detail(), train_losses=losses, score=score))
+
+    def _keep_finite(self, frame: Frame) -> None:
+        """Keep the frame of the latest update, unless the update broke the weights (then the run diverges)."""
+        problem = _non_finite(frame)
+        if problem:  # without this the chart would get a NaN
+            self.step_count -= 1  # the weights go back to the iteration before: so does the counter
+            self._diverge(f"after its update {problem}")
+        else:
+            self._keep(frame)
 
     @property
     def _dead(self) -> np.ndarray | None:

@@ -15,6 +15,8 @@ from dropviz import Config, Trainer
 from dropviz.history import History, Row
 from dropviz.live.session import LiveSession
 
+SMALL = Config(n_train=40, width=16)
+
 
 def same_run(a: Trainer, b: Trainer) -> None:
     assert a.step_count == b.step_count
@@ -56,7 +58,7 @@ def test_a_rewound_run_is_the_run_that_stopped_there(optimizer, momentum, batch_
 
 
 def test_rewind_goes_back_across_a_change_of_settings_to_the_checkpoints():
-    trainer = Trainer(Config(n_train=40, width=16), twin=True)
+    trainer = Trainer(SMALL, twin=True)
     trainer.step(2)
     checkpoint = trainer.checkpoint()
     trainer.step(3)
@@ -64,14 +66,14 @@ def test_rewind_goes_back_across_a_change_of_settings_to_the_checkpoints():
     trainer.step(3)
     trainer.rewind(checkpoint, 5)
     assert (trainer.cfg.p, trainer.cfg.lr) == (Config().p, Config().lr)
-    alone = Trainer(Config(n_train=40, width=16), twin=True)
+    alone = Trainer(SMALL, twin=True)
     alone.step(2)
     alone.step(3)
     same_run(trainer, alone)
 
 
 def test_rewind_refuses_a_step_outside_the_checkpoint_and_the_run():
-    trainer = Trainer(Config(n_train=40, width=16), twin=True)
+    trainer = Trainer(SMALL, twin=True)
     trainer.step(2)
     checkpoint = trainer.checkpoint()
     trainer.step(2)
@@ -94,14 +96,14 @@ def test_history_forgets_only_the_rows_after_a_step():
 
 
 def test_pause_at_the_frame_on_screen_undoes_the_frames_computed_after_it():
-    live = LiveSession(Config(n_train=40, width=16))
+    live = LiveSession(SMALL)
     live.play()
     first = [f for f, _ in live.pull()]
     second = [f for f, _ in live.pull()]
     shown = second[len(second) // 2].step  # the browser drew up to here when Pause was pressed
     assert live.pause_at(shown)
     assert not live.playing and live.step_count == shown and live.frame.scored_at is None
-    same_run(live.trainer, _replayed(Config(n_train=40, width=16), [*first, *second], shown))
+    same_run(live.trainer, _replayed(SMALL, [*first, *second], shown))
     assert live.recent[-1].step == shown and all(f.step <= shown for f in live.recent)
     live.step_once()  # Step goes on from the frame on screen
     assert live.step_count == shown + 1
@@ -120,7 +122,7 @@ def _replayed(cfg: Config, frames: list, until: int) -> Trainer:
 
 
 def test_pause_at_a_frame_it_cannot_go_back_to_pauses_where_it_is():
-    live = LiveSession(Config(n_train=40, width=16))
+    live = LiveSession(SMALL)
     live.play()
     first = live.pull()[-1][0].step
     for _ in range(4):
@@ -134,7 +136,7 @@ def test_pause_at_a_frame_it_cannot_go_back_to_pauses_where_it_is():
 def test_a_change_made_while_an_earlier_frame_was_on_screen_applies_from_that_frame():
     """p raised while the browser showed iteration S, the run already computed past it: going back to S, the new p
     applies from S on, as if the run had been paused there for the change; the chart's marker moves to S."""
-    cfg = Config(n_train=40, width=16)
+    cfg = SMALL
     live = LiveSession(cfg)
     live.play()
     live.pull()
@@ -158,7 +160,7 @@ def frames_before(live: LiveSession, shown: int) -> list:
 
 
 def test_going_back_to_a_frame_after_a_change_replays_it_with_the_new_settings():
-    cfg = Config(n_train=40, width=16)
+    cfg = SMALL
     live = LiveSession(cfg, speed="1 iteration per frame")
     live.play()
     live.pull()

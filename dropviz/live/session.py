@@ -250,7 +250,7 @@ class LiveSession:
         would take more than this run's share of FRAME_SECONDS (heavy settings, or a busy server). The test set
         is scored every SCORE_SECONDS of play."""
         n = self.iterations_per_frame()
-        score = self._unscored + 1 >= max(1, round(SCORE_SECONDS / self.interval))
+        score = self._unscored + 1 >= self.frames_per_score
         with _SLOTS:
             start = time.perf_counter()
             frame = self.step(n, score=score)
@@ -301,7 +301,6 @@ class LiveSession:
         drawn the later ones). True if the run is now there; else (any other step, or not a number) it pauses where
         it is, and the browser is sent that frame."""
         with self._lock:
-            self.playing = False
             back = self.rewind(step)
             self.pause()
             return back
@@ -357,6 +356,11 @@ class LiveSession:
     def frames_per_pull(self) -> int:
         """Frames computed per browser request: about PULL_SECONDS of playing (one in slow motion)."""
         return max(1, round(PULL_SECONDS / self.interval))
+
+    @property
+    def frames_per_score(self) -> int:
+        """While playing, the test set is scored on every this-many-th frame: every SCORE_SECONDS of play."""
+        return max(1, round(SCORE_SECONDS / self.interval))
 
     def set_speed(self, name: str) -> None:
         if name not in SPEED_BY_NAME:
