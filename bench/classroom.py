@@ -541,7 +541,7 @@ def main() -> None:
             for n in counts:
                 rows.append(measure(clients, proc, port, n, args.seconds, args.warmup))
                 print(f"  {n} sessions measured", flush=True)
-            ks = [int(k) for k in args.followers.split(",") if k.strip()] if counts else []
+            ks = [int(k) for k in args.followers.split(",") if k.strip() and int(k) > 0] if counts else []
             follow = measure_followers(clients, proc, port, ks, args.seconds, args.warmup) if ks else None
             seen = getattr(clients, "seen", None)
     finally:

@@ -1,6 +1,6 @@
 """Server CPU per displayed frame, in process: what a playing live view costs the server apart from Streamlit.
 
-    python bench/frame_cost.py [--frames 300] [--repeats 7] [--speed "3 iterations per frame"]
+    python bench/frame_cost.py [--frames 300] [--repeats 7] [--speed "3 iterations per frame"] [--runs 4]
 
 At default settings it times, in CPU seconds of this process (time.process_time, one PyTorch thread):
 
@@ -11,7 +11,11 @@ At default settings it times, in CPU seconds of this process (time.process_time,
   once), and its JSON, divided by the frames in it.
 
 Baseline, in the same process and interleaved with it: the run and its twin as two Trainers stepped one
-after the other, as the live session trained them before they were stacked in one pass. Prints medians
+after the other, as the live session trained them before they were stacked in one pass.
+
+--runs K: then K runs playing at once, each in its own thread as K sessions' requests are (LiveSession.tick,
+through the server's training slots): CPU ms per frame and wall ms per frame with one training thread (what the
+server does) against one per core (the baseline, what it did before). Prints medians
 of --repeats repeats of --frames frames, and ratios. The Streamlit rerun that carries the frames is not in
 here: bench/classroom.py measures the whole server with browsers.
 """
@@ -19,8 +23,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -28,7 +34,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from dropviz import Config, Trainer
-from dropviz.live import live_payload
+from dropviz.live import live_payload, session
 from dropviz.live.session import DEFAULT_SPEED, SPEED_BY_NAME, LiveSession
 from dropviz.trainer import twin_config
 
@@ -46,6 +52,7 @@ def main() -> None:
     ap.add_argument("--frames", type=int, default=300)
     ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--speed", default=DEFAULT_SPEED)
+    ap.add_argument("--runs", type=int, default=0, help="also: this many runs playing at once in threads")
     args = ap.parse_args()
     torch.set_num_threads(1)
     n = SPEED_BY_NAME[args.speed].per_tick
@@ -98,6 +105,43 @@ def main() -> None:
           f"({base - new:+.2f} ms a frame saved)")
     print(f"  engine + payload + JSON: {new + med['payload + JSON']:.2f} ms a frame "
           f"(baseline {base + med['payload + JSON']:.2f} ms)")
+    if args.runs:
+        runs_at_once(args.runs, args.frames, args.repeats, args.speed)
+
+
+def runs_at_once(k: int, frames: int, repeats: int, speed: str) -> None:
+    """k runs playing in k threads, each frame through the training slots as LiveSession.tick takes them:
+    session.TRAINING_THREADS slots against one per core. CPU and wall ms per frame, medians of the repeats."""
+    slots = {f"{session.TRAINING_THREADS} training thread (server)": session.TRAINING_THREADS,
+             f"{session.CORES} training threads (baseline)": session.CORES}
+    results = {name: [] for name in slots}
+
+    def play(live: LiveSession) -> None:
+        for _ in range(frames):
+            live.tick()
+
+    for _ in range(repeats):
+        for name, n in slots.items():  # interleaved
+            session._SLOTS = threading.BoundedSemaphore(n)
+            lives = [LiveSession(Config(), speed=speed) for _ in range(k)]
+            for live in lives:
+                live.play()
+                live.tick()  # warm up
+            threads = [threading.Thread(target=play, args=(live,)) for live in lives]
+            cpu, wall = time.process_time(), time.perf_counter()
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            results[name].append((1000 * (time.process_time() - cpu) / (k * frames),
+                                  1000 * (time.perf_counter() - wall) / (k * frames)))
+    print(f"{k} runs playing at once, each in its own thread; ms per displayed frame, median of {repeats} x "
+          f"{frames} frames a run ({session.CORES} cores, load average {os.getloadavg()[0]:.1f})")
+    med = {name: [statistics.median(r[i] for r in rs) for i in (0, 1)] for name, rs in results.items()}
+    for name, (cpu, wall) in med.items():
+        print(f"  {name:<30} CPU {cpu:6.2f} ms   wall {wall:6.2f} ms")
+    (ours, _), (base, _) = med.values()
+    print(f"  CPU per frame: {ours / base:.2f}x the baseline")
 
 
 if __name__ == "__main__":

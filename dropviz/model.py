@@ -157,7 +157,8 @@ class MaskStream:
         """Test-time multipliers per layer, of every run or only of `models`: (M', 1, 1) or None."""
         if models is None:
             return self.test_mults
-        return [None if m is None else m[list(models)] for m in self.test_mults]
+        pick = picked(models)
+        return [None if m is None else m[pick] for m in self.test_mults]
 
     def draw(self, rngs, rows: int, models: Sequence[int], out=None) -> list[np.ndarray | None]:
         """Per layer (input, hidden...): float32 uniforms (M', rows, width), each run's from its own
@@ -185,7 +186,8 @@ class MaskStream:
         a bool tensor: several times slower.)"""
         minus_p_big, scale = self._minus_p_big[layer], self.train_scale[layer]
         if models is not None and list(models) != list(range(len(self.table))):
-            minus_p_big, scale = minus_p_big[models], scale[models]
+            pick = picked(models)
+            minus_p_big, scale = minus_p_big[pick], scale[pick]
         return torch.add(minus_p_big, u, alpha=_BIG, out=out).clamp_(0.0, 1.0).mul_(scale)
 
     def train(self, rows: int) -> list[torch.Tensor | None]:
@@ -314,7 +316,8 @@ class Runs:
         """
         weights, biases = self.weights, self.biases
         if models is not None:
-            weights, biases = [w[models] for w in weights], [b[models] for b in biases]
+            pick = picked(models)
+            weights, biases = [w[pick] for w in weights], [b[pick] for b in biases]
         if mults[0] is not None:
             x = x * mults[0]
         acts, h = [], x
@@ -502,6 +505,15 @@ class Runs:
 
 
 _DENORMAL = torch.tensor([1], dtype=torch.int32).view(torch.float32)  # 2^-149, made from its bits
+
+
+def picked(models: Sequence[int]) -> slice | list[int]:
+    """An index of the stacked runs `models`: a slice when they are consecutive (a view, where a list of indices
+    copies the weights: most of the cost of a one-example pass)."""
+    models = list(models)
+    if models and models == list(range(models[0], models[-1] + 1)):
+        return slice(models[0], models[-1] + 1)
+    return models
 
 
 def _copied(moments: dict) -> dict:

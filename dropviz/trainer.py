@@ -348,9 +348,8 @@ class Trainer:
             (clean_train_loss, test_loss, train_acc, test_acc), test_output, test_pre = self._test_pass(
                 train_losses, diverged)
         else:
-            with torch.inference_mode():
-                logits, pres = self.runs.forward(self._x[TRACKED:TRACKED + 1], self.runs.masks.test(self._run),
-                                                 keep=True, models=self._run)
+            with torch.inference_mode():  # every run's (the run is the first): cheaper than picking it out
+                logits, pres = self.runs.forward(self._x[TRACKED:TRACKED + 1], self.runs.masks.test(), keep=True)
                 test_output = torch.softmax(logits[0, 0], 0).numpy()
                 test_pre = torch.stack([h[0, 0] for h in pres]).numpy()
             clean_train_loss, test_loss, train_acc, test_acc = (

@@ -1,4 +1,6 @@
 """LiveSession: the main run and its p = 0 twin, live vs structural changes, ghosts, divergence; LivePage."""
+import time
+
 import numpy as np
 import pytest
 import torch
@@ -328,6 +330,24 @@ def test_a_frame_gets_fewer_iterations_when_they_would_take_too_long_and_says_wh
     assert frame.step == 1
     live.set_speed("1 iteration per frame")
     assert live.iterations_per_frame() == 1 and live.shared == ""
+    live.pause()
+
+
+def test_runs_playing_together_share_the_training_thread_and_say_so():
+    lives = [LiveSession(SMALL, speed="25 iterations per frame") for _ in range(4)]
+    for live in lives:
+        live.play()
+        live.pulled_at = live.last_pull = time.monotonic()  # their browsers are asking for frames
+    live = lives[0]
+    # 25 iterations fit in a frame's time for one run alone; 4 runs through one training thread get a quarter each
+    live.seconds_per_iteration = session_module.FRAME_SECONDS / 25
+    threads = session_module.TRAINING_THREADS
+    assert live.iterations_per_frame() == 25 * threads // 4
+    assert live.shared == f"shared server: {25 * threads // 4} iterations per frame"
+    for other in lives[1:]:
+        other.pause()
+        other.pulled_at = other.last_pull = 0.0
+    assert live.iterations_per_frame() == 25 and live.shared == ""  # alone again: as asked
     live.pause()
 
 

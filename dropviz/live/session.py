@@ -44,10 +44,14 @@ SCORE_SECONDS = 0.2    # while playing, the test set is scored on a frame this o
                        # frame's cost, and no one reads a number 25 times a second. A paused frame is always scored
 ACTIVE_SECONDS = 3.0   # a playing run whose browser asked for frames this recently is using the server
 
-# The server's training time, shared by every playing run in this process: at most CORES train at once
-# (each with one PyTorch thread), and when more runs play than there are cores each frame's share shrinks.
+# The server's training time, shared by every playing run in this process: one trains at a time (with one PyTorch
+# thread), and when more runs play than it can serve each frame's share shrinks. One, not one per core: a frame is
+# ~60 small tensor ops, each of which releases and retakes the GIL, so two runs training at once pass the GIL back
+# and forth on every op. Measured (bench/frame_cost.py --runs 4): 4 runs through 2 slots cost ~1.7x the CPU per
+# frame of the same runs through 1, and finished later.
 CORES = os.cpu_count() or 1
-_SLOTS = threading.BoundedSemaphore(CORES)
+TRAINING_THREADS = 1
+_SLOTS = threading.BoundedSemaphore(TRAINING_THREADS)
 _PLAYING: weakref.WeakSet = weakref.WeakSet()
 
 
@@ -265,7 +269,7 @@ class LiveSession:
     def iterations_per_frame(self) -> int:
         """The speed's iterations per frame, cut to fit this run's share of FRAME_SECONDS (and says why)."""
         asked = SPEED_BY_NAME[self.speed].per_tick
-        share = max(1.0, playing_runs(pulling=True) / CORES)
+        share = max(1.0, playing_runs(pulling=True) / TRAINING_THREADS)
         budget = FRAME_SECONDS / share
         if asked == 1 or self.seconds_per_iteration * asked <= budget:
             self.shared = ""
