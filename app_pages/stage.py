@@ -60,7 +60,7 @@ from dropviz.live import LivePage, classroom, live_payload, own_data
 from dropviz.live.component import live_view
 from dropviz.live.keys import P_STEP, key_help, keyboard, shown_step
 from dropviz.live.page_state import CONTROLS, DEFAULT_PANEL
-from dropviz.live.payload import LOOK
+from dropviz.live.payload import LOOK, frame_text
 from dropviz.live.session import SPEED_NAMES
 
 # The top bar's controls, by the names hide= takes (CONTROLS, in dropviz/live/page_state.py):
@@ -463,10 +463,11 @@ def live_fragment(state: LivePage, test_time: bool, present: bool = True) -> Non
     state.rush = False
     if present:
         payload["layout"] = layout()
+    texts = [frame_text(f) for f in payload["frames"]]
     if state.broadcast is not None:
-        state.broadcast.publish(payload, live.playing)
+        state.broadcast.publish(payload, live.playing, texts)
     live_view(payload, key="live_view", on_pull=lambda: on_pull(state), on_pause=lambda: on_pause(state),
-              on_hold=lambda: on_hold(state))
+              on_hold=lambda: on_hold(state), frame_texts=texts)
 
 
 # A follower of a lesson sees the step's heading above the stage, as plain text; the stage is that much shorter
@@ -522,19 +523,19 @@ def follower_view(state: LivePage, present: bool) -> None:
         st.rerun()
     # a full run of the page (a new epoch) sends the frame on screen again, with anything new
     again = state.follow_epoch != state.epoch and state.follow_seen > 0
-    frames, last = broadcast.since(state.follow_seen - again)
+    texts, last = broadcast.texts_since(state.follow_seen - again)  # the teacher's page encoded them once
     if not state.follow_seen:
-        frames = frames[-1:]  # a new follower starts at the teacher's iteration
-    elif not frames and not broadcast.playing:
+        texts = texts[-1:]  # a new follower starts at the teacher's iteration
+    elif not texts and not broadcast.playing:
         # the teacher is paused: the frame on screen again (a payload can be overtaken by a later rerun before the
         # browser draws it; a follower that missed its first frame showed no counter until the teacher played)
-        frames = broadcast.since(last - 1)[0]
+        texts = broadcast.texts_since(last - 1)[0]
     state.follow_seen, state.follow_epoch = last, state.epoch
-    payload = {"epoch": state.epoch, "interval_ms": broadcast.interval_ms, "look": LOOK, "frames": frames,
+    payload = {"epoch": state.epoch, "interval_ms": broadcast.interval_ms, "look": LOOK,  # frames: texts
                "curves": broadcast.curves, "present": present, "playing": broadcast.playing}
     if present:
         payload["layout"] = {**layout(), "height": FOLLOW_HEIGHT} if broadcast.step else layout()
-    live_view(payload, key="live_view")
+    live_view(payload, key="live_view", frame_texts=texts)
 
 
 def _panel(state: LivePage, name: str, test_time: bool) -> None:
@@ -580,7 +581,7 @@ class Checked(go.Figure):
     a plain dict is built into a go.Figure again to be validated (14 ms a redraw of the decision boundary,
     measured: more than building it). `sized` only sets layout values Plotly accepts on any figure."""
 
-    def __init__(self, spec: dict):  # noqa: the spec is the whole figure; go.Figure's own state is never built
+    def __init__(self, spec: dict):  # the spec is the whole figure; go.Figure's own state is never built
         object.__setattr__(self, "_spec", spec)
 
     def to_dict(self) -> dict:

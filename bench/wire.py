@@ -278,7 +278,8 @@ class WireTab:
             if el.bidi_component.component_name == "dropviz.live_view":
                 if key not in self.views:
                     self.views[key] = Playback(self.loop, lambda event, value, key=key: self.trigger(key, event, value))
-                self.views[key].render(json.loads(el.bidi_component.json))
+                data = json.loads(el.bidi_component.json)
+                self.views[key].render(json.loads(data) if isinstance(data, str) else data)  # payload_text
         elif kind == "markdown" and not self.code:
             found = CODE.search(el.markdown.body)
             self.code = found.group(1) if found else ""

@@ -35,7 +35,8 @@ def live_view_data(at) -> dict:
     """What the last run sent the browser's live view."""
     views = [e.proto for e in at.get("bidi_component") if e.proto.component_name.endswith("live_view")]
     assert len(views) == 1
-    return json.loads(views[0].json)
+    data = json.loads(views[0].json)
+    return json.loads(data)  # the payload goes as JSON text (payload_text)
 
 
 def page(at) -> LivePage:

@@ -51,6 +51,16 @@ def test_a_teacher_who_pauses_on_an_earlier_frame_withdraws_the_later_ones():
     assert frames == [{"step": 3, "paused": True}]
 
 
+def test_followers_are_sent_the_teachers_frames_as_the_teacher_encoded_them():
+    b = classroom.open_class(LiveSession())
+    frames = [{"step": s, "counter": f"Iteration {s}"} for s in (1, 2, 3)]
+    b.publish({"frames": frames, "curves": {}, "interval_ms": 40}, playing=True, frame_texts=["A", "B", "C"])
+    assert b.texts_since(1) == (["B", "C"], 3)  # the teacher's texts, not encoded again
+    b.publish({"frames": [{"step": 4}], "curves": {}, "interval_ms": 40}, playing=True)  # no texts: encoded here
+    texts, _ = b.texts_since(3)
+    assert [json.loads(t) for t in texts] == [{"step": 4}]
+
+
 @given(st.text(max_size=40))
 def test_anything_but_a_code_gets_one_sentence_naming_follow(raw):
     problem = classroom.code_problem(raw)
@@ -114,7 +124,8 @@ def test_a_follower_of_a_paused_class_is_sent_its_frame_again(monkeypatch):
     broadcast = classroom.open_class(LiveSession(small))
     state = LivePage(LiveSession(small), follow=broadcast.code)
     sent = []
-    monkeypatch.setattr(stage, "live_view", lambda payload, key: sent.append([f["step"] for f in payload["frames"]]))
+    monkeypatch.setattr(stage, "live_view", lambda payload, key, frame_texts: sent.append(
+        [json.loads(t)["step"] for t in frame_texts]))
     broadcast.publish({"frames": [{"step": 3}], "curves": {}, "interval_ms": 40}, playing=False)
     for _ in range(3):
         stage.follower_view(state, present=False)

@@ -1,5 +1,6 @@
 """What the browser's live view is sent: the engine's masks and metrics, in the words, colours and line
 styles of the Plotly figures. Its JavaScript only draws: it holds no English and no colour of its own."""
+import json
 import re
 import subprocess
 import sys
@@ -7,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from dropviz import Config
 from dropviz.dropout import factor_text, multipliers
@@ -14,7 +17,7 @@ from dropviz.figures import curves_figure, rescale_figure
 from dropviz.figures.labels import GAP_TIE, gap_text, gap_verdict, layer_lines
 from dropviz.figures.style import PALETTE, RUN_STYLES
 from dropviz.history import thin
-from dropviz.live.payload import MAX_POINTS, curves_payload, live_payload
+from dropviz.live.payload import MAX_POINTS, curves_payload, frame_text, live_payload, payload_text
 from dropviz.live.session import LiveSession
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -251,6 +254,7 @@ TECHNICAL = {"anchor", "aria", "circle", "counter", "curves", "dasharray", "data
              "visibility", "visible", "weight", "width", "www",
              # the pulled playback: its trigger, the key events and buttons that stop it, resizing
              "pull", "present", "tspan", "dy", "key", "play", "pause", "step", "reset", "st", "button", "hold",
+             "string",  # typeof: the payload comes as JSON text
              "pointerdown", "click", "resize",
              # honest faults: the tab's visibility, Streamlit's connection status, the notices' keys (their
              # words come in the payload), the tab's memory of its last iteration
@@ -286,3 +290,20 @@ def test_the_live_package_imports_no_streamlit_except_its_component():
                         if "import streamlit" in f.read_text())
     # the three Streamlit components, each with its JavaScript: the live view, the keys, the Variants view
     assert components == ["live/component.py", "live/keys.py", "variants/component.py"]
+
+
+JSON_VALUES = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
+                           | st.text(), lambda inner: st.lists(inner, max_size=4)
+                           | st.dictionaries(st.text(max_size=8), inner, max_size=4), max_leaves=12)
+
+
+@given(frames=st.lists(st.dictionaries(st.text(max_size=8), JSON_VALUES, max_size=4), max_size=5),
+       rest=st.dictionaries(st.text(max_size=8).filter(lambda k: k != "frames"), JSON_VALUES, max_size=4),
+       pre_encoded=st.booleans())
+def test_the_payload_text_is_the_payload(frames, rest, pre_encoded):
+    """What the live view parses is the payload itself, whether its frames were encoded before (a class's
+    followers get the teacher's texts) or here."""
+    payload = {"frames": frames, **rest}
+    texts = [frame_text(f) for f in frames] if pre_encoded else None
+    assert json.loads(payload_text(payload, texts)) == payload
+

@@ -20,6 +20,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from ..config import shown
+from .payload import frame_text
 from .session import LiveSession
 
 ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # capitals and digits, without 0/O and 1/I, which a class misreads
@@ -40,7 +41,7 @@ class Broadcast:
     """One teacher's class: their run, and the frames their live view was sent, numbered in order."""
     code: str
     live: LiveSession
-    frames: deque = field(default_factory=lambda: deque(maxlen=KEEP))  # (number, frame dict)
+    frames: deque = field(default_factory=lambda: deque(maxlen=KEEP))  # (number, frame dict, its JSON text)
     curves: dict | None = None
     interval_ms: int = 40
     playing: bool = False
@@ -70,18 +71,21 @@ class Broadcast:
             page.live, page.figures = self.live, self.figures
             return True
 
-    def publish(self, payload: dict, playing: bool) -> None:
-        """What the teacher's live view was just sent: its frames (in order), loss curves and speed. A frame that
-        goes back (the teacher paused on a frame before the last computed: the run went back to it) withdraws the
-        frames after it that followers have not fetched yet: the teacher's screen never showed them."""
+    def publish(self, payload: dict, playing: bool, frame_texts: list[str] | None = None) -> None:
+        """What the teacher's live view was just sent: its frames (in order; frame_texts, their JSON texts, which
+        followers are sent), loss curves and speed. A frame that goes back (the teacher paused on a frame before
+        the last computed: the run went back to it) withdraws the frames after it that followers have not fetched
+        yet: the teacher's screen never showed them."""
+        frames = payload["frames"]
+        texts = frame_texts if frame_texts is not None else [None] * len(frames)
         with self._lock:
-            for frame in payload["frames"]:
+            for frame, text in zip(frames, texts):
                 if self.frames and self.frames[-1][1] == frame:
                     continue  # the same frame sent again (a rerun while paused): followers have it
                 while self.frames and self.frames[-1][1]["step"] >= frame["step"]:
                     self.frames.pop()
                 self.published += 1
-                self.frames.append((self.published, frame))
+                self.frames.append((self.published, frame, frame_text(frame) if text is None else text))
             self.curves = payload["curves"]
             self.interval_ms = payload["interval_ms"]
             self.playing = playing
@@ -89,7 +93,13 @@ class Broadcast:
     def since(self, seen: int) -> tuple[list[dict], int]:
         """Frames published after number `seen` (the last KEEP at most), and the number of the last one."""
         with self._lock:
-            new = [frame for number, frame in self.frames if number > seen]
+            new = [frame for number, frame, _ in self.frames if number > seen]
+            return new, self.published
+
+    def texts_since(self, seen: int) -> tuple[list[str], int]:
+        """The JSON texts of the frames since(seen) returns, and the number of the last one."""
+        with self._lock:
+            new = [text for number, _, text in self.frames if number > seen]
             return new, self.published
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from .payload import payload_text
 from .view_css import CSS
 
 JS = (Path(__file__).resolve().parent / "live_view.js").read_text(encoding="utf-8")
@@ -17,8 +18,10 @@ JS = (Path(__file__).resolve().parent / "live_view.js").read_text(encoding="utf-
 _mount = st.components.v2.component("dropviz.live_view", js=JS, css=CSS)
 
 
-def live_view(payload: dict, key: str = "live_view", on_ready=None, on_pull=None, on_pause=None, on_hold=None):
-    """Show frames; the element keeps its identity (key) so the browser updates it in place.
+def live_view(payload: dict, key: str = "live_view", on_ready=None, on_pull=None, on_pause=None, on_hold=None,
+              frame_texts: list[str] | None = None):
+    """Show frames; the element keeps its identity (key) so the browser updates it in place. The payload goes as
+    JSON text (payload_text; frame_texts: its frames already encoded).
 
     With payload["request_panels"], the browser calls on_ready once its first frame is drawn. With
     payload["pull"], the browser asks for each next frame while playing: on_pull runs (as a widget
@@ -35,4 +38,4 @@ def live_view(payload: dict, key: str = "live_view", on_ready=None, on_pull=None
         callbacks["on_pause_change"] = on_pause
     if on_hold is not None:
         callbacks["on_hold_change"] = on_hold
-    return _mount(key=key, data=payload, height="content", **callbacks)
+    return _mount(key=key, data=payload_text(payload, frame_texts), height="content", **callbacks)

@@ -651,7 +651,9 @@ function checkOrigin(st, data) {
 }
 
 export default function (component) {
-  const { data, parentElement } = component;
+  const { parentElement } = component;
+  // the payload comes as JSON text (dropviz/live/payload.py payload_text: Streamlit then only escapes it)
+  const data = typeof component.data === "string" ? JSON.parse(component.data) : component.data;
   if (!data || !data.frames || !data.frames.length) return;
   const st = parentElement.__playback || (parentElement.__playback = { queue: [], timer: null, asked: 0 });
   st.look = data.look;

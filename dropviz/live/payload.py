@@ -6,6 +6,7 @@ words and colours the Plotly figures use too (dropviz/figures/labels.py and styl
 """
 from __future__ import annotations
 
+import json
 import math
 
 from .. import notation as notation_rule
@@ -76,6 +77,23 @@ def live_payload(live: LiveSession, pairs=None, test_time: bool = False, epoch: 
     return {"epoch": epoch, "interval_ms": round(1000 * live.interval), "look": LOOK,
             "frames": [frame_payload(live, f, t, test_time, max_neurons, notation) for f, t in pairs],
             "curves": curves_payload(live, notation)}
+
+
+SEPARATORS = (",", ":")
+
+
+def frame_text(frame: dict) -> str:
+    """One frame of a payload as JSON text: encoded once, sent to the teacher's view and every follower's."""
+    return json.dumps(frame, separators=SEPARATORS)
+
+
+def payload_text(payload: dict, frame_texts: list[str] | None = None) -> str:
+    """The payload as the JSON text the live view parses. Sent as text, not a dict, because Streamlit encodes a
+    dict twice per rerun (for the element's identity and for the message: ~2.8 ms each for a second's frames),
+    and a text only escapes it; frame_texts: the frames already encoded (frame_text), which followers share."""
+    texts = frame_texts if frame_texts is not None else [frame_text(f) for f in payload["frames"]]
+    rest = json.dumps({k: v for k, v in payload.items() if k != "frames"}, separators=SEPARATORS)
+    return '{"frames":[' + ",".join(texts) + "]" + ("," + rest[1:] if rest != "{}" else "}")
 
 
 def _percent(value: float) -> str:
