@@ -332,7 +332,7 @@ PRESS_AND_WATCH = """(key) => {
 
 @pytest.mark.parametrize("how", ["key", "mouse"])
 def test_pause_stops_on_the_frame_on_screen_and_the_run_goes_back_to_it(server, browser, how):
-    """The browser plays about a second of frames per request, computed ahead: at Pause the counter does not move
+    """The browser plays about two seconds of frames per request, computed ahead: at Pause the counter does not move
     again, not even by the frames already computed, and the run itself is at the frame on screen (the panels, drawn
     by Python, show that iteration), which Step continues from."""
     page = browser.new_page(viewport={"width": 1280, "height": 720})

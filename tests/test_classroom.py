@@ -24,19 +24,38 @@ def test_a_class_gets_a_short_unique_code_and_ends_with_its_teacher():
     assert classroom.find(code) is None  # the teacher's page state held it; nothing else keeps it
 
 
+LATER = float("inf")  # a time by which the teacher's screen has shown every frame published
+
+
 def test_followers_get_each_published_frame_once_in_order():
     b = classroom.open_class(LiveSession())
     b.publish({"frames": [{"step": 1}, {"step": 2}], "curves": {"c": 1}, "interval_ms": 40}, playing=True)
-    frames, seen = b.since(0)
+    frames, seen = b.since(0, LATER)
     assert [f["step"] for f in frames] == [1, 2] and seen == 2 and b.playing
     b.publish({"frames": [{"step": 3}], "curves": {"c": 2}, "interval_ms": 40}, playing=False)
-    frames, seen = b.since(seen)
+    frames, seen = b.since(seen, LATER)
     assert [f["step"] for f in frames] == [3] and seen == 3 and b.curves == {"c": 2} and not b.playing
-    assert b.since(seen) == ([], 3)
+    assert b.since(seen, LATER) == ([], 3)
     b.publish({"frames": [{"step": s} for s in range(4, 4 + 2 * classroom.KEEP)], "curves": {}, "interval_ms": 40},
               playing=True)
-    frames, _ = b.since(0)
+    frames, _ = b.since(0, LATER)
     assert len(frames) == classroom.KEEP and frames[-1]["step"] == 3 + 2 * classroom.KEEP  # bounded, newest kept
+
+
+def test_followers_get_a_frame_only_once_the_teachers_screen_shows_it():
+    """The teacher's page gets two seconds of frames at once and draws them one interval apart, after the ones it
+    still has: a follower is handed each frame from then, never ahead of the teacher; a paused frame at once."""
+    b = classroom.open_class(LiveSession())
+    b.publish({"frames": [{"step": s} for s in (1, 2, 3)], "curves": {}, "interval_ms": 100}, playing=True, now=10.0)
+    assert b.since(0, now=10.0) == ([{"step": 1}], 1)
+    assert b.since(0, now=10.25) == ([{"step": 1}, {"step": 2}, {"step": 3}], 3)
+    assert b.since(1, now=10.15)[0] == [{"step": 2}]
+    # the next request's frames follow the ones the teacher still draws: frame 4 one interval after frame 3
+    b.publish({"frames": [{"step": 4}, {"step": 5}], "curves": {}, "interval_ms": 100}, playing=True, now=10.05)
+    assert b.since(3, now=10.25) == ([], 3) and b.since(3, now=10.3)[0] == [{"step": 4}]
+    # Pause on frame 2 (the screen had not shown 3-5): it is on every screen now, and 3-5 are never handed out
+    b.publish({"frames": [{"step": 2, "paused": True}], "curves": {}, "interval_ms": 100}, playing=False, now=10.12)
+    assert b.since(1, now=10.12) == ([{"step": 2, "paused": True}], b.published)
 
 
 def test_a_teacher_who_pauses_on_an_earlier_frame_withdraws_the_later_ones():
@@ -44,10 +63,10 @@ def test_a_teacher_who_pauses_on_an_earlier_frame_withdraws_the_later_ones():
     follower that fetched up to 2 gets 3 next, never 4-6, which the class never saw."""
     b = classroom.open_class(LiveSession())
     b.publish({"frames": [{"step": s} for s in range(1, 7)], "curves": {}, "interval_ms": 40}, playing=True)
-    _, seen = b.since(0)
+    _, seen = b.since(0, LATER)
     early = seen - 4  # fetched 1 and 2 only
     b.publish({"frames": [{"step": 3, "paused": True}], "curves": {}, "interval_ms": 40}, playing=False)
-    frames, _ = b.since(early)
+    frames, _ = b.since(early, LATER)
     assert frames == [{"step": 3, "paused": True}]
 
 
@@ -55,9 +74,9 @@ def test_followers_are_sent_the_teachers_frames_as_the_teacher_encoded_them():
     b = classroom.open_class(LiveSession())
     frames = [{"step": s, "counter": f"Iteration {s}"} for s in (1, 2, 3)]
     b.publish({"frames": frames, "curves": {}, "interval_ms": 40}, playing=True, frame_texts=["A", "B", "C"])
-    assert b.texts_since(1) == (["B", "C"], 3)  # the teacher's texts, not encoded again
+    assert b.texts_since(1, LATER) == (["B", "C"], 3)  # the teacher's texts, not encoded again
     b.publish({"frames": [{"step": 4}], "curves": {}, "interval_ms": 40}, playing=True)  # no texts: encoded here
-    texts, _ = b.texts_since(3)
+    texts, _ = b.texts_since(3, LATER)
     assert [json.loads(t) for t in texts] == [{"step": 4}]
 
 
@@ -123,14 +142,18 @@ def test_a_follower_of_a_paused_class_is_sent_its_frame_again(monkeypatch):
     small = Config(width=8)
     broadcast = classroom.open_class(LiveSession(small))
     state = LivePage(LiveSession(small), follow=broadcast.code)
-    sent = []
+    sent, clock = [], [100.0]
     monkeypatch.setattr(stage, "live_view", lambda payload, key, frame_texts: sent.append(
         [json.loads(t)["step"] for t in frame_texts]))
+    monkeypatch.setattr(classroom.time, "monotonic", lambda: clock[0])
     broadcast.publish({"frames": [{"step": 3}], "curves": {}, "interval_ms": 40}, playing=False)
     for _ in range(3):
         stage.follower_view(state, present=False)
     assert sent == [[3], [3], [3]]
+    clock[0] += 5  # the teacher presses Play a while later
     broadcast.publish({"frames": [{"step": 4}, {"step": 5}], "curves": {}, "interval_ms": 40}, playing=True)
+    stage.follower_view(state, present=False)  # the teacher's screen shows 4 now, and 5 one interval later
+    clock[0] += 0.04
     stage.follower_view(state, present=False)
     stage.follower_view(state, present=False)  # playing, nothing new yet: nothing sent twice
-    assert sent[3:] == [[4, 5], []]
+    assert sent[3:] == [[4], [5], []]

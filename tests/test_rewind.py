@@ -1,6 +1,6 @@
 """Going back to the frame on screen: a run rewound to iteration S is, bit for bit, the run that stopped at S.
 
-The live view computes about a second of frames per request and draws them one by one; at Pause the browser says
+The live view computes about two seconds of frames per request and draws them one by one; at Pause the browser says
 which frame it shows, and the session goes back to it (LiveSession.pause_at). These tests pin that the run it goes
 back to is exactly the one that never computed the later frames: weights, optimizer, batches, masks, frame, history
 and the twin, and that it then goes on exactly as that run would.

@@ -265,17 +265,35 @@ def test_pull_computes_a_seconds_frames_only_while_playing_and_hands_over_each(m
     assert live.pull() == [] and live.step_count == 0  # paused: nothing
     live.play()
     k = live.frames_per_pull
-    assert k == 25  # 1 s of frames at 25 frames/s
+    assert k == 50  # 2 s of frames at 25 frames/s
     pairs = live.pull()
-    steps = list(range(3, 76, 3))
+    steps = list(range(3, 151, 3))
     assert [f.step for f, _ in pairs] == steps and sorted({t.step for _, t in pairs}) == [0, *steps[4::5]]
-    assert pairs[-1][0] is live.frame and live.step_count == 75 and live.twin.step_count == 75
+    assert pairs[-1][0] is live.frame and live.step_count == 150 and live.twin.step_count == 150
     live.pause()
-    assert live.pull() == [] and live.step_count == 75  # nothing computed after Pause
+    assert live.pull() == [] and live.step_count == 150  # nothing computed after Pause
     live.step_once()
-    assert live.step_count == 76
+    assert live.step_count == 151
     live.set_speed("slow motion: 1 iteration/s")
     assert live.frames_per_pull == 1
+
+
+def test_pausing_on_a_pulled_frame_replays_at_most_a_checkpoints_worth(monkeypatch):
+    """A pull keeps the state every CHECKPOINT_SECONDS of its frames: Pause on a late frame of a 2 s pull goes back
+    from the checkpoint before it (here 69 iterations replayed, not 144) and lands on the same weights."""
+    monkeypatch.setattr(session_module, "PULL_COMPUTE", 60.0)
+    live = LiveSession(SMALL, speed="3 iterations per frame")
+    twin_run = LiveSession(SMALL, speed="3 iterations per frame")
+    live.play()
+    pairs = live.pull()
+    assert live.frames_per_checkpoint == 25 and pairs[-1][0].step == 150
+    replayed = []
+    step = live.trainer.step
+    monkeypatch.setattr(live.trainer, "step", lambda n=1, score=True: replayed.append(n) or step(n, score))
+    assert live.pause_at(144) and live.step_count == 144 and not live.playing
+    assert sum(replayed) == 144 - 75
+    twin_run.step(144)
+    assert all(torch.equal(a, b) for a, b in zip(live.trainer.params, twin_run.trainer.params))
 
 
 def test_the_live_view_always_ends_on_the_engines_frame(monkeypatch):
@@ -286,16 +304,16 @@ def test_the_live_view_always_ends_on_the_engines_frame(monkeypatch):
     live = page.live
     live.play()
     page.pulled_frames += live.pull()
-    assert [f.step for f, _ in page.frames_to_send()] == list(range(3, 76, 3))
+    assert [f.step for f, _ in page.frames_to_send()] == list(range(3, 151, 3))
     assert page.pulled_frames == []
     late = live.pull()  # an overlapping rerun's pull ...
     live.pause()
-    assert [f.step for f, _ in page.frames_to_send()] == [150]  # ... whose frames the pause's run sent
+    assert [f.step for f, _ in page.frames_to_send()] == [300]  # ... whose frames the pause's run sent
     page.pulled_frames += late  # ... and which adds them only now
     live.step_once()
     sent = page.frames_to_send()
-    assert [f.step for f, _ in sent] == [151] and sent[-1] == live.current_pair()
-    assert [f.step for f, _ in page.frames_to_send()] == [151]  # nothing pulled: the engine's frame
+    assert [f.step for f, _ in sent] == [301] and sent[-1] == live.current_pair()
+    assert [f.step for f, _ in page.frames_to_send()] == [301]  # nothing pulled: the engine's frame
 
 
 def test_play_id_counts_presses_of_play():

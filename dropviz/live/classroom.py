@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 import secrets
 import threading
+import time
 import weakref
 from collections import deque
 from dataclasses import dataclass, field
@@ -41,7 +42,8 @@ class Broadcast:
     """One teacher's class: their run, and the frames their live view was sent, numbered in order."""
     code: str
     live: LiveSession
-    frames: deque = field(default_factory=lambda: deque(maxlen=KEEP))  # (number, frame dict, its JSON text)
+    # (number, frame dict, its JSON text, when the teacher's screen shows it: time.monotonic() s, estimated)
+    frames: deque = field(default_factory=lambda: deque(maxlen=KEEP))
     curves: dict | None = None
     interval_ms: int = 40
     playing: bool = False
@@ -71,36 +73,53 @@ class Broadcast:
             page.live, page.figures = self.live, self.figures
             return True
 
-    def publish(self, payload: dict, playing: bool, frame_texts: list[str] | None = None) -> None:
+    def publish(self, payload: dict, playing: bool, frame_texts: list[str] | None = None,
+                now: float | None = None) -> None:
         """What the teacher's live view was just sent: its frames (in order; frame_texts, their JSON texts, which
-        followers are sent), loss curves and speed. A frame that goes back (the teacher paused on a frame before
-        the last computed: the run went back to it) withdraws the frames after it that followers have not fetched
-        yet: the teacher's screen never showed them."""
+        followers are sent), loss curves and speed. The teacher's page computes frames ahead of its screen and
+        draws them one interval apart after those it still has, so each frame is handed to followers only from
+        when the teacher's screen shows it (followers never run ahead of the teacher). A frame that goes back (the
+        teacher paused, or changed a setting, on a frame before the last computed: the run went back to it)
+        withdraws the frames after it, which the teacher's screen never showed; it is on that screen now."""
+        now = time.monotonic() if now is None else now
         frames = payload["frames"]
         texts = frame_texts if frame_texts is not None else [None] * len(frames)
+        interval = payload["interval_ms"] / 1000
         with self._lock:
+            due = max(now, self.frames[-1][3] + interval) if self.frames and playing else now
             for frame, text in zip(frames, texts):
                 if self.frames and self.frames[-1][1] == frame:
                     continue  # the same frame sent again (a rerun while paused): followers have it
+                went_back = False
                 while self.frames and self.frames[-1][1]["step"] >= frame["step"]:
                     self.frames.pop()
+                    went_back = True
+                if went_back:
+                    due = now
                 self.published += 1
-                self.frames.append((self.published, frame, frame_text(frame) if text is None else text))
+                self.frames.append((self.published, frame, frame_text(frame) if text is None else text, due))
+                due += interval
             self.curves = payload["curves"]
             self.interval_ms = payload["interval_ms"]
             self.playing = playing
 
-    def since(self, seen: int) -> tuple[list[dict], int]:
-        """Frames published after number `seen` (the last KEEP at most), and the number of the last one."""
-        with self._lock:
-            new = [frame for number, frame, _ in self.frames if number > seen]
-            return new, self.published
+    def _due(self, seen: int, now: float | None) -> tuple[list[tuple], int]:
+        now = time.monotonic() if now is None else now
+        new = [entry for entry in self.frames if entry[0] > seen and entry[3] <= now]
+        return new, new[-1][0] if new else seen
 
-    def texts_since(self, seen: int) -> tuple[list[str], int]:
-        """The JSON texts of the frames since(seen) returns, and the number of the last one."""
+    def since(self, seen: int, now: float | None = None) -> tuple[list[dict], int]:
+        """Frames published after number `seen` that the teacher's screen has shown by `now` (the last KEEP at
+        most), and the number of the last one (`seen` if none)."""
         with self._lock:
-            new = [text for number, _, text in self.frames if number > seen]
-            return new, self.published
+            new, last = self._due(seen, now)
+            return [frame for _, frame, _, _ in new], last
+
+    def texts_since(self, seen: int, now: float | None = None) -> tuple[list[str], int]:
+        """The JSON texts of the frames since(seen, now) returns, and the number of the last one."""
+        with self._lock:
+            new, last = self._due(seen, now)
+            return [text for _, _, text, _ in new], last
 
 
 def open_class(live: LiveSession) -> Broadcast:

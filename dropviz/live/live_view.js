@@ -511,8 +511,8 @@ function show(st, frame) {
 }
 
 // ------------------------------------------------------------------ playback
-// Pulled (data.pull): while playing, the browser asks Python for the next frames ("pull" trigger): about a
-// second of them per request (a request is a Streamlit rerun, which costs the server more than a frame), with at
+// Pulled (data.pull): while playing, the browser asks Python for the next frames ("pull" trigger): about two
+// seconds of them per request (a request is a Streamlit rerun, which costs the server more than a frame), with at
 // most data.pull_depth requests unanswered, asked while it still has a round trip's worth to draw (measured,
 // smoothed; at most MAX_AHEAD), so the round trip hides behind frames being drawn. Pause (the Play/Pause button,
 // Space, Step, or the tab hidden) is seen here at the press, before Python hears of it: the asking stops, the
@@ -522,7 +522,7 @@ function show(st, frame) {
 // Otherwise Python sends several frames at once, shown one every interval_ms; a new epoch drops those
 // not yet shown, and a paused payload's frame (the teacher's, to a follower) drops those after it.
 const STOP_KEYS = ["play_pause", "step"];
-const MAX_AHEAD = 5;  // frames left to draw when the next request goes out, at most
+const MAX_AHEAD = 10;  // frames left to draw when the next request goes out, at most (0.4 s: a request computes 2 s)
 const PAUSE_BUTTONS = { ".st-key-play button": "", ".st-key-step button": "step" };  // -> what follows the pause
 const RESET_BUTTON = ".st-key-reset button";
 // a hold not answered within this long is given up (its request was lost): a page run under load took over 2 s

@@ -32,9 +32,11 @@ RECENT_FRAMES = 100
 FRAME_INTERVAL = 0.04  # seconds between displayed frames at full speed (25 frames/s)
 RERUN_SECONDS = 0.4    # while playing, one Streamlit rerun computes this many seconds of frames, which
                        # the browser plays back: one rerun per 0.4 s, not one per frame
-PULL_SECONDS = 1.0     # frames of play computed per browser request (pull): a request is a Streamlit rerun, which
-                       # costs the server ~30 ms of CPU (measured), so a second's frames share one. Pause stays
+PULL_SECONDS = 2.0     # frames of play computed per browser request (pull): a request is a Streamlit rerun, which
+                       # costs the server tens of ms of CPU, so two seconds' frames share one (bench/classroom.py
+                       # --clients wire, 4 sessions: 3.6-4.2 ms a frame against 4.7-4.9 with 1 s). Pause stays
                        # immediate: the browser stops at the frame on screen and the run goes back to it (pause_at)
+CHECKPOINT_SECONDS = 1.0  # a pull keeps the state this often, so going back replays at most this much play
 PULL_COMPUTE = 0.25    # training time one request may take at most (at least one frame): heavy settings get fewer
                        # frames, never a long wait, and Pause and Step never queue behind a long request
 FRAME_SECONDS = 0.1    # training time one displayed frame may take; a frame whose iterations would take longer
@@ -134,9 +136,9 @@ class LiveSession:
         self.twin = self.trainer.twin
         self.p_changes: list[tuple[int, float]] = []
         self.recent: deque[Frame] = deque([self.trainer.frame], maxlen=RECENT_FRAMES)
-        # the state at the start of the latest requests (the browser shows a frame of the last two at most) and
-        # right after a live change among them, oldest first
-        self._checkpoints: deque = deque(maxlen=4)
+        # the state every CHECKPOINT_SECONDS of the latest requests' frames (the browser shows a frame of the last
+        # two requests at most) and right after a live change among them, oldest first
+        self._checkpoints: deque = deque(maxlen=6)
         self.message = ""
         self.run_id += 1
         self.seconds_per_iteration, self._ticks = 0.0, 0  # a new run: its speed is measured anew
@@ -352,14 +354,26 @@ class LiveSession:
         """
         with self._lock:
             self.last_pull = self.pulled_at = time.monotonic()
-            if self.playing and not self.trainer.diverged:
-                self._checkpoints.append(self.trainer.checkpoint())
-            return self.play_frames(self.frames_per_pull, PULL_COMPUTE)
+            out, start, wanted = [], time.perf_counter(), self.frames_per_pull
+            while len(out) < wanted and self.playing and not self.trainer.diverged:
+                left = PULL_COMPUTE - (time.perf_counter() - start)
+                if out and left <= 0:
+                    break
+                self._checkpoints.append(self.trainer.checkpoint())  # a rewind replays from the one before it
+                out += self.play_frames(min(self.frames_per_checkpoint, wanted - len(out)), left)
+            return out
 
     @property
     def frames_per_pull(self) -> int:
-        """Frames computed per browser request: about PULL_SECONDS of playing (one in slow motion)."""
-        return max(1, round(PULL_SECONDS / self.interval))
+        """Frames computed per browser request: about PULL_SECONDS of playing at frame speeds; at the slower speeds,
+        whose frames are few (and the panel follows each), about a second's (one in slow motion)."""
+        seconds = PULL_SECONDS if self.interval <= FRAME_INTERVAL else 1.0
+        return max(1, round(seconds / self.interval))
+
+    @property
+    def frames_per_checkpoint(self) -> int:
+        """Frames between the checkpoints a pull keeps: CHECKPOINT_SECONDS of play."""
+        return max(1, round(CHECKPOINT_SECONDS / self.interval))
 
     @property
     def frames_per_score(self) -> int:
