@@ -264,16 +264,17 @@ def test_pull_computes_a_seconds_frames_only_while_playing_and_hands_over_each(m
     live = LiveSession(SMALL, speed="3 iterations per frame")
     assert live.pull() == [] and live.step_count == 0  # paused: nothing
     live.play()
-    k = live.frames_per_pull
-    assert k == 50  # 2 s of frames at 25 frames/s
+    assert live.frames_per_checkpoint == 25 and live.frames_per_pull == 50  # 1 s and 2 s at 25 frames/s
+    first = live.pull()  # the first request after Play: 1 s of frames, so the first shows sooner
+    assert [f.step for f, _ in first] == list(range(3, 76, 3))
     pairs = live.pull()
-    steps = list(range(3, 151, 3))
-    assert [f.step for f, _ in pairs] == steps and sorted({t.step for _, t in pairs}) == [0, *steps[4::5]]
-    assert pairs[-1][0] is live.frame and live.step_count == 150 and live.twin.step_count == 150
+    steps = list(range(78, 226, 3))
+    assert [f.step for f, _ in pairs] == steps and sorted({t.step for _, t in pairs}) == [75, *steps[4::5]]
+    assert pairs[-1][0] is live.frame and live.step_count == 225 and live.twin.step_count == 225
     live.pause()
-    assert live.pull() == [] and live.step_count == 150  # nothing computed after Pause
+    assert live.pull() == [] and live.step_count == 225  # nothing computed after Pause
     live.step_once()
-    assert live.step_count == 151
+    assert live.step_count == 226
     live.set_speed("slow motion: 1 iteration/s")
     assert live.frames_per_pull == 1
 
@@ -285,14 +286,15 @@ def test_pausing_on_a_pulled_frame_replays_at_most_a_checkpoints_worth(monkeypat
     live = LiveSession(SMALL, speed="3 iterations per frame")
     twin_run = LiveSession(SMALL, speed="3 iterations per frame")
     live.play()
-    pairs = live.pull()
-    assert live.frames_per_checkpoint == 25 and pairs[-1][0].step == 150
+    live.pull()  # to iteration 75
+    pairs = live.pull()  # 50 frames, to 225, with checkpoints at 75 and 150
+    assert live.frames_per_checkpoint == 25 and pairs[-1][0].step == 225
     replayed = []
     step = live.trainer.step
     monkeypatch.setattr(live.trainer, "step", lambda n=1, score=True: replayed.append(n) or step(n, score))
-    assert live.pause_at(144) and live.step_count == 144 and not live.playing
-    assert sum(replayed) == 144 - 75
-    twin_run.step(144)
+    assert live.pause_at(219) and live.step_count == 219 and not live.playing
+    assert sum(replayed) == 219 - 150
+    twin_run.step(219)
     assert all(torch.equal(a, b) for a, b in zip(live.trainer.params, twin_run.trainer.params))
 
 
@@ -304,16 +306,16 @@ def test_the_live_view_always_ends_on_the_engines_frame(monkeypatch):
     live = page.live
     live.play()
     page.pulled_frames += live.pull()
-    assert [f.step for f, _ in page.frames_to_send()] == list(range(3, 151, 3))
+    assert [f.step for f, _ in page.frames_to_send()] == list(range(3, 76, 3))
     assert page.pulled_frames == []
     late = live.pull()  # an overlapping rerun's pull ...
     live.pause()
-    assert [f.step for f, _ in page.frames_to_send()] == [300]  # ... whose frames the pause's run sent
+    assert [f.step for f, _ in page.frames_to_send()] == [225]  # ... whose frames the pause's run sent
     page.pulled_frames += late  # ... and which adds them only now
     live.step_once()
     sent = page.frames_to_send()
-    assert [f.step for f, _ in sent] == [301] and sent[-1] == live.current_pair()
-    assert [f.step for f, _ in page.frames_to_send()] == [301]  # nothing pulled: the engine's frame
+    assert [f.step for f, _ in sent] == [226] and sent[-1] == live.current_pair()
+    assert [f.step for f, _ in page.frames_to_send()] == [226]  # nothing pulled: the engine's frame
 
 
 def test_play_id_counts_presses_of_play():
@@ -352,6 +354,8 @@ def test_a_frame_gets_fewer_iterations_when_they_would_take_too_long_and_says_wh
 
 
 def test_runs_playing_together_share_the_training_thread_and_say_so():
+    for other in list(session_module._PLAYING):  # runs other tests left playing
+        other.pause()
     lives = [LiveSession(SMALL, speed="25 iterations per frame") for _ in range(4)]
     for live in lives:
         live.play()

@@ -345,7 +345,8 @@ class LiveSession:
 
     def pull(self) -> list[tuple[Frame, Frame]]:
         """The browser asks for the next frames while playing: `frames_per_pull` ticks, computed now (none
-        when paused), each with its twin's frame.
+        when paused), each with its twin's frame; the first request after Play, `frames_per_checkpoint` (the
+        first frame shows as soon as a second's frames are computed, not two seconds').
 
         The browser draws the frames it is sent in order, one every interval. At Pause it stops at the frame on
         screen and says which one it is (pause_at): the run goes back to it from the checkpoint taken here, so the
@@ -353,8 +354,10 @@ class LiveSession:
         frames per request, not one frame, because a request is a Streamlit rerun, which costs more than a frame.
         """
         with self._lock:
+            first = self.pulled_at < self.last_pull  # the first request since Play: its first frame sooner
             self.last_pull = self.pulled_at = time.monotonic()
-            out, start, wanted = [], time.perf_counter(), self.frames_per_pull
+            out, start = [], time.perf_counter()
+            wanted = self.frames_per_checkpoint if first else self.frames_per_pull
             while len(out) < wanted and self.playing and not self.trainer.diverged:
                 left = PULL_COMPUTE - (time.perf_counter() - start)
                 if out and left <= 0:
