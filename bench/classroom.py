@@ -1,6 +1,6 @@
 """A classroom on one server: N visitors playing at once, and what the server spends on them.
 
-    python bench/classroom.py [--clients chromium|wire] [--sessions 1,4,8] [--seconds 15] [--warmup 3]
+    python bench/classroom.py [--clients chromium|wire] [--sessions 1,4,8] [--seconds 15] [--warmup 3] [--rounds 1]
 
 Starts `streamlit run app.py` on a free port and one headless Chromium. For each N it opens N pages
 (each its own browser context: its own Streamlit session, as N students would be), presses "▶ Play"
@@ -456,6 +456,18 @@ def measure_paused_class(clients, proc, k: int, seconds: float) -> None:
           f"{listed[1]}): {1000 * (w - a) / k:.2f} ms of server CPU per follower per second")
 
 
+def merged(rounds: list[dict]) -> dict:
+    """One row of the table from the rounds of one N: medians, but the worst of frames/s min, health and memory,
+    and every round's ms per frame (the spread)."""
+    row = {k: statistics.median(r[k] for r in rounds) for k in ("n", "fps_median", "cores", "ms_per_frame", "rss")}
+    row.update(fps_min=min(r["fps_min"] for r in rounds), rss_max=max(r["rss_max"] for r in rounds),
+               health_max=max(r["health_max"] for r in rounds), n=rounds[0]["n"],
+               each=[r["ms_per_frame"] for r in rounds],
+               client_cores=None if rounds[0]["client_cores"] is None else
+               statistics.median(r["client_cores"] for r in rounds))
+    return row
+
+
 def client_column(rows: list[dict]) -> tuple[str, list[str]]:
     """The clients' own CPU (cores) as a last column, when they were measured (wire clients)."""
     if rows[0].get("client_cores") is None:
@@ -471,6 +483,10 @@ def table(rows: list[dict]) -> None:
     for r, cell in zip(rows, cells):
         print(f"{r['n']:8d} {r['fps_min']:12.1f} {r['fps_median']:7.1f} {r['cores']:12.2f} {r['ms_per_frame']:9.1f} "
               f"{r['rss']:7.0f} {r['rss_max']:6.0f} {r['health_max']:14.2f} {r['ms_per_frame'] / base:16.2f}x{cell}")
+    if len(rows[0]["each"]) > 1:
+        print("ms/frame in each round: " + "; ".join(
+            f"{r['n']} sessions " + ", ".join(f"{v:.1f}" for v in r["each"]) for r in rows))
+        print("(a row: medians over the rounds, but frames/s min, RSS max and health are the worst of them)")
 
 
 def follower_table(own: float, rows: list[dict]) -> None:
@@ -500,6 +516,7 @@ def main() -> None:
                          "(bench/wire.py: the server's capacity, without browsers taking its CPU)")
     ap.add_argument("--sessions", default="1,4,8", help="comma list of how many sessions play at once")
     ap.add_argument("--seconds", type=float, default=15, help="length of each measuring window")
+    ap.add_argument("--rounds", type=int, default=1, help="measure every N this many times, interleaved (medians)")
     ap.add_argument("--warmup", type=float, default=3, help="seconds of play before each window")
     ap.add_argument("--viewport", default="1920x1080", help="each page's size (smaller: cheaper browsers)")
     ap.add_argument("--followers", default="4,8,16", help="comma list of followers of one teacher ('' for none)")
@@ -538,9 +555,12 @@ def main() -> None:
             if args.paused_followers:
                 measure_paused_class(clients, proc, args.paused_followers, args.seconds)
                 counts = []
-            for n in counts:
-                rows.append(measure(clients, proc, port, n, args.seconds, args.warmup))
-                print(f"  {n} sessions measured", flush=True)
+            rounds = {n: [] for n in counts}
+            for r in range(args.rounds):  # interleaved: a drift in the machine's speed hits every N alike
+                for n in counts:
+                    rounds[n].append(measure(clients, proc, port, n, args.seconds, args.warmup))
+                    print(f"  {n} sessions measured (round {r + 1} of {args.rounds})", flush=True)
+            rows = [merged(rounds[n]) for n in counts]
             ks = [int(k) for k in args.followers.split(",") if k.strip() and int(k) > 0] if counts else []
             follow = measure_followers(clients, proc, port, ks, args.seconds, args.warmup) if ks else None
             seen = getattr(clients, "seen", None)
