@@ -323,7 +323,9 @@ def follower_script(frames_per_rerun: int, figure_panels: bool) -> None:
         teacher = LiveSession()
         teacher.play()
         broadcast = classroom.open_class(teacher)
-        st.session_state.update(teacher=teacher, broadcast=broadcast, times={"live": [], "panel": []},
+        clock = [0.0]  # the teacher's screen's time: reruns here come faster than a real second apart
+        broadcast.clock = lambda: clock[0]
+        st.session_state.update(teacher=teacher, broadcast=broadcast, times={"live": [], "panel": []}, clock=clock,
                                 follower=LivePage(teacher, present=True, follow=broadcast.code,
                                                   figures=broadcast.figures))
     teacher, broadcast, times = st.session_state.teacher, st.session_state.broadcast, st.session_state.times
@@ -334,6 +336,7 @@ def follower_script(frames_per_rerun: int, figure_panels: bool) -> None:
         pairs += teacher.pull()
     payload = live_payload(teacher, pairs[:frames_per_rerun], False, 1, max_neurons=stage.MAX_NEURONS)
     broadcast.publish(payload, True)
+    st.session_state.clock[0] += frames_per_rerun * teacher.interval  # the teacher's screen has shown them all
     if figure_panels and not getattr(stage.sized, "as_figure", False):
         sized, cache = stage.sized, {}
 
@@ -341,7 +344,7 @@ def follower_script(frames_per_rerun: int, figure_panels: bool) -> None:
             out = sized(fig, *args)
             if id(out) not in cache:
                 cache.clear()
-                cache[id(out)] = (out, go.Figure(out))
+                cache[id(out)] = (out, go.Figure(out.to_dict()))
             return cache[id(out)][1]
         as_figure.as_figure = True
         stage.sized = as_figure

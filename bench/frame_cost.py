@@ -11,13 +11,13 @@ At default settings it times, in CPU seconds of this process (time.process_time,
   once), and its JSON, divided by the frames in it.
 
 Baseline, in the same process and interleaved with it: the run and its twin as two Trainers stepped one
-after the other, as the live session trained them before they were stacked in one pass.
+after the other, as the live session trained them before they were stacked in one pass. Prints medians
+of --repeats repeats of --frames frames, and ratios. The Streamlit rerun that carries the frames is not in
+here: bench/classroom.py measures the whole server with browsers.
 
 --runs K: then K runs playing at once, each in its own thread as K sessions' requests are (LiveSession.tick,
 through the server's training slots): CPU ms per frame and wall ms per frame with one training thread (what the
-server does) against one per core (the baseline, what it did before). Prints medians
-of --repeats repeats of --frames frames, and ratios. The Streamlit rerun that carries the frames is not in
-here: bench/classroom.py measures the whole server with browsers.
+server does) against one per core (the baseline, what it did before).
 """
 from __future__ import annotations
 
@@ -120,6 +120,7 @@ def runs_at_once(k: int, frames: int, repeats: int, speed: str) -> None:
         for _ in range(frames):
             live.tick()
 
+    server_slots = session._SLOTS
     for _ in range(repeats):
         for name, n in slots.items():  # interleaved
             session._SLOTS = threading.BoundedSemaphore(n)
@@ -135,6 +136,7 @@ def runs_at_once(k: int, frames: int, repeats: int, speed: str) -> None:
                 t.join()
             results[name].append((1000 * (time.process_time() - cpu) / (k * frames),
                                   1000 * (time.perf_counter() - wall) / (k * frames)))
+    session._SLOTS = server_slots
     print(f"{k} runs playing at once, each in its own thread; ms per displayed frame, median of {repeats} x "
           f"{frames} frames a run ({session.CORES} cores, load average {os.getloadavg()[0]:.1f})")
     med = {name: [statistics.median(r[i] for r in rs) for i in (0, 1)] for name, rs in results.items()}

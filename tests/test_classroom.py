@@ -53,6 +53,11 @@ def test_followers_get_a_frame_only_once_the_teachers_screen_shows_it():
     # the next request's frames follow the ones the teacher still draws: frame 4 one interval after frame 3
     b.publish({"frames": [{"step": 4}, {"step": 5}], "curves": {}, "interval_ms": 100}, playing=True, now=10.05)
     assert b.since(3, now=10.25) == ([], 3) and b.since(3, now=10.3)[0] == [{"step": 4}]
+    # a rerun while playing sends the last frame again with other words (a new speed in the status line): it is
+    # still shown when it was due, and no follower skips the frames before it
+    b.publish({"frames": [{"step": 5, "status": "faster"}], "curves": {}, "interval_ms": 100}, playing=True, now=10.1)
+    assert b.since(1, now=10.35) == ([{"step": 2}, {"step": 3}, {"step": 4}], 4)
+    assert b.since(4, now=10.4)[0] == [{"step": 5, "status": "faster"}]
     # Pause on frame 2 (the screen had not shown 3-5): it is on every screen now, and 3-5 are never handed out
     b.publish({"frames": [{"step": 2, "paused": True}], "curves": {}, "interval_ms": 100}, playing=False, now=10.12)
     assert b.since(1, now=10.12) == ([{"step": 2, "paused": True}], b.published)
@@ -145,7 +150,7 @@ def test_a_follower_of_a_paused_class_is_sent_its_frame_again(monkeypatch):
     sent, clock = [], [100.0]
     monkeypatch.setattr(stage, "live_view", lambda payload, key, frame_texts: sent.append(
         [json.loads(t)["step"] for t in frame_texts]))
-    monkeypatch.setattr(classroom.time, "monotonic", lambda: clock[0])
+    broadcast.clock = lambda: clock[0]
     broadcast.publish({"frames": [{"step": 3}], "curves": {}, "interval_ms": 40}, playing=False)
     for _ in range(3):
         stage.follower_view(state, present=False)

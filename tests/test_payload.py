@@ -306,4 +306,3 @@ def test_the_payload_text_is_the_payload(frames, rest, pre_encoded):
     payload = {"frames": frames, **rest}
     texts = [frame_text(f) for f in frames] if pre_encoded else None
     assert json.loads(payload_text(payload, texts)) == payload
-

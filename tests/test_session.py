@@ -259,7 +259,7 @@ def test_a_figure_that_fails_leaves_nothing_cached():
     assert "curves" not in page.figures and page.figure("curves", lambda: "ok") == "ok"
 
 
-def test_pull_computes_a_seconds_frames_only_while_playing_and_hands_over_each(monkeypatch):
+def test_pull_computes_two_seconds_of_frames_only_while_playing_and_hands_over_each(monkeypatch):
     monkeypatch.setattr(session_module, "PULL_COMPUTE", 60.0)  # however busy the machine running the tests
     live = LiveSession(SMALL, speed="3 iterations per frame")
     assert live.pull() == [] and live.step_count == 0  # paused: nothing

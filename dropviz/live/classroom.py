@@ -18,6 +18,7 @@ import threading
 import time
 import weakref
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..config import shown
@@ -29,9 +30,8 @@ CODE_LENGTH = 4
 CODE = re.compile(r"[A-Z0-9]{4,6}")  # what a class code may look like (a link may carry one of 4-6)
 KEEP = 250  # frames kept for followers: 10 s at 25 frames/s, more than any follower is behind
 # A follower's page asks for new frames this often and shows them one interval apart, so it lags the teacher by
-# one to two intervals. A rerun costs Streamlit ~4.4 ms for 12 frames and ~6.1 ms for 25 (its JSON, hashing and
-# checks of the payload; medians in process, bench/classroom.py --in-process): 1 s instead of 0.5 s takes the live
-# view's share of a follower's server time from 0.37 to 0.24 ms per frame at 25 frames/s.
+# one to two intervals: a rerun has a fixed cost (Streamlit's run and message), shared by the frames in it
+# (bench/classroom.py --in-process times it; the frames' JSON is encoded once, on the teacher's page).
 FOLLOW_SECONDS = 1.0
 _CLASSES: weakref.WeakValueDictionary[str, Broadcast] = weakref.WeakValueDictionary()
 _LOCK = threading.Lock()
@@ -53,6 +53,7 @@ class Broadcast:
     panel: str = ""  # the step's detail panel, which followers show until they pick another; "" for none
     _step_figures: dict = field(default_factory=dict)  # per step, its figures (each step's run has its own)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    clock: Callable[[], float] = time.monotonic  # when frames are due (a test or benchmark runs its own)
 
     def show_step(self, live: LiveSession, step: str, panel: str) -> None:
         """The teacher's lesson shows `step` (its heading), played by its own run `live`, with `panel`. On a
@@ -81,7 +82,7 @@ class Broadcast:
         when the teacher's screen shows it (followers never run ahead of the teacher). A frame that goes back (the
         teacher paused, or changed a setting, on a frame before the last computed: the run went back to it)
         withdraws the frames after it, which the teacher's screen never showed; it is on that screen now."""
-        now = time.monotonic() if now is None else now
+        now = self.clock() if now is None else now
         frames = payload["frames"]
         texts = frame_texts if frame_texts is not None else [None] * len(frames)
         interval = payload["interval_ms"] / 1000
@@ -90,12 +91,14 @@ class Broadcast:
             for frame, text in zip(frames, texts):
                 if self.frames and self.frames[-1][1] == frame:
                     continue  # the same frame sent again (a rerun while paused): followers have it
-                went_back = False
+                replaced = None
                 while self.frames and self.frames[-1][1]["step"] >= frame["step"]:
-                    self.frames.pop()
-                    went_back = True
-                if went_back:
-                    due = now
+                    replaced = self.frames.pop()
+                if replaced is not None:
+                    # the same iteration with other words (a rerun while playing: a new speed in the status line)
+                    # is shown when it was due; a frame before it is on the teacher's screen now (Pause, or a
+                    # setting changed on it)
+                    due = replaced[3] if playing and replaced[1]["step"] == frame["step"] else now
                 self.published += 1
                 self.frames.append((self.published, frame, frame_text(frame) if text is None else text, due))
                 due += interval
@@ -104,8 +107,15 @@ class Broadcast:
             self.playing = playing
 
     def _due(self, seen: int, now: float | None) -> tuple[list[tuple], int]:
-        now = time.monotonic() if now is None else now
-        new = [entry for entry in self.frames if entry[0] > seen and entry[3] <= now]
+        """The frames after number `seen` up to the first one not due yet: a follower never skips a frame."""
+        now = self.clock() if now is None else now
+        new = []
+        for entry in self.frames:
+            if entry[0] <= seen:
+                continue
+            if entry[3] > now:
+                break
+            new.append(entry)
         return new, new[-1][0] if new else seen
 
     def since(self, seen: int, now: float | None = None) -> tuple[list[dict], int]:

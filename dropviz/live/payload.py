@@ -1,8 +1,9 @@
 """Everything the browser's live view draws each frame: numbers, words, colours and line styles.
 
-Pure: a LiveSession in, a small JSON-ready dict out. The JavaScript (live_view.js) only places what is
-here, so what the counter, the diagram and the loss curves show is exactly what the engine did, in the
-words and colours the Plotly figures use too (dropviz/figures/labels.py and style.py).
+Pure: a LiveSession in, a small JSON-ready dict out (payload_text: the JSON text the element is sent). The
+JavaScript (live_view.js) only places what is here, so what the counter, the diagram and the loss curves show
+is exactly what the engine did, in the words and colours the Plotly figures use too (dropviz/figures/labels.py
+and style.py).
 """
 from __future__ import annotations
 

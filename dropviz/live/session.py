@@ -4,9 +4,9 @@ A LiveSession holds the main Trainer and its p = 0 twin (same seed, so identical
 and batches), steps them in lockstep, keeps the last few finished runs as ghosts, remembers where
 p was changed, keeps recent frames for the rescaling panel, and knows whether it is playing.
 
-While playing, the browser asks for about a second of frames at a time (pull), which are computed ahead of
-what it shows; a checkpoint at the start of each request lets the run go back to the frame on screen
-(pause_at at Pause, rewind when a setting changed while an earlier frame was shown), bit for bit.
+While playing, the browser asks for about two seconds of frames at a time (pull), which are computed ahead of
+what it shows; a checkpoint every second of them lets the run go back to the frame on screen (pause_at at
+Pause, rewind when a setting changed while an earlier frame was shown), bit for bit.
 """
 from __future__ import annotations
 
@@ -49,18 +49,23 @@ ACTIVE_SECONDS = 3.0   # a playing run whose browser asked for frames this recen
 # The server's training time, shared by every playing run in this process: one trains at a time (with one PyTorch
 # thread), and when more runs play than it can serve each frame's share shrinks. One, not one per core: a frame is
 # ~60 small tensor ops, each of which releases and retakes the GIL, so two runs training at once pass the GIL back
-# and forth on every op. Measured (bench/frame_cost.py --runs 4): 4 runs through 2 slots cost ~1.7x the CPU per
-# frame of the same runs through 1, and finished later.
+# and forth on every op: 4 runs through 2 slots cost more CPU per frame than through 1, and finished later
+# (bench/frame_cost.py --runs 4; the figures are in the README). Rewinds, Step and the panels' passes train outside
+# the slot: short, and a session does one at a time.
 CORES = os.cpu_count() or 1
 TRAINING_THREADS = 1
 _SLOTS = threading.BoundedSemaphore(TRAINING_THREADS)
 _PLAYING: weakref.WeakSet = weakref.WeakSet()
 
 
+MAX_PLAYING = 8 * TRAINING_THREADS  # runs one training thread serves at 20 frames/s or more at default settings
+                                    # (bench/classroom.py --clients wire: 8 sessions at 20-25 frames/s each)
+
+
 def _max_playing() -> int:
-    """DROPVIZ_MAX_PLAYING: how many runs may play at once on this server (default: 4 per core)."""
+    """DROPVIZ_MAX_PLAYING: how many runs may play at once on this server (default MAX_PLAYING)."""
     raw = os.environ.get("DROPVIZ_MAX_PLAYING", "")
-    return int(raw) if raw.strip().isdigit() and int(raw) > 0 else 4 * CORES
+    return int(raw) if raw.strip().isdigit() and int(raw) > 0 else MAX_PLAYING
 
 
 def playing_runs(pulling: bool = False) -> int:
@@ -350,7 +355,7 @@ class LiveSession:
 
         The browser draws the frames it is sent in order, one every interval. At Pause it stops at the frame on
         screen and says which one it is (pause_at): the run goes back to it from the checkpoint taken here, so the
-        frame on screen is the engine's state, which Step and every panel continue from. About a second of
+        frame on screen is the engine's state, which Step and every panel continue from. About two seconds of
         frames per request, not one frame, because a request is a Streamlit rerun, which costs more than a frame.
         """
         with self._lock:
@@ -370,7 +375,7 @@ class LiveSession:
     def frames_per_pull(self) -> int:
         """Frames computed per browser request: about PULL_SECONDS of playing at frame speeds; at the slower speeds,
         whose frames are few (and the panel follows each), about a second's (one in slow motion)."""
-        seconds = PULL_SECONDS if self.interval <= FRAME_INTERVAL else 1.0
+        seconds = PULL_SECONDS if self.interval <= FRAME_INTERVAL else CHECKPOINT_SECONDS
         return max(1, round(seconds / self.interval))
 
     @property
