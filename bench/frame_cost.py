@@ -38,6 +38,8 @@ from dropviz.live import live_payload, session
 from dropviz.live.session import DEFAULT_SPEED, SPEED_BY_NAME, LiveSession
 from dropviz.trainer import twin_config
 
+CORES = os.cpu_count() or 1  # the baseline: one training thread per core, as the server had
+
 
 def per_frame(run, frames: int) -> float:
     """CPU ms per call of run(), over `frames` calls."""
@@ -113,7 +115,7 @@ def runs_at_once(k: int, frames: int, repeats: int, speed: str) -> None:
     """k runs playing in k threads, each frame through the training slots as LiveSession.tick takes them:
     session.TRAINING_THREADS slots against one per core. CPU and wall ms per frame, medians of the repeats."""
     slots = {f"{session.TRAINING_THREADS} training thread (server)": session.TRAINING_THREADS,
-             f"{session.CORES} training threads (baseline)": session.CORES}
+             f"{CORES} training threads (baseline)": CORES}
     results = {name: [] for name in slots}
 
     def play(live: LiveSession) -> None:
@@ -138,7 +140,7 @@ def runs_at_once(k: int, frames: int, repeats: int, speed: str) -> None:
                                   1000 * (time.perf_counter() - wall) / (k * frames)))
     session._SLOTS = server_slots
     print(f"{k} runs playing at once, each in its own thread; ms per displayed frame, median of {repeats} x "
-          f"{frames} frames a run ({session.CORES} cores, load average {os.getloadavg()[0]:.1f})")
+          f"{frames} frames a run ({CORES} cores, load average {os.getloadavg()[0]:.1f})")
     med = {name: [statistics.median(r[i] for r in rs) for i in (0, 1)] for name, rs in results.items()}
     for name, (cpu, wall) in med.items():
         print(f"  {name:<30} CPU {cpu:6.2f} ms   wall {wall:6.2f} ms")

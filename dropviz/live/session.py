@@ -52,7 +52,6 @@ ACTIVE_SECONDS = 3.0   # a playing run whose browser asked for frames this recen
 # and forth on every op: 4 runs through 2 slots cost more CPU per frame than through 1, and finished later
 # (bench/frame_cost.py --runs 4; the figures are in the README). Rewinds, Step and the panels' passes train outside
 # the slot: short, and a session does one at a time.
-CORES = os.cpu_count() or 1
 TRAINING_THREADS = 1
 _SLOTS = threading.BoundedSemaphore(TRAINING_THREADS)
 _PLAYING: weakref.WeakSet = weakref.WeakSet()
@@ -371,22 +370,25 @@ class LiveSession:
                 out += self.play_frames(min(self.frames_per_checkpoint, wanted - len(out)), left)
             return out
 
+    def _frames_in(self, seconds: float) -> int:
+        """Displayed frames in `seconds` of play at this speed (at least one)."""
+        return max(1, round(seconds / self.interval))
+
     @property
     def frames_per_pull(self) -> int:
         """Frames computed per browser request: about PULL_SECONDS of playing at frame speeds; at the slower speeds,
         whose frames are few (and the panel follows each), about a second's (one in slow motion)."""
-        seconds = PULL_SECONDS if self.interval <= FRAME_INTERVAL else CHECKPOINT_SECONDS
-        return max(1, round(seconds / self.interval))
+        return self._frames_in(PULL_SECONDS if self.interval <= FRAME_INTERVAL else CHECKPOINT_SECONDS)
 
     @property
     def frames_per_checkpoint(self) -> int:
         """Frames between the checkpoints a pull keeps: CHECKPOINT_SECONDS of play."""
-        return max(1, round(CHECKPOINT_SECONDS / self.interval))
+        return self._frames_in(CHECKPOINT_SECONDS)
 
     @property
     def frames_per_score(self) -> int:
         """While playing, the test set is scored on every this-many-th frame: every SCORE_SECONDS of play."""
-        return max(1, round(SCORE_SECONDS / self.interval))
+        return self._frames_in(SCORE_SECONDS)
 
     def set_speed(self, name: str) -> None:
         if name not in SPEED_BY_NAME:
@@ -400,7 +402,7 @@ class LiveSession:
     @property
     def frames_per_rerun(self) -> int:
         """Displayed frames computed by one rerun while playing (one in slow motion)."""
-        return max(1, round(RERUN_SECONDS / self.interval))
+        return self._frames_in(RERUN_SECONDS)
 
     @property
     def rerun_interval(self) -> float:
