@@ -116,7 +116,7 @@ body:has(.st-key-stage_bar) header[data-testid="stHeader"] * { pointer-events: n
 body:has(.st-key-stage_bar) header [data-testid="stExpandSidebarButton"] { pointer-events: auto; }
 body:has(.st-key-stage_bar) .stMainBlockContainer { padding: 0.3rem 0.8rem 0 3.2rem; max-width: none; }
 body:has(.st-key-stage_bar) .stMain [data-testid="stVerticalBlock"] { gap: 0.25rem; }
-.st-key-stage_panel_box { height: PANEL_H; overflow: hidden; }
+.st-key-stage_panel_box { height: PANEL_H; flex: 0 0 auto; overflow: hidden; }  /* its own height, not its content's */
 .st-key-stage_bar { gap: 0.5rem; align-items: flex-end; flex-wrap: nowrap; }
 .st-key-stage_bar [data-testid="stWidgetLabel"] p { font-size: 0.85rem; }
 .st-key-stage_bar .stSlider { min-width: 7rem; }
