@@ -141,9 +141,11 @@ print(memory_bytes("p-sweep", cfg, {"seeds": 1}), max(status("VmHWM"), status("V
 
 
 def test_the_servers_exit_hook_does_not_wait_for_a_training_chunk():
-    """A chunk of 25 iterations of these networks takes several seconds; the hook gives it 1 s."""
+    """Chunks are sized to about half a second, so a fast machine would end one within the hook's
+    1 s grace; here they are long and the grace short, as when one iteration takes seconds."""
     script = ("import threading, time; from app_pages import job_owner; from dropviz.config import Config\n"
-              "from dropviz.job import Job\n"
+              "from dropviz.job import Job; from dropviz import experiments\n"
+              "experiments.CHUNK_SECONDS = 30.0; job_owner.EXIT_GRACE = 0.05\n"
               "threading._register_atexit(job_owner._exit_without_waiting)\n"
               "cfg = Config(dataset='spiral', depth=8, width=256, n_train=300, batch_size=300)\n"
               "job = Job('p-sweep', cfg, {'seeds': 1, 'steps': 1000}).start()\n"
