@@ -37,7 +37,8 @@ every panel continue from it.
 Play, Pause, Step and the live settings rerun only the fragments they change (st.rerun with fragment keys,
 from their callbacks), not the whole page: a full run redraws every widget and Plotly panel, which held the
 next frame back by 0.2-0.5 s (measured). While playing, the detail panel is redrawn with a pull at most
-every PANELS_EVERY seconds, so the timer lives in the browser's pulls and a paused page has none.
+every PANELS_EVERY seconds, so the timer lives in the browser's pulls and a paused page has none; it is built
+just before that pull computes ahead, so it shows the frame about to be on screen (LivePage.draw_ahead).
 """
 from __future__ import annotations
 
@@ -351,11 +352,15 @@ def on_pull(state: LivePage) -> None:
         return
     live = state.live
     before = live.diverged
+    now = time.monotonic()
+    every_frame = live.interval >= SLOW_MOTION or state.follow_frames  # the panel follows every pulled frame
+    panels = live.playing and (every_frame or now - state.panels_at >= PANELS_EVERY)
+    if panels and not every_frame:
+        state.draw_ahead()  # the frame about to be on screen, not the last of the seconds computed now
     state.pulled_frames += live.pull()
     if live.diverged and not before:
         state.rerun_page = True  # the top bar and the message need the whole page
-    now = time.monotonic()
-    if live.playing and (live.interval >= SLOW_MOTION or state.follow_frames or now - state.panels_at >= PANELS_EVERY):
+    if panels:
         state.panels_at = now  # slow motion: the panel follows every iteration; else every PANELS_EVERY s
         rerun(state, LIVE_FRAGMENT, PANEL_FRAGMENT)
     # else the trigger's own run is the live fragment's: an st.rerun here queued a second run, and the first one

@@ -356,6 +356,33 @@ def test_pause_stops_on_the_frame_on_screen_and_the_run_goes_back_to_it(server, 
     page.close()
 
 
+PANEL_STEP = """() => {
+  const t = [...document.querySelectorAll('.js-plotly-plot .gtitle')].map(e => e.textContent).join(' ');
+  const m = t.match(/iteration (\\d+)/);
+  return m ? parseInt(m[1]) : null;
+}"""
+
+
+def test_while_playing_the_panel_is_never_ahead_of_the_counter(server, browser):
+    """The browser is sent two seconds of frames per request, computed ahead of the screen. The detail panel,
+    redrawn every few seconds while playing, shows the frame the screen was about to show when the request went
+    out: at most MAX_AHEAD frames (of 3 iterations) ahead of the counter for the moment it lands, never seconds."""
+    page = _present(browser, server, 1280, 720)
+    page.keyboard.press(" ")
+    page.wait_for_function(f"{STEP} >= 100", timeout=60_000)
+    leads, panels = [], set()
+    for _ in range(40):  # 10 s: two or three redraws of the panel
+        counter, panel = page.evaluate(f"() => [{STEP}, ({PANEL_STEP})()]")
+        if panel is not None and panel > 100:
+            leads.append(panel - counter)
+            panels.add(panel)
+        page.wait_for_timeout(250)
+    page.keyboard.press(" ")
+    assert len(panels) >= 2 and leads, (panels, leads)  # it was redrawn while playing
+    assert max(leads) <= 10 * 3, leads
+    page.close()
+
+
 def test_p_raised_while_playing_applies_from_the_frame_on_screen(server, browser):
     """↑ while playing: the counter neither jumps ahead over the frames computed with the old p nor goes back; it
     goes on from the frame on screen, 3 iterations a frame, now with p = 0.55."""

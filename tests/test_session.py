@@ -248,6 +248,43 @@ def test_while_playing_a_full_run_resends_the_last_figure_and_the_timer_updates_
     assert page.figure("rescale", lambda: "new run") == "new run"
 
 
+def test_while_playing_the_panels_show_the_frame_before_a_request_computes_ahead(monkeypatch):
+    """The redraw after a frame request sends the panels as they were just before it computed two seconds of
+    frames: the iteration about to be on screen, not the last one computed."""
+    monkeypatch.setattr(session_module, "PULL_COMPUTE", 60.0)
+    page = LivePage(LiveSession(SMALL))
+    live = page.live
+
+    def make(name):
+        return lambda: f"{name} at {live.step_count}"
+
+    page.full_run()
+    live.play()
+    page.pulled = 1
+    page.pulled_frames += live.pull()
+    assert page.figure("gradient", make("gradient"), (1,)) == "gradient at 75"
+    page.figure("rescale", make("rescale"))
+    page.figure("digits", make("digits"))
+    page.full_run()  # the panel picked is now the gradient one: the others are not on the page
+    page.figure("gradient", make("gradient"), (1,))
+    page.pulled = 2  # the next request, with a redraw of the panels
+    page.draw_ahead()
+    page.pulled_frames += live.pull()
+    assert live.step_count == 225
+    assert page.figure("gradient", make("gradient"), (1,)) == "gradient at 75"  # the screen's, built before
+    assert page.figures["rescale"].figure == "rescale at 75"  # not on the page: not built again
+    live.play_frames(1)
+    page.pulled = 3  # later requests' redraws
+    page.draw_ahead()
+    live.play_frames(2)
+    assert page.figure("gradient", make("gradient"), (1,)) == "gradient at 228"
+    assert page.figure("gradient", make("gradient"), (2,)) == "gradient at 234"  # another layer: built now
+    live.pause()
+    assert page.figure("gradient", make("gradient"), (2,)) == "gradient at 234"
+    live.step(1)
+    assert page.figure("gradient", make("gradient"), (2,)) == "gradient at 235"  # paused: the engine's frame
+
+
 def test_a_figure_that_fails_leaves_nothing_cached():
     page = LivePage(LiveSession(SMALL))
 
