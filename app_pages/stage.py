@@ -89,7 +89,7 @@ MIN_STAGE = 520     # px: a smaller window (or a zoomed one) scrolls rather than
 CURVES = 0.38
 LEFT = 0.53
 MAX_NEURONS = 10  # drawn per layer: bigger neurons on the smaller stage
-HELP = 44           # px of the key help under the panel
+HELP = 52           # px of the key help under the panel: two lines at 1280x720, the class code's the larger
 # Beside the lesson's step the stage is narrower: the curves' subtitle and legend wrap to more lines, so they get
 # more of the height (the diagram keeps enough for its neurons; measured at 1280x720 in Chromium)
 CURVES_NARROW = 0.44
@@ -402,14 +402,14 @@ def top_bar(state: LivePage, hidden: frozenset[str], try_it: Callable[[], None] 
             st.button("Try it yourself", on_click=try_it, key="try_it", type="primary", width="content",
                       help="Your own run, from the teacher's current settings; the class goes on without you.")
         if "play" not in hidden:
+            # no tooltips on the buttons: one stays open under the mouse after a click, over the iteration counter
+            # (the key help under the panel names their keys)
             st.button("❚❚ Pause" if live.playing else "▶ Play", on_click=on_play, args=(state,), type="primary",
-                      disabled=live.diverged, key="play", help="Space")
+                      disabled=live.diverged, key="play")
         if "step" not in hidden:
-            st.button("Step +1", on_click=on_step, args=(state,), disabled=live.diverged, key="step",
-                      help="Exactly one training iteration (pauses first). Keys: . or →")
+            st.button("Step +1", on_click=on_step, args=(state,), disabled=live.diverged, key="step")
         if "reset" not in hidden:
-            st.button("Reset", on_click=on_reset, args=(state,), key="reset",
-                      help="Start again from iteration 0; the old run stays on the loss chart as a ghost.")
+            st.button("Reset", on_click=on_reset, args=(state,), key="reset")
         if "p" not in hidden:
             p_slider(st, "p", state.notation, notation_rule.short_title(state.notation), on_change=on_widget,
                      args=(state, "p"), help=f"{f_p.help}. Keys: ↑ / ↓")

@@ -234,6 +234,11 @@ def test_presenter_view_fits_the_screen_with_big_text(server, browser, width, he
     fits = page.evaluate("""() => [document.documentElement.scrollHeight, innerHeight,
         ...Array.from(document.querySelectorAll('.stMain')).map(e => e.scrollHeight - e.clientHeight)]""")
     assert fits[0] <= fits[1] and max(fits[2:]) <= 1, fits
+    # the key help and the class code under the panel are whole: the panel's box hides what overflows it
+    help_bottom, box_bottom = page.evaluate("""() => [
+        document.querySelector('.st-key-stage_help [data-testid="stCaptionContainer"]').getBoundingClientRect().bottom,
+        document.querySelector('.st-key-stage_panel_box').getBoundingClientRect().bottom]""")
+    assert help_bottom <= box_bottom + 0.5, (help_bottom, box_bottom)
     assert page.locator('[data-testid="stSidebar"][aria-expanded="true"]').count() == 0  # starts collapsed
     page.close()
 
@@ -249,7 +254,21 @@ def test_presenter_buttons_take_a_mouse_click(server, browser):
     paused = _stable(page)
     page.get_by_role("button", name="Step +1").click(timeout=10_000)
     page.wait_for_function(f"{STEP} === {paused + 1}", timeout=30_000)
+    page.wait_for_timeout(1500)  # the mouse still on Step: no tooltip covers the counter below it
+    assert page.evaluate(COUNTER_UNCOVERED), "something covers the iteration counter"
     page.close()
+
+
+COUNTER_UNCOVERED = """() => {
+  for (const host of document.querySelectorAll('[data-testid="stBidiComponentIsolated"]')) {
+    const t = host.shadowRoot && host.shadowRoot.querySelector('[data-testid="iteration-counter"]');
+    if (!t) continue;
+    const r = t.getBoundingClientRect();
+    const at = (f) => document.elementFromPoint(r.left + f * r.width, r.top + r.height / 2);
+    return [0.1, 0.5, 0.9].every(f => host.contains(at(f)));
+  }
+  return false;
+}"""
 
 
 def test_presenter_keys_drive_training(server, browser):
