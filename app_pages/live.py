@@ -385,8 +385,8 @@ def curves_panel(live: LiveSession) -> None:
 # on a 1280 px projector two side by side squeeze their labels into each other. Streamlit's horizontal
 # container wraps its items; this rule, on the class Streamlit names after the container's key, only
 # gives each item its readable width (Streamlit's own minimum for a stretching item is 8rem).
-PANEL_WIDTH_CSS = """<style>
-.st-key-detail_panels > div { flex: 1 1 620px !important; min-width: min(100%, 620px) !important; }
+PANEL_WIDTH_CSS = f"""<style>
+.st-key-{stage.PANEL_BOXES[False]} > div {{ flex: 1 1 620px !important; min-width: min(100%, 620px) !important; }}
 </style>"""
 
 
@@ -394,7 +394,7 @@ def detail_panels() -> None:
     """The Plotly panels, two per row on a wide page so their titles and labels stay readable."""
     live = session()
     st.html(PANEL_WIDTH_CSS)
-    with st.container(key="detail_panels", horizontal=True, wrap=True):
+    with st.container(key=stage.PANEL_BOXES[False], horizontal=True, wrap=True):
         with st.container(key="panel_data"):
             kind, make = own_data.data_panel(live)
             _plot(DATA_TITLES[kind], make, kind, (*stage.test_time_p(live), live.run_id))

@@ -29,7 +29,7 @@ Test time (st.session_state["w_test_time"]) is the one setting kept outside `sta
 
 While playing, the browser pulls frames (dropviz/live/live_view.js): while it draws the last frames it
 has, it asks; the "stage_live" fragment, which holds only the live view, runs one LiveSession.pull()
-(about 0.12 s of frames, computed now) and sends them all, and the browser draws every one in order.
+(about two seconds of frames, computed now) and sends them all, and the browser draws every one in order.
 Pause (button or Space) stops the asking in the browser at once and draws what it already has, quickly,
 so nothing is computed ahead and thrown away: the iteration on screen is the engine's, and Step and
 every panel continue from it.
@@ -72,6 +72,7 @@ PANEL_KEY = "w_panel"
 TEST_TIME_KEY = "w_test_time"
 KEYS_KEY = "stage_keys"
 CONTROLS_FRAGMENT, LIVE_FRAGMENT, PANEL_FRAGMENT = "controls", "stage_live", "stage_panel"
+PANEL_BOXES = {True: "stage_panel_box", False: "detail_panels"}  # the panels' container: the stage's, the full page's
 # Requests for frames the browser may have unanswered. 1: the next frame is asked for once the last one is
 # drawn. With 2 (the next computed while the last travels to the browser, ~40 ms through Streamlit under
 # load) Streamlit's front end drew only the newer of two frames that came close together (measured): a
@@ -343,18 +344,24 @@ def _view_trigger(name: str) -> dict:
 
 
 def on_pull(state: LivePage) -> None:
-    """The browser asks for the next frames while playing: compute them now (LiveSession.pull)."""
+    """The browser asks for the next frames while playing ({n: its request's number, panels: whether the page's
+    Plotly panels are in its window}): compute them now (LiveSession.pull), and redraw the panels if they are due
+    and in view. Panels below the fold (the full page at 1280x720) are not drawn while playing: they were a tenth
+    of the server's time."""
     value = st.session_state.get("live_view")
     request = value.get("pull") if value is not None else None
+    in_view = True
+    if isinstance(request, dict):
+        in_view, request = request.get("panels") is not False, request.get("n")
     try:
         state.pulled = max(state.pulled, int(request))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return
     live = state.live
     before = live.diverged
     now = time.monotonic()
     every_frame = live.interval >= SLOW_MOTION or state.follow_frames  # the panel follows every pulled frame
-    panels = live.playing and (every_frame or now - state.panels_at >= PANELS_EVERY)
+    panels = live.playing and in_view and (every_frame or now - state.panels_at >= PANELS_EVERY)
     if panels and not every_frame:
         state.draw_ahead()  # the frame about to be on screen, not the last of the seconds computed now
     state.pulled_frames += live.pull()
@@ -464,7 +471,8 @@ def live_fragment(state: LivePage, test_time: bool, present: bool = True) -> Non
     payload = live_payload(live, pairs, test_time, state.epoch, notation=state.notation,
                            **({"max_neurons": MAX_NEURONS} if present else {}))
     payload.update(pull=True, pull_depth=PULL_DEPTH, present=present, playing=live.playing, play_id=live.play_id,
-                   pulled=state.pulled, boot=BOOT, session=session_token(), rush=state.rush, held=state.held)
+                   pulled=state.pulled, boot=BOOT, session=session_token(), rush=state.rush, held=state.held,
+                   panels=f".st-key-{PANEL_BOXES[present]}")
     state.rush = False
     if present:
         payload["layout"] = layout()
@@ -658,7 +666,7 @@ def stage(state: LivePage, panel: str, *, hidden: frozenset[str] = frozenset(),
     with left:
         fragment(state, LIVE_FRAGMENT, live_fragment, state, test_time,
                  every=classroom.FOLLOW_SECONDS if following else None)
-    with right, st.container(key="stage_panel_box", gap=None):
+    with right, st.container(key=PANEL_BOXES[True], gap=None):
         fragment(state, PANEL_FRAGMENT, _panel, state, shown, test_time, every=PANELS_EVERY if following else None)
         with st.container(key="stage_help"):
             help_line = key_help(actions).replace("*", "\\*") if actions else ""

@@ -252,13 +252,13 @@ class Wire:
     """The visitors as bench/wire.py's websocket clients, all in one thread of this process: the server's side
     of N sessions, with the clients' own CPU measured (the thread's)."""
 
-    def __init__(self, port: int):
+    def __init__(self, port: int, panels: bool = True):
         import wire
-        self.wire, self.port, self.room = wire, port, wire.Room()
+        self.wire, self.port, self.room, self.panels = wire, port, wire.Room(), panels
         self.seen = Counter()  # what the closed clients saw of the server (wire.tally)
 
     def session(self):
-        return self.room.call(self.wire.open_tab(self.port))
+        return self.room.call(self.wire.open_tab(self.port, panels=self.panels))
 
     def teacher(self):
         tab = self.room.call(self.wire.open_teacher(self.port))
@@ -288,10 +288,10 @@ class Wire:
 
 
 @contextlib.contextmanager
-def visitors(kind: str, port: int, viewport: tuple[int, int]):
-    """The clients of --clients: Chromium pages or wire clients, closed after."""
+def visitors(kind: str, port: int, viewport: tuple[int, int], panels: bool = True):
+    """The clients of --clients: Chromium pages or wire clients (panels: in their windows), closed after."""
     if kind == "wire":
-        clients = Wire(port)
+        clients = Wire(port, panels)
         try:
             yield clients
         finally:
@@ -522,6 +522,9 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=1, help="measure every N this many times, interleaved (medians)")
     ap.add_argument("--warmup", type=float, default=3, help="seconds of play before each window")
     ap.add_argument("--viewport", default="1920x1080", help="each page's size (smaller: cheaper browsers)")
+    ap.add_argument("--panels-below-fold", action="store_true",
+                    help="wire clients say the live page's Plotly panels are out of their windows, as a 1280x720 "
+                         "browser does until scrolled to them (the server then skips redrawing them while playing)")
     ap.add_argument("--followers", default="4,8,16", help="comma list of followers of one teacher ('' for none)")
     ap.add_argument("--in-process", action="store_true",
                     help="time a follower's live fragment and panel in process instead (no server, no browser)")
@@ -545,14 +548,15 @@ def main() -> None:
         return
     counts = [int(s) for s in args.sessions.split(",")]
     viewport = tuple(int(v) for v in args.viewport.split("x"))
-    shown = f"pages of {args.viewport}" if args.clients == "chromium" else "wire clients (bench/wire.py)"
+    shown = f"pages of {args.viewport}" if args.clients == "chromium" else "wire clients (bench/wire.py)" + (
+        ", the live page's panels below the fold" if args.panels_below_fold else ", panels in view")
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start; "
           f"{shown}, {args.warmup:g} s of play, then {args.seconds:g} s measured", flush=True)
     port = _free_port()
     proc = start_app(port)
     rows, follow = [], None
     try:
-        with visitors(args.clients, port, viewport) as clients:
+        with visitors(args.clients, port, viewport, not args.panels_below_fold) as clients:
             clients.close([clients.session()])  # the first visitor pays the imports
             print(f"server resident memory after the first visit: {rss_mb(proc.pid):.0f} MB", flush=True)
             if args.paused_followers:

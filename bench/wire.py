@@ -53,10 +53,11 @@ class Playback:
     """live_view.js's `st` and the functions that run it, line for line: ask, schedule, pump and answered are the
     JS functions of those names, render is its default export, stop_pulling is stopPulling and watchdog is
     listen()'s "ask again" setInterval; show() only counts. `send(name, value)` is setTriggerValue, setTimeout is
-    loop.call_later, performance.now() is the loop's clock in ms."""
+    loop.call_later, performance.now() is the loop's clock in ms. `panels`: what panelsInView() says (whether the
+    page's Plotly panels are in the window)."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, send):
-        self.loop, self.send = loop, send
+    def __init__(self, loop: asyncio.AbstractEventLoop, send, panels: bool = True):
+        self.loop, self.send, self.panels = loop, send, panels
         self.queue: list[dict] = []
         self.timer = self.pump_timer = None
         self.asked = self.answered_n = 0
@@ -84,7 +85,7 @@ class Playback:
             return
         self.asked += 1
         self.asked_at = self.now()
-        self.send("pull", self.asked)
+        self.send("pull", {"n": self.asked, "panels": self.panels})
 
     def schedule(self) -> None:
         if (not self.want or self.asked - self.answered_n >= self.depth or self.timer
@@ -185,10 +186,11 @@ class Playback:
 
 
 class WireTab:
-    """One Streamlit session over the websocket, on `query` (e.g. "" for /, "present=1", "follow=CODE")."""
+    """One Streamlit session over the websocket, on `query` (e.g. "" for /, "present=1", "follow=CODE"); `panels`:
+    whether the page's Plotly panels are in its window (False: below the fold, as the live page's at 1280x720)."""
 
-    def __init__(self, port: int, query: str = ""):
-        self.port, self.query = port, query
+    def __init__(self, port: int, query: str = "", panels: bool = True):
+        self.port, self.query, self.panels = port, query, panels
         self.ws = None
         self.loop = asyncio.get_running_loop()
         self.page_hash = ""
@@ -277,7 +279,8 @@ class WireTab:
             self.widgets[key] = (el.bidi_component.id, fragment)
             if el.bidi_component.component_name == "dropviz.live_view":
                 if key not in self.views:
-                    self.views[key] = Playback(self.loop, lambda event, value, key=key: self.trigger(key, event, value))
+                    self.views[key] = Playback(self.loop, lambda event, value, key=key: self.trigger(key, event, value),
+                                               self.panels)
                 data = json.loads(el.bidi_component.json)
                 self.views[key].render(json.loads(data) if isinstance(data, str) else data)  # payload_text
         elif kind == "markdown" and not self.code:
@@ -328,9 +331,9 @@ async def wait_for(test, timeout: float = 120, what: str = "the page") -> None:
         await asyncio.sleep(0.05)
 
 
-async def open_tab(port: int, query: str = "") -> WireTab:
+async def open_tab(port: int, query: str = "", panels: bool = True) -> WireTab:
     """A new visitor, once its live view and its Play button are there."""
-    tab = await WireTab(port, query).open()
+    tab = await WireTab(port, query, panels).open()
     await wait_for(lambda: "live_view" in tab.views and "play" in tab.labels, what=f"/?{query}'s live view")
     return tab
 

@@ -373,3 +373,35 @@ def test_a_repeated_url_key_keeps_its_last_valid_value_and_says_so():
     no_failure(at)
     assert live(at).cfg.p == 0.2
     assert any("p was given 2 times" in as_shown(w.value) and "using p=0.2" in as_shown(w.value) for w in at.warning)
+
+
+def test_a_pull_redraws_the_panels_only_when_the_browser_has_them_in_view(monkeypatch):
+    """Each frame request says whether the page's panels are in the browser's window: below the fold (the full
+    page at 1280x720) they are not rebuilt while playing; in view, they are every few seconds, from the frame about
+    to be on screen. A request that is a bare number (an older page) counts as in view."""
+    from app_pages import stage
+    from dropviz.live import session as session_module
+    monkeypatch.setattr(session_module, "PULL_COMPUTE", 60.0)
+    reruns, built = [], []
+    monkeypatch.setattr(stage, "rerun", lambda state, *parts: reruns.append(parts))
+    state = LivePage(session_module.LiveSession(Config(n_train=40, width=16)))
+    state.full_run()
+    state.figure("gradient", lambda: built.append(state.live.step_count) or "figure")
+    state.live.play()
+
+    def pull(request):
+        monkeypatch.setattr(stage.st, "session_state", {"live_view": {"pull": request}})
+        stage.on_pull(state)
+
+    pull({"n": 1, "panels": False})
+    assert state.pulled == 1 and state.live.step_count == 75 and reruns == [] and built == [0]
+    pull({"n": 2, "panels": True})  # scrolled to them: redrawn with this request, as they were before it
+    assert state.pulled == 2 and reruns == [(stage.LIVE_FRAGMENT, stage.PANEL_FRAGMENT)] and built == [0, 75]
+    pull({"n": 3, "panels": True})  # in view, but redrawn less than PANELS_EVERY ago
+    assert len(reruns) == 1 and built == [0, 75]
+    state.panels_at -= stage.PANELS_EVERY
+    pull(4)
+    assert len(reruns) == 2 and built == [0, 75, 375]
+    for bad in ({"n": "x"}, {"panels": True}, None, float("nan"), [1]):
+        pull(bad)  # nothing computed, nothing redrawn
+    assert state.pulled == 4 and state.live.step_count == 525 and len(reruns) == 2

@@ -402,6 +402,24 @@ def test_while_playing_the_panel_is_never_ahead_of_the_counter(server, browser):
     page.close()
 
 
+def test_the_full_pages_panels_are_redrawn_while_playing_only_once_scrolled_to(server, browser):
+    """At 1280x720 the full page's panels are below the fold: while playing nothing is spent on them, until the
+    student scrolls down to them; then they follow the run every few seconds."""
+    page = browser.new_page(viewport={"width": 1280, "height": 720})
+    page.goto(f"{server}/")
+    page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
+    assert page.evaluate(PANEL_STEP) == 0
+    page.get_by_role("button", name="▶ Play").click()
+    page.wait_for_function(f"{STEP} >= 150", timeout=60_000)
+    page.wait_for_timeout(6000)  # in view, they would have been redrawn one or two times by now
+    assert page.evaluate(PANEL_STEP) == 0
+    page.locator(".st-key-detail_panels").scroll_into_view_if_needed()
+    page.wait_for_function(f"({PANEL_STEP})() >= 150", timeout=30_000)
+    page.keyboard.press(" ")
+    assert page.locator('[data-testid="stException"]').count() == 0
+    page.close()
+
+
 def test_p_raised_while_playing_applies_from_the_frame_on_screen(server, browser):
     """↑ while playing: the counter neither jumps ahead over the frames computed with the old p nor goes back; it
     goes on from the frame on screen, 3 iterations a frame, now with p = 0.55."""

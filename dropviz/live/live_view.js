@@ -552,12 +552,21 @@ function pauseHere(st, then) {
   return true;
 }
 
+// whether the page's Plotly panels (data.panels: their container's selector) are in the window now: below the fold
+// (the full page at 1280x720) Python skips redrawing them while playing, and does once they are scrolled to
+function panelsInView(st) {
+  const box = st.panels ? document.querySelector(st.panels) : null;
+  if (!box) return true;
+  const r = box.getBoundingClientRect();
+  return r.bottom > 0 && r.top < window.innerHeight;
+}
+
 function ask(st) {
   st.timer = null;
   if (!st.want || st.asked - st.answered >= st.depth) return;
   st.asked += 1;
   st.askedAt = performance.now();
-  st.send("pull", st.asked);
+  st.send("pull", { n: st.asked, panels: panelsInView(st) });
 }
 
 function schedule(st) {
@@ -673,6 +682,7 @@ export default function (component) {
   if (data.pull) {
     listen(st);
     st.depth = data.pull_depth || 1;
+    st.panels = data.panels || "";
     if (data.pulled > (st.answered || 0) && data.pulled === st.asked) answered(st, performance.now());
     st.answered = Math.max(st.answered || 0, data.pulled);
     if (st.answered > st.asked) st.asked = st.answered;  // a new element for an old session
