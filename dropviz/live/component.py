@@ -25,7 +25,8 @@ def live_view(payload: dict, key: str = "live_view", on_ready=None, on_pull=None
 
     With payload["request_panels"], the browser calls on_ready once its first frame is drawn. With
     payload["pull"], the browser asks for each next frame while playing: on_pull runs (as a widget
-    callback) for each request; the element's state holds the request's number under "pull". on_pause: the
+    callback) for each request; the element's state holds {n: the request's number, panels: whether the page's
+    panels are in the window} under "pull". on_pause: the
     browser paused at the frame on screen ({step, n, then} under "pause"); on_hold: a setting changed while it
     showed an earlier frame than the run's ({step, n} under "hold").
     """
