@@ -105,7 +105,6 @@ KEY_ACTIONS = {"play_pause": "play", "step": "step", "p_up": "p", "p_down": "p",
 # Stop button, toolbar and menu are hidden, the page's padding shrinks so everything fits one screen.
 STAGE_CSS = """<style>
 body:has(.st-key-stage_bar) [data-testid="stStatusWidget"],
-body:has(.st-key-stage_bar) [data-testid="stToolbar"],
 body:has(.st-key-stage_bar) [data-testid="stToolbarActions"],
 body:has(.st-key-stage_bar) [data-testid="stMainMenu"],
 body:has(.st-key-stage_bar) [data-testid="stDecoration"],
@@ -545,7 +544,8 @@ def follower_view(state: LivePage, present: bool) -> None:
         texts = broadcast.texts_since(last - 1)[0]
     state.follow_seen, state.follow_epoch = last, state.epoch
     payload = {"epoch": state.epoch, "interval_ms": broadcast.interval_ms, "look": LOOK,  # frames: texts
-               "curves": broadcast.curves, "present": present, "playing": broadcast.playing}
+               "curves": broadcast.curves, "present": present, "playing": broadcast.playing,
+               "stalled": broadcast.stalled()}
     if present:
         payload["layout"] = {**layout(), "height": FOLLOW_HEIGHT} if broadcast.step else layout()
     live_view(payload, key="live_view", frame_texts=texts)

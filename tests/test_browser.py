@@ -256,6 +256,10 @@ def test_presenter_buttons_take_a_mouse_click(server, browser):
     page.wait_for_function(f"{STEP} === {paused + 1}", timeout=30_000)
     page.wait_for_timeout(1500)  # the mouse still on Step: no tooltip covers the counter below it
     assert page.evaluate(COUNTER_UNCOVERED), "something covers the iteration counter"
+    # the sidebar opens (its button was hidden with Streamlit's toolbar), and leads back to the full page
+    page.locator('[data-testid="stExpandSidebarButton"]').click(timeout=10_000)
+    page.get_by_role("button", name="◀ Leave presenter view").click(timeout=10_000)
+    page.get_by_role("button", name="Present").wait_for(timeout=30_000)
     page.close()
 
 
@@ -455,6 +459,12 @@ def test_a_student_follows_the_teachers_class(server, browser):
     final = _stable(teacher)
     student.wait_for_function(f"{STEP} === {final}", timeout=20_000)  # the student ends on the teacher's frame
     assert student.locator('[data-testid="stException"]').count() == 0
+    # the teacher plays again, then opens another page without pausing: the student is told, not shown "playing"
+    teacher.keyboard.press(" ")
+    student.wait_for_function(f"{STEP} >= {final + 15}", timeout=30_000)
+    teacher.locator('[data-testid="stExpandSidebarButton"]').click(timeout=10_000)  # the presenter view's sidebar
+    teacher.get_by_role("link", name="Why dropout works").click(timeout=10_000)
+    student.get_by_text("waiting for the teacher's page").wait_for(timeout=30_000)
     for page in (teacher, student):
         page.close()
 

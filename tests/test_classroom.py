@@ -63,6 +63,22 @@ def test_followers_get_a_frame_only_once_the_teachers_screen_shows_it():
     assert b.since(1, now=10.12) == ([{"step": 2, "paused": True}], b.published)
 
 
+def test_a_class_whose_teachers_page_stops_sending_frames_while_playing_is_stalled():
+    clock = [100.0]
+    broadcast = classroom.Broadcast("ABCD", LiveSession(Config(width=8)), clock=lambda: clock[0])
+    assert not broadcast.stalled()  # nothing published yet
+    broadcast.publish({"frames": [{"step": s} for s in range(1, 51)], "curves": {}, "interval_ms": 40}, playing=True)
+    clock[0] += 50 * 0.04 + classroom.STALL_SECONDS - 0.1  # the teacher's screen showed the last frame a while ago
+    assert not broadcast.stalled()
+    clock[0] += 0.2  # and no request for more came
+    assert broadcast.stalled()
+    broadcast.publish({"frames": [{"step": 51}], "curves": {}, "interval_ms": 40}, playing=True)
+    assert not broadcast.stalled()  # back: frames again
+    clock[0] += 60
+    broadcast.publish({"frames": [{"step": 51}], "curves": {}, "interval_ms": 40}, playing=False)
+    assert not broadcast.stalled()  # paused is not stalled
+
+
 def test_a_teacher_who_pauses_on_an_earlier_frame_withdraws_the_later_ones():
     """The teacher's page computed frames 1-6 ahead; Pause went back to 3, the frame on the teacher's screen: a
     follower that fetched up to 2 gets 3 next, never 4-6, which the class never saw."""
@@ -148,8 +164,9 @@ def test_a_follower_of_a_paused_class_is_sent_its_frame_again(monkeypatch):
     broadcast = classroom.open_class(LiveSession(small))
     state = LivePage(LiveSession(small), follow=broadcast.code)
     sent, clock = [], [100.0]
-    monkeypatch.setattr(stage, "live_view", lambda payload, key, frame_texts: sent.append(
-        [json.loads(t)["step"] for t in frame_texts]))
+    stalled = []
+    monkeypatch.setattr(stage, "live_view", lambda payload, key, frame_texts: (sent.append(
+        [json.loads(t)["step"] for t in frame_texts]), stalled.append(payload["stalled"])))
     broadcast.clock = lambda: clock[0]
     broadcast.publish({"frames": [{"step": 3}], "curves": {}, "interval_ms": 40}, playing=False)
     for _ in range(3):
@@ -162,3 +179,6 @@ def test_a_follower_of_a_paused_class_is_sent_its_frame_again(monkeypatch):
     stage.follower_view(state, present=False)
     stage.follower_view(state, present=False)  # playing, nothing new yet: nothing sent twice
     assert sent[3:] == [[4], [5], []]
+    clock[0] += classroom.STALL_SECONDS + 0.1  # the teacher's page went away without a Pause
+    stage.follower_view(state, present=False)
+    assert sent[6:] == [[]] and stalled == [False] * 6 + [True]

@@ -33,6 +33,7 @@ KEEP = 250  # frames kept for followers: 10 s at 25 frames/s, more than any foll
 # one to two intervals: a rerun has a fixed cost (Streamlit's run and message), shared by the frames in it
 # (bench/classroom.py --in-process times it; the frames' JSON is encoded once, on the teacher's page).
 FOLLOW_SECONDS = 1.0
+STALL_SECONDS = 3.0  # a playing teacher's page computes frames two seconds ahead: this long past the last, it stopped
 _CLASSES: weakref.WeakValueDictionary[str, Broadcast] = weakref.WeakValueDictionary()
 _LOCK = threading.Lock()
 
@@ -105,6 +106,13 @@ class Broadcast:
             self.curves = payload["curves"]
             self.interval_ms = payload["interval_ms"]
             self.playing = playing
+
+    def stalled(self, now: float | None = None) -> bool:
+        """The teacher plays, but their screen has shown every frame published, the last one more than STALL_SECONDS
+        ago: their page stopped asking for frames (they left the page, or their laptop slept) without a Pause."""
+        now = self.clock() if now is None else now
+        with self._lock:
+            return self.playing and bool(self.frames) and now - self.frames[-1][3] > STALL_SECONDS
 
     def _due(self, seen: int, now: float | None) -> tuple[list[tuple], int]:
         """The frames after number `seen` up to the first one not due yet: a follower never skips a frame."""

@@ -491,7 +491,8 @@ function pane(parent, cls) {
 function show(st, frame) {
   st.frame = frame;
   if (st.notice && frame.step !== st.notice.step) st.notice = null;  // the run moved on: said enough
-  const note = st.lost ? st.look.notices.disconnected : st.notice ? st.notice.text : null;
+  const note = st.lost ? st.look.notices.disconnected : st.stalled ? st.look.notices.stalled
+    : st.notice ? st.notice.text : null;
   if (note) frame = { ...frame, status: note };
   const dHost = pane(st.row, "diagram"), cHost = pane(st.row, "curves");
   const [dw, dh] = paneSize(dHost, st.present, 0.62);
@@ -663,8 +664,10 @@ export default function (component) {
   const { parentElement } = component;
   // the payload comes as JSON text (dropviz/live/payload.py payload_text: Streamlit then only escapes it)
   const data = typeof component.data === "string" ? JSON.parse(component.data) : component.data;
-  if (!data || !data.frames || !data.frames.length) return;
+  if (!data || !data.frames) return;
   const st = parentElement.__playback || (parentElement.__playback = { queue: [], timer: null, asked: 0 });
+  // nothing new: only a follower's rerun, which still says whether the class stalled, has anything to show
+  if (!data.frames.length && (data.pull || !st.frame)) return;
   st.look = data.look;
   if (data.session) checkOrigin(st, data);
   st.row = pane(parentElement, "dropviz-live");
@@ -716,12 +719,17 @@ export default function (component) {
     }
   } else {
     st.pulling = false;
+    // a class whose teacher's page stopped sending frames while playing: said in the status line, not "playing"
+    if (!!data.stalled !== !!st.stalled) {
+      st.stalled = !!data.stalled;
+      if (st.frame) show(st, st.frame);
+    }
     if (st.epoch !== data.epoch) {
       st.epoch = data.epoch;
       st.queue = [];
       if (st.pumpTimer) { clearTimeout(st.pumpTimer); st.pumpTimer = null; }
     }
-    if (!data.playing) {  // the teacher paused here: the frames after it were never shown in the class
+    if (!data.playing && data.frames.length) {  // the teacher paused here: the frames after it were never shown
       const at = data.frames[data.frames.length - 1].step;
       st.queue = st.queue.filter(f => f.step < at);
     }

@@ -45,7 +45,8 @@ LOOK = {  # the same in every payload: the palette and styles of dropviz/figures
     # the status line's words when the live view cannot trust what it shows ({step}: the iteration shown)
     "notices": {"disconnected": "⚠ disconnected: cannot reach the dropviz server",
                 "restarted": "⚠ the server restarted: run started again from iteration {step}",
-                "reloaded": "⚠ page reloaded: run started again from iteration {step}"},
+                "reloaded": "⚠ page reloaded: run started again from iteration {step}",
+                "stalled": "⏸ waiting for the teacher's page: it has sent no frames for a few seconds"},
 }
 
 
