@@ -265,24 +265,30 @@ def test_while_playing_the_panels_show_the_frame_before_a_request_computes_ahead
     assert page.figure("gradient", make("gradient"), (1,)) == "gradient at 75"
     page.figure("rescale", make("rescale"))
     page.figure("digits", make("digits"))
-    page.full_run()  # the panel picked is now the gradient one: the others are not on the page
-    page.figure("gradient", make("gradient"), (1,))
     page.pulled = 2  # the next request, with a redraw of the panels
     page.draw_ahead()
     page.pulled_frames += live.pull()
     assert live.step_count == 225
     assert page.figure("gradient", make("gradient"), (1,)) == "gradient at 75"  # the screen's, built before
-    assert page.figures["rescale"].figure == "rescale at 75"  # not on the page: not built again
+    assert page.figure("rescale", make("rescale")) == "rescale at 75"  # the others are no longer drawn
+    page.pulled = 3
+    page.draw_ahead()
+    page.figure("gradient", make("gradient"), (1,))
     live.play_frames(1)
-    page.pulled = 3  # later requests' redraws
+    page.pulled = 4
+    page.draw_ahead()
+    assert page.figures["digits"].figure == "digits at 75"  # not drawn since: not built again
+    assert page.figure("gradient", make("gradient"), (1,)) == "gradient at 228"
+    live.play_frames(1)
+    page.pulled = 5  # later requests' redraws
     page.draw_ahead()
     live.play_frames(2)
-    assert page.figure("gradient", make("gradient"), (1,)) == "gradient at 228"
-    assert page.figure("gradient", make("gradient"), (2,)) == "gradient at 234"  # another layer: built now
+    assert page.figure("gradient", make("gradient"), (1,)) == "gradient at 231"
+    assert page.figure("gradient", make("gradient"), (2,)) == "gradient at 237"  # another layer: built now
     live.pause()
-    assert page.figure("gradient", make("gradient"), (2,)) == "gradient at 234"
+    assert page.figure("gradient", make("gradient"), (2,)) == "gradient at 237"
     live.step(1)
-    assert page.figure("gradient", make("gradient"), (2,)) == "gradient at 235"  # paused: the engine's frame
+    assert page.figure("gradient", make("gradient"), (2,)) == "gradient at 238"  # paused: the engine's frame
 
 
 def test_a_figure_that_fails_leaves_nothing_cached():

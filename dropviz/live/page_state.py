@@ -122,6 +122,7 @@ class LivePage:
     echoes: dict[str, tuple] = field(default_factory=dict)  # widget key -> (value replaced, value set, until):
                                          # stage.set_widget / stage.undo_echoes
     notation: str = NOTATION.default     # how p is shown (?notation=retain: the 2014 paper's retain probability)
+    drawn_keys: set[str] = field(default_factory=set)  # panels drawn since the last draw_ahead (those it builds)
 
     @classmethod
     def from_query(cls, params: dict) -> LivePage:
@@ -169,6 +170,7 @@ class LivePage:
         """
         live = self.live
         token = (live.run_id, live.step_count, *depends)
+        self.drawn_keys.add(key)
         drawn = self.figures.get(key)
         if drawn is not None and (drawn.token == token or (live.playing and drawn.token[0] == live.run_id and (
                 drawn.epoch != self.epoch or (drawn.request == self.pulled > 0 and drawn.token[2:] == token[2:])))):
@@ -180,13 +182,15 @@ class LivePage:
 
     def draw_ahead(self) -> None:
         """Just before the frame request `pulled` computes seconds of frames ahead of what the browser shows: the
-        panels of this full run are built again now, from the frame about to be on screen, and the redraw that
-        follows the request sends them. Built after it, they showed an iteration up to two seconds ahead of the
-        live view's counter (seen at 1280x720: "iteration 375" beside "Iteration 237")."""
+        panels drawn since the last call are built again now, from the frame about to be on screen, and the redraw
+        that follows the request sends them. Built after it, they showed an iteration up to two seconds ahead of
+        the live view's counter (seen at 1280x720: "iteration 375" beside "Iteration 237")."""
         live = self.live
-        for key, drawn in list(self.figures.items()):
-            if drawn.epoch != self.epoch or drawn.make is None or drawn.token[0] != live.run_id:
-                continue  # not on the page now, or an earlier run's
+        keys, self.drawn_keys = self.drawn_keys, set()
+        for key in keys:
+            drawn = self.figures.get(key)
+            if drawn is None or drawn.make is None or drawn.token[0] != live.run_id:
+                continue  # not drawn, or an earlier run's
             token = (live.run_id, live.step_count, *drawn.token[2:])
             if drawn.token != token:
                 self.figures[key] = Drawn(token, drawn.epoch, drawn.make(), drawn.make)
