@@ -133,8 +133,10 @@ class Playback:
 
     def render(self, data: dict) -> None:
         """The default export: Streamlit hands the element new data."""
-        if not data or not data.get("frames"):
+        if not data or "frames" not in data:
             return
+        if not data["frames"] and (data.get("pull") or self.step < 0):
+            return  # nothing new: only a follower's rerun (which may say the class stalled) goes on
         self.interval = data["interval_ms"]
         if data.get("pull"):
             self.depth = data.get("pull_depth") or 1
@@ -164,9 +166,10 @@ class Playback:
                 self.epoch = data["epoch"]
                 self.queue = []
                 self.cancel("pump_timer")
-            self.queue += data["frames"]
-            limit = 2 * len(data["frames"]) + 1
-            del self.queue[:-limit]
+            if data["frames"]:
+                self.queue += data["frames"]
+                limit = 2 * len(data["frames"]) + 1
+                del self.queue[:-limit]
             if not self.pump_timer:
                 self.due = self.now()
                 self.pump()

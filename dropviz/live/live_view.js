@@ -733,10 +733,12 @@ export default function (component) {
       const at = data.frames[data.frames.length - 1].step;
       st.queue = st.queue.filter(f => f.step < at);
     }
-    st.queue.push(...data.frames);
-    // never fall more than two reruns behind the engine
-    const limit = 2 * data.frames.length + 1;
-    if (st.queue.length > limit) st.queue.splice(0, st.queue.length - limit);
+    if (data.frames.length) {  // a rerun with nothing new leaves the frames still to draw as they are
+      st.queue.push(...data.frames);
+      // never fall more than two reruns behind the engine
+      const limit = 2 * data.frames.length + 1;
+      if (st.queue.length > limit) st.queue.splice(0, st.queue.length - limit);
+    }
     if (!st.pumpTimer) { st.due = performance.now(); pump(st); }
   }
   // first view of a session: the frame is on screen, now ask Python for the rest of the page
