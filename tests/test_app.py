@@ -382,6 +382,7 @@ def test_a_pull_redraws_the_panels_only_when_the_browser_has_them_in_view(monkey
     from app_pages import stage
     from dropviz.live import session as session_module
     monkeypatch.setattr(session_module, "PULL_COMPUTE", 60.0)
+    monkeypatch.setattr(stage, "PANELS_EVERY", 600.0)  # however slow the machine, the next request is too soon
     reruns, built = [], []
     monkeypatch.setattr(stage, "rerun", lambda state, *parts: reruns.append(parts))
     state = LivePage(session_module.LiveSession(Config(n_train=40, width=16)))
@@ -391,6 +392,7 @@ def test_a_pull_redraws_the_panels_only_when_the_browser_has_them_in_view(monkey
         return "figure"
 
     state.figure("gradient", make)
+    state.panels_at = float("-inf")  # never redrawn yet (the machine's monotonic clock may be young)
     state.live.play()
 
     def pull(request):

@@ -77,6 +77,10 @@ def test_a_class_whose_teachers_page_stops_sending_frames_while_playing_is_stall
     clock[0] += 60
     broadcast.publish({"frames": [{"step": 51}], "curves": {}, "interval_ms": 40}, playing=False)
     assert not broadcast.stalled()  # paused is not stalled
+    clock[0] += 60
+    broadcast.publish({"frames": [{"step": 51}], "curves": {}, "interval_ms": 40}, playing=True)
+    clock[0] += 1  # Play: the frame on screen was due a minute ago, and the first request's frames are coming
+    assert not broadcast.stalled()
 
 
 def test_a_teacher_who_pauses_on_an_earlier_frame_withdraws_the_later_ones():

@@ -291,6 +291,40 @@ def test_while_playing_the_panels_show_the_frame_before_a_request_computes_ahead
     assert page.figure("gradient", make("gradient"), (2,)) == "gradient at 238"  # paused: the engine's frame
 
 
+def test_draw_ahead_builds_with_the_inputs_the_page_draws_now_and_leaves_a_failure_to_the_redraw(monkeypatch):
+    monkeypatch.setattr(session_module, "PULL_COMPUTE", 60.0)
+    page = LivePage(LiveSession(SMALL))
+    live, built = page.live, []
+
+    def make(layer):
+        def build():
+            built.append((layer, live.step_count))
+            return f"layer {layer} at {live.step_count}"
+        return build
+
+    page.full_run()
+    live.play()
+    page.pulled = 1
+    page.pulled_frames += live.pull()
+    page.figure("rescale", make(1), (1,))
+    page.full_run()  # another layer picked while playing: the full run resends the figure it has
+    assert page.figure("rescale", make(2), (2,)) == "layer 1 at 75"
+    page.pulled = 2
+    page.draw_ahead()  # built with the layer the page draws now
+    page.pulled_frames += live.pull()
+    assert page.figure("rescale", make(2), (2,)) == "layer 2 at 75" and built == [(1, 75), (2, 75)]
+
+    def broken():
+        raise RuntimeError("boom")
+
+    page.figures["rescale"].make = broken
+    page.pulled = 3
+    page.draw_ahead()  # no exception in the frame request: the redraw builds it again and says what failed
+    assert "rescale" not in page.figures
+    with pytest.raises(RuntimeError):
+        page.figure("rescale", broken, (2,))
+
+
 def test_a_figure_that_fails_leaves_nothing_cached():
     page = LivePage(LiveSession(SMALL))
 

@@ -49,6 +49,7 @@ class Broadcast:
     interval_ms: int = 40
     playing: bool = False
     published: int = 0  # frames published so far (the last one's number)
+    published_at: float = 0.0  # when the teacher's page last published (clock)
     figures: dict = field(default_factory=dict)  # Plotly figures, built once for all followers (LivePage.figure)
     step: str = ""   # a lesson's step as followers see it ("Step 3 of 10: ..."); "" for the presenter view
     panel: str = ""  # the step's detail panel, which followers show until they pick another; "" for none
@@ -106,13 +107,16 @@ class Broadcast:
             self.curves = payload["curves"]
             self.interval_ms = payload["interval_ms"]
             self.playing = playing
+            self.published_at = now
 
     def stalled(self, now: float | None = None) -> bool:
-        """The teacher plays, but their screen has shown every frame published, the last one more than STALL_SECONDS
-        ago: their page stopped asking for frames (they left the page, or their laptop slept) without a Pause."""
+        """The teacher plays, but their page has published nothing for STALL_SECONDS and their screen has shown every
+        frame published, the last one more than STALL_SECONDS ago: their page stopped asking for frames (they left
+        the page, or their laptop slept) without a Pause. (Just after Play, the frame on screen was due long ago.)"""
         now = self.clock() if now is None else now
         with self._lock:
-            return self.playing and bool(self.frames) and now - self.frames[-1][3] > STALL_SECONDS
+            return (self.playing and bool(self.frames)
+                    and now - max(self.frames[-1][3], self.published_at) > STALL_SECONDS)
 
     def _due(self, seen: int, now: float | None) -> tuple[list[tuple], int]:
         """The frames after number `seen` up to the first one not due yet: a follower never skips a frame."""

@@ -90,7 +90,8 @@ class Drawn:
     token: tuple  # (run id, iteration, anything else the figure depends on)
     epoch: int    # the full run in which it was last sent
     figure: Any
-    make: Callable[[], Any] | None = None  # how it was built, to build it again (LivePage.draw_ahead)
+    make: Callable[[], Any] | None = None  # how the page draws it now, to build it again (LivePage.draw_ahead)
+    depends: tuple = ()                    # and what that depends on besides the run and the iteration
     request: int = 0  # the frame request it was built just before (LivePage.draw_ahead), else 0
 
 
@@ -174,10 +175,10 @@ class LivePage:
         drawn = self.figures.get(key)
         if drawn is not None and (drawn.token == token or (live.playing and drawn.token[0] == live.run_id and (
                 drawn.epoch != self.epoch or (drawn.request == self.pulled > 0 and drawn.token[2:] == token[2:])))):
-            drawn.epoch, drawn.make = self.epoch, make
+            drawn.epoch, drawn.make, drawn.depends = self.epoch, make, tuple(depends)
             return drawn.figure
         fig = make()
-        self.figures[key] = Drawn(token, self.epoch, fig, make)
+        self.figures[key] = Drawn(token, self.epoch, fig, make, tuple(depends))
         return fig
 
     def draw_ahead(self) -> None:
@@ -191,7 +192,12 @@ class LivePage:
             drawn = self.figures.get(key)
             if drawn is None or drawn.make is None or drawn.token[0] != live.run_id:
                 continue  # not drawn, or an earlier run's
-            token = (live.run_id, live.step_count, *drawn.token[2:])
+            token = (live.run_id, live.step_count, *drawn.depends)
             if drawn.token != token:
-                self.figures[key] = Drawn(token, drawn.epoch, drawn.make(), drawn.make)
-            self.figures[key].request = self.pulled
+                try:
+                    drawn = Drawn(token, drawn.epoch, drawn.make(), drawn.make, drawn.depends)
+                except Exception:  # noqa: BLE001 - the redraw builds it again, and says in words what failed
+                    del self.figures[key]
+                    continue
+                self.figures[key] = drawn
+            drawn.request = self.pulled
