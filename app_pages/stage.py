@@ -117,7 +117,7 @@ body:has(.st-key-stage_bar) header[data-testid="stHeader"] * { pointer-events: n
 body:has(.st-key-stage_bar) header [data-testid="stExpandSidebarButton"] { pointer-events: auto; }
 body:has(.st-key-stage_bar) .stMainBlockContainer { padding: 0.3rem 0.8rem 0 3.2rem; max-width: none; }
 body:has(.st-key-stage_bar) .stMain [data-testid="stVerticalBlock"] { gap: 0.25rem; }
-.st-key-stage_panel_box { height: PANEL_H; flex: 0 0 auto; overflow: hidden; }  /* its own height, not its content's */
+.st-key-PANEL_BOX { height: PANEL_H; flex: 0 0 auto; overflow: hidden; }  /* its own height, not its content's */
 .st-key-stage_bar { gap: 0.5rem; align-items: flex-end; flex-wrap: nowrap; }
 .st-key-stage_bar [data-testid="stWidgetLabel"] p { font-size: 0.85rem; }
 .st-key-stage_bar .stSlider { min-width: 7rem; }
@@ -133,7 +133,7 @@ body:has(.st-key-stage_bar) .stMain [data-testid="stVerticalBlock"] { gap: 0.25r
 </style>"""
 
 
-STAGE_CSS = STAGE_CSS.replace("PANEL_H", STAGE_HEIGHT)
+STAGE_CSS = STAGE_CSS.replace("PANEL_H", STAGE_HEIGHT).replace("PANEL_BOX", PANEL_BOXES[True])
 
 
 # This server process, and this browser session, as the live view tells them apart: a reload (a new
@@ -489,7 +489,7 @@ FOLLOW_CSS = f"""<style>
 .st-key-follow_step {{ height: {FOLLOW_STEP - 4}px; overflow: hidden; }}
 .st-key-follow_step [data-testid="stText"] {{ font-family: inherit; font-size: 20px; font-weight: 700;
   line-height: {FOLLOW_STEP - 4}px; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }}
-body:has(.st-key-follow_step) .st-key-stage_panel_box {{ height: {FOLLOW_HEIGHT}; }}
+body:has(.st-key-follow_step) .st-key-{PANEL_BOXES[True]} {{ height: {FOLLOW_HEIGHT}; }}
 </style>"""
 FOLLOW_PANEL_KEY = "_follow_panel"  # the panel the class last gave this follower; "" once they picked their own
 

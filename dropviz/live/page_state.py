@@ -90,8 +90,8 @@ class Drawn:
     token: tuple  # (run id, iteration, anything else the figure depends on)
     epoch: int    # the full run in which it was last sent
     figure: Any
-    make: Callable[[], Any] | None = None  # how the page draws it now, to build it again (LivePage.draw_ahead)
-    depends: tuple = ()                    # and what that depends on besides the run and the iteration
+    make: Callable[[], Any]  # how the page draws it now, to build it again (LivePage.draw_ahead)
+    depends: tuple           # and what that depends on besides the run and the iteration
     request: int = 0  # the frame request it was built just before (LivePage.draw_ahead), else 0
 
 
@@ -169,30 +169,40 @@ class LivePage:
         frame request sends what draw_ahead built just before it. Errors from `make()` propagate and leave
         nothing cached.
         """
-        live = self.live
-        token = (live.run_id, live.step_count, *depends)
+        token = self._token(depends)
         self.drawn_keys.add(key)
         drawn = self.figures.get(key)
-        if drawn is not None and (drawn.token == token or (live.playing and drawn.token[0] == live.run_id and (
-                drawn.epoch != self.epoch or (drawn.request == self.pulled > 0 and drawn.token[2:] == token[2:])))):
+        if drawn is not None and self._still_shown(drawn, token):
             drawn.epoch, drawn.make, drawn.depends = self.epoch, make, tuple(depends)
             return drawn.figure
         fig = make()
         self.figures[key] = Drawn(token, self.epoch, fig, make, tuple(depends))
         return fig
 
+    def _token(self, depends) -> tuple:
+        """What a figure of this run's current iteration depends on: (run id, iteration, *depends)."""
+        return (self.live.run_id, self.live.step_count, *depends)
+
+    def _still_shown(self, drawn: Drawn, token: tuple) -> bool:
+        """Whether the figure last sent stays: its inputs are the same, or, while playing and of this run, it is
+        the first draw of a full run, or draw_ahead built it for this request's redraw with the same `depends`."""
+        if drawn.token == token:
+            return True
+        if not self.live.playing or drawn.token[0] != token[0]:
+            return False
+        return drawn.epoch != self.epoch or (drawn.request == self.pulled > 0 and drawn.token[2:] == token[2:])
+
     def draw_ahead(self) -> None:
         """Just before the frame request `pulled` computes seconds of frames ahead of what the browser shows: the
         panels drawn since the last call are built again now, from the frame about to be on screen, and the redraw
         that follows the request sends them. Built after it, they showed an iteration up to two seconds ahead of
         the live view's counter (seen at 1280x720: "iteration 375" beside "Iteration 237")."""
-        live = self.live
         keys, self.drawn_keys = self.drawn_keys, set()
         for key in keys:
             drawn = self.figures.get(key)
-            if drawn is None or drawn.make is None or drawn.token[0] != live.run_id:
+            if drawn is None or drawn.token[0] != self.live.run_id:
                 continue  # not drawn, or an earlier run's
-            token = (live.run_id, live.step_count, *drawn.depends)
+            token = self._token(drawn.depends)
             if drawn.token != token:
                 try:
                     drawn = Drawn(token, drawn.epoch, drawn.make(), drawn.make, drawn.depends)
